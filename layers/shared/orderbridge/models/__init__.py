@@ -1,0 +1,1 @@
+"""Pydantic models: one module per vendor, plus the internal order model (``order``)."""

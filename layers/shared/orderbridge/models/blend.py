@@ -1,0 +1,62 @@
+"""The Blend ``order_created`` contract sent by delivery platforms
+(vendor-docs/blend-order-created-webhook.txt), and Blend's answer to it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from orderbridge.models.base import OurModel, VendorModel
+from orderbridge.models.types import FlexInt, Id, Money, UtcDateTime
+
+
+class BlendOption(VendorModel):
+    id: Id = Field(min_length=1)
+    price: Money  # per unit
+    quantity: FlexInt = Field(default=1, gt=0)
+
+
+class BlendItem(VendorModel):
+    id: Id = Field(min_length=1)
+    quantity: FlexInt = Field(gt=0)
+    price: Money  # per unit, including options
+    note: str | None = None
+    options: list[BlendOption] = Field(default_factory=list)
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _null_options(cls, value: object) -> object:
+        return [] if value is None else value
+
+
+class BlendOrderPayload(VendorModel):
+    id: Id = Field(min_length=1)
+    payment_method: str | None = None
+    order_type: str | None = None  # "DELIVERY", "DINE-IN", "PICK-UP"
+    note: str | None = None
+    subtotal: Money | None = None
+    tax: Money | None = None
+    discount: Money | None = None
+    total: Money
+    items: list[BlendItem] = Field(min_length=1)
+
+
+class BlendOrderCreated(VendorModel):
+    event: Literal["order_created"]
+    event_time: UtcDateTime | None = None
+    branch_id: Id = Field(min_length=1)
+    payload: BlendOrderPayload
+
+
+class BlendFieldError(OurModel):
+    field: str
+    reason: str
+
+
+class BlendAnswer(OurModel):
+    """Blend's documented answer; ``errors`` is our addition on failure (field-level reasons)."""
+
+    order_id: str
+    status: Literal["success", "failed"]
+    errors: list[BlendFieldError] | None = None

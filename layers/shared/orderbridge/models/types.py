@@ -1,0 +1,109 @@
+"""Field types for vendor payloads as the vendors really send them.
+
+Blink sends numbers as strings ("7199.980"), ids as strings or ints, many fields null, and
+naive timestamps that mean UTC. These annotated types accept all of that and give us
+``Decimal`` money, ``str`` ids and timezone-aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer
+
+_TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d-%m-%Y %I:%M %p", "%Y-%m-%d")
+
+
+def _to_decimal(value: Any) -> Any:
+    if value is None or isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("a number is expected, not a boolean")
+    if isinstance(value, int | float):
+        return Decimal(str(value))
+    if isinstance(value, str):
+        text = value.strip().replace(",", "")
+        if text == "":
+            return None
+        try:
+            number = Decimal(text)
+        except InvalidOperation as exc:
+            raise ValueError(f"{value!r} is not a number") from exc
+        if not number.is_finite():
+            raise ValueError(f"{value!r} is not a finite number")
+        return number
+    raise ValueError("a number or a numeric string is expected")
+
+
+def _to_id(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("an id is expected, not a boolean")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def _to_int(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("an integer is expected, not a boolean")
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
+def _to_utc(value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        text = value.strip()
+        parsed = None
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            for fmt in _TIMESTAMP_FORMATS:
+                try:
+                    parsed = datetime.strptime(text, fmt)
+                    break
+                except ValueError:
+                    continue
+        if parsed is None:
+            raise ValueError(f"{value!r} is not a date-time")
+    else:
+        raise ValueError("a date-time string is expected")
+    # Vendors document their naive timestamps as UTC.
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _to_bool(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() in {"1", "true", "yes"}:
+        return True
+    if isinstance(value, str) and value.strip().lower() in {"0", "false", "no", ""}:
+        return False
+    return value
+
+
+Money = Annotated[Decimal, BeforeValidator(_to_decimal), PlainSerializer(str, return_type=str, when_used="json")]
+"""Money and other decimal quantities: never float. Serialised to JSON as a string."""
+
+Id = Annotated[str, BeforeValidator(_to_id)]
+"""An identifier that may arrive as a string or an int."""
+
+FlexInt = Annotated[int, BeforeValidator(_to_int)]
+"""An integer that may arrive as a numeric string ("0", "8")."""
+
+UtcDateTime = Annotated[datetime, BeforeValidator(_to_utc)]
+"""A timezone-aware UTC datetime; naive vendor timestamps are taken as UTC."""
+
+FlexBool = Annotated[bool, BeforeValidator(_to_bool)]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,1 @@
+"""Local stack: the real template and handlers on an in-process AWS emulator, plus vendor sandboxes."""
