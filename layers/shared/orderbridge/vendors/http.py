@@ -1,0 +1,436 @@
+"""The HTTP foundation every vendor client stands on.
+
+One :class:`VendorHttpClient` per vendor API and merchant, built once per container. It gives each
+client the same behaviour:
+
+- explicit connect/read timeouts;
+- every non-2xx answer, timeout and dropped connection raised as a :class:`VendorError`, split into
+  :class:`RetryableVendorError` (429, 5xx, timeouts, connection failures) and
+  :class:`PermanentVendorError` (other 4xx), with the vendor's own message and code from the body;
+- retries declared with tenacity: bounded attempts, exponential backoff with full jitter, and the
+  vendor's ``Retry-After`` honoured (capped) when it sends one; permanent errors are never retried;
+- one log line per attempt (method, path without query, status, duration, attempt) and nothing
+  else: never headers, tokens, bodies, query values or customer data;
+- ``Decimal`` in and out: JSON bodies are written and read without going through ``float``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json as jsonlib
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from enum import Enum
+from typing import Any
+
+import httpx
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity.wait import wait_base
+
+from orderbridge.observability import logger
+
+# Backoff between attempts when the vendor does not say how long to wait: full jitter
+# (a random wait between 0 and min(BACKOFF_MAX, BACKOFF_MULTIPLIER * 2**attempt) seconds).
+BACKOFF_MULTIPLIER = 0.5
+BACKOFF_MAX_SECONDS = 8.0
+# Vendor messages end up in exceptions and logs: keep them short.
+MAX_MESSAGE_CHARS = 500
+USER_AGENT = "orderbridge/0.1"
+
+
+class VendorError(Exception):
+    """A vendor API call failed.
+
+    ``status_code`` is the HTTP status (None when no answer arrived), ``vendor_code`` the vendor's
+    own error code from the body when it sends one, ``retry_after`` the seconds the vendor asked us
+    to wait (429 with ``Retry-After``).
+    """
+
+    retryable: bool = False
+
+    def __init__(
+        self,
+        vendor: str,
+        message: str,
+        *,
+        status_code: int | None = None,
+        vendor_code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.vendor = vendor
+        self.message = message
+        self.status_code = status_code
+        self.vendor_code = vendor_code
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        status = f" HTTP {self.status_code}" if self.status_code is not None else ""
+        code = f" [{self.vendor_code}]" if self.vendor_code else ""
+        return f"{self.vendor}{status}{code}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+
+class RetryableVendorError(VendorError):
+    """Worth trying again later: rate limited, vendor-side failure, timeout, dropped connection."""
+
+    retryable = True
+
+
+class PermanentVendorError(VendorError):
+    """Trying again will not help: the request, the credentials or the state is wrong."""
+
+    retryable = False
+
+
+class VendorAuthError(PermanentVendorError):
+    """401/403: credentials missing, wrong or not allowed."""
+
+
+class VendorNotFound(PermanentVendorError):
+    """404: the resource does not exist at the vendor."""
+
+
+class VendorConflict(PermanentVendorError):
+    """409: the resource's state at the vendor does not allow the request."""
+
+
+def error_for_status(
+    vendor: str,
+    status_code: int | None,
+    message: str,
+    *,
+    vendor_code: str | None = None,
+    retry_after: float | None = None,
+    http_status: int | None = None,
+) -> VendorError:
+    """The :class:`VendorError` that ``status_code`` means.
+
+    ``status_code`` classifies the error; ``http_status`` (default: the same) is what the error
+    records. They differ for soft failures, where a 200 answer carries an error code in its body.
+    """
+    recorded = status_code if http_status is None else http_status
+    kwargs: dict[str, Any] = {"status_code": recorded, "vendor_code": vendor_code}
+    if status_code is None:
+        return PermanentVendorError(vendor, message, **kwargs)
+    # 408 is the server saying our request took too long to arrive: a timeout, so retryable.
+    if status_code in (408, 429) or 500 <= status_code <= 599:
+        return RetryableVendorError(vendor, message, retry_after=retry_after, **kwargs)
+    if status_code in (401, 403):
+        return VendorAuthError(vendor, message, **kwargs)
+    if status_code == 404:
+        return VendorNotFound(vendor, message, **kwargs)
+    if status_code == 409:
+        return VendorConflict(vendor, message, **kwargs)
+    return PermanentVendorError(vendor, message, **kwargs)
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delay-seconds or an HTTP-date (RFC 9110)."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return max(seconds, 0.0)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def decode_json(response: httpx.Response) -> Any:
+    """The response body as JSON, with every non-integer number a ``Decimal`` (never ``float``)."""
+    try:
+        return jsonlib.loads(response.content, parse_float=Decimal, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PermanentVendorError(
+            _vendor_of(response), "the answer is not JSON", status_code=response.status_code
+        ) from exc
+
+
+def _vendor_of(response: httpx.Response) -> str:
+    """The vendor name VendorHttpClient tags its requests with ("vendor" for a hand-built response)."""
+    try:
+        request = response.request
+    except RuntimeError:  # a response built without a request
+        return "vendor"
+    return str(request.extensions.get("orderbridge_vendor", "vendor"))
+
+
+# The standard library cannot write a Decimal as a JSON number without passing it through float
+# (which rounds 0.1 + 0.2 style) and the project has no simplejson: so a small writer of our own,
+# delegating every leaf except Decimal to the standard encoder.
+def encode_json(value: Any) -> bytes:
+    """``value`` as compact JSON bytes; ``Decimal`` written as a number, digit for digit."""
+    parts: list[str] = []
+    _write_json(value, parts)
+    return "".join(parts).encode("utf-8")
+
+
+def _write_json(value: Any, out: list[str]) -> None:
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} cannot be written as a JSON number")
+        out.append(str(value))
+    elif isinstance(value, Enum) and not isinstance(value, str | int):
+        _write_json(value.value, out)
+    elif value is None or isinstance(value, str | int | float | bool):
+        out.append(jsonlib.dumps(value, allow_nan=False, ensure_ascii=False))
+    elif isinstance(value, Mapping):
+        out.append("{")
+        for index, (key, item) in enumerate(value.items()):
+            if not isinstance(key, str):
+                raise TypeError(f"JSON object keys must be strings, not {type(key).__name__}")
+            if index:
+                out.append(",")
+            out.append(jsonlib.dumps(key, ensure_ascii=False))
+            out.append(":")
+            _write_json(item, out)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for index, item in enumerate(value):
+            if index:
+                out.append(",")
+            _write_json(item, out)
+        out.append("]")
+    elif isinstance(value, datetime | date):
+        out.append(jsonlib.dumps(value.isoformat()))
+    else:
+        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _flatten(value: Any) -> str:
+    """A vendor's error detail (string, list of strings, field -> messages) as one line."""
+    if value is None:
+        return ""
+    if isinstance(value, Mapping):
+        return "; ".join(f"{key}: {_flatten(item)}" for key, item in value.items() if item not in (None, ""))
+    if isinstance(value, list | tuple):
+        return "; ".join(text for text in (_flatten(item) for item in value) if text)
+    return str(value).strip()
+
+
+def describe_vendor_body(body: Any) -> tuple[str | None, str | None]:
+    """The vendor's own error message and code from a decoded body, when it has them.
+
+    Blink answers ``{"msg": ..., "error": ...}``, Bloq.It ``{"code": ..., "message": ...}``,
+    DispatchNINJA ``{"code": "...", "status": "...", "response": {"message": ...}}``.
+    """
+    if not isinstance(body, Mapping):
+        return None, None
+    message = _flatten(body.get("message")) or _flatten(body.get("msg"))
+    detail = _flatten(body.get("error"))
+    if detail and detail != message:
+        message = f"{message}: {detail}" if message else detail
+    if not message and isinstance(body.get("status"), str):
+        message = body["status"].strip()
+    nested = body.get("response")
+    if isinstance(nested, Mapping):
+        nested_message = _flatten(nested.get("message"))
+        if nested_message and nested_message not in message:
+            message = f"{message}: {nested_message}" if message else nested_message
+    codes = (body[key] for key in ("code", "error_code", "errorCode") if body.get(key) not in (None, ""))
+    raw_code = next(codes, None)
+    code = None if raw_code is None or isinstance(raw_code, Mapping | list) else str(raw_code)
+    return (message[:MAX_MESSAGE_CHARS] or None), code
+
+
+def raise_for_vendor_status(vendor: str, response: httpx.Response) -> None:
+    """Raise the :class:`VendorError` a non-2xx ``response`` means; return quietly on 2xx."""
+    if response.is_success:
+        return
+    try:
+        body = jsonlib.loads(response.content, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError):
+        body = None  # an HTML error page or nothing: its text is not worth carrying
+    message, code = describe_vendor_body(body)
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    raise error_for_status(
+        vendor,
+        response.status_code,
+        message or f"HTTP {response.status_code} {response.reason_phrase}".strip(),
+        vendor_code=code,
+        retry_after=retry_after,
+    )
+
+
+# Failures where the request may simply be tried again; other transport errors (unsupported
+# protocol, a malformed request of ours, too many redirects) are bugs, not weather.
+_RETRYABLE_TRANSPORT_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+
+class wait_retry_after_or(wait_base):  # noqa: N801 - tenacity's naming for wait strategies
+    """Wait what the vendor asked (``Retry-After``, capped at ``cap`` seconds), else ``fallback``."""
+
+    def __init__(self, fallback: wait_base, *, cap: float) -> None:
+        self.fallback = fallback
+        self.cap = cap
+
+    def __call__(self, retry_state: Any) -> float:
+        outcome = retry_state.outcome
+        error = outcome.exception() if outcome is not None and outcome.failed else None
+        if isinstance(error, VendorError) and error.retry_after is not None:
+            return min(max(error.retry_after, 0.0), self.cap)
+        return float(self.fallback(retry_state))
+
+
+def _is_retryable(error: BaseException) -> bool:
+    return isinstance(error, RetryableVendorError)
+
+
+class VendorHttpClient:
+    """An httpx client for one vendor API, with timeouts, error mapping, retries and call logs."""
+
+    def __init__(
+        self,
+        *,
+        vendor: str,
+        base_url: str,
+        headers: Mapping[str, str] | None = None,
+        auth: httpx.Auth | None = None,
+        connect_timeout: float = 3.0,
+        read_timeout: float = 10.0,
+        max_attempts: int = 4,
+        max_retry_after: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.vendor = vendor
+        self.max_attempts = max_attempts
+        self._client = httpx.Client(
+            base_url=base_url,
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})},
+            auth=auth,
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            transport=transport,
+            follow_redirects=False,
+        )
+        self._retrying = Retrying(
+            stop=stop_after_attempt(max_attempts),
+            wait=wait_retry_after_or(
+                wait_random_exponential(multiplier=BACKOFF_MULTIPLIER, max=BACKOFF_MAX_SECONDS),
+                cap=max_retry_after,
+            ),
+            retry=retry_if_exception(_is_retryable),
+            sleep=sleep,
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> httpx.Response:
+        """Send a request (retrying what is retryable) and return the 2xx response.
+
+        ``params`` entries that are None are left out. ``json`` is written with :func:`encode_json`
+        (Decimal stays exact); ``data`` is sent as a URL-encoded form. Anything but a 2xx answer is
+        raised as a :class:`VendorError`.
+        """
+        if json is not None and data is not None:
+            raise ValueError("send either json or data, not both")
+        query = {key: value for key, value in (params or {}).items() if value is not None}
+        content: bytes | None = None
+        headers: dict[str, str] = {}
+        if json is not None:
+            content = encode_json(json)
+            headers["Content-Type"] = "application/json"
+        form = {key: value for key, value in data.items() if value is not None} if data is not None else None
+        attempts = itertools.count(1)
+
+        def send_once() -> httpx.Response:
+            request = self._client.build_request(
+                method.upper(), path, params=query or None, content=content, data=form, headers=headers
+            )
+            request.extensions["orderbridge_vendor"] = self.vendor
+            return self._send(request, attempt=next(attempts))
+
+        return self._retrying(send_once)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> VendorHttpClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _send(self, request: httpx.Request, *, attempt: int) -> httpx.Response:
+        started = time.perf_counter()
+        status: int | None = None
+        error: VendorError | None = None
+        try:
+            try:
+                response = self._client.send(request)
+            except _RETRYABLE_TRANSPORT_ERRORS as exc:
+                raise RetryableVendorError(self.vendor, str(exc) or type(exc).__name__) from exc
+            except httpx.HTTPError as exc:
+                raise PermanentVendorError(self.vendor, str(exc) or type(exc).__name__) from exc
+            status = response.status_code
+            raise_for_vendor_status(self.vendor, response)
+            return response
+        except VendorError as exc:
+            error = exc
+            raise
+        finally:
+            self._log_call(request, status=status, started=started, attempt=attempt, error=error)
+
+    def _log_call(
+        self,
+        request: httpx.Request,
+        *,
+        status: int | None,
+        started: float,
+        attempt: int,
+        error: VendorError | None,
+    ) -> None:
+        fields: dict[str, Any] = {
+            "vendor": self.vendor,
+            "method": request.method,
+            "path": request.url.path,  # never the query: it can carry phones and filters
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            "attempt": attempt,
+        }
+        if error is not None:
+            fields["error"] = type(error).__name__
+            if error.vendor_code:
+                fields["vendor_code"] = error.vendor_code
+            logger.warning("vendor call failed", extra=fields)
+        else:
+            logger.info("vendor call", extra=fields)
+
+    def _log_retry(self, retry_state: Any) -> None:
+        logger.info(
+            "vendor call retry scheduled",
+            extra={
+                "vendor": self.vendor,
+                "attempt": retry_state.attempt_number,
+                "wait_seconds": round(retry_state.upcoming_sleep, 3),
+            },
+        )
