@@ -188,14 +188,14 @@ class CustomersWithActiveRents(StrEnum):
     WITHOUT = "without"
 
 
-def _iso_z(value: datetime) -> str:
+def iso_z(value: datetime) -> str:
     """ISO 8601 in UTC with ``Z`` (milliseconds only when there are any), as JS ``Date`` parses it."""
     value = value.astimezone(UTC)
     spec = "milliseconds" if value.microsecond else "seconds"
     return value.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
 
 
-ZDateTime = Annotated[AwareDatetime, PlainSerializer(_iso_z, return_type=str, when_used="json")]
+ZDateTime = Annotated[AwareDatetime, PlainSerializer(iso_z, return_type=str, when_used="json")]
 """A datetime we send: must be timezone-aware; serialised as ISO 8601 UTC with ``Z``."""
 
 Coordinate = Annotated[Money, PlainSerializer(float, return_type=float, when_used="json")]
