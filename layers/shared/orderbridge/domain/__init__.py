@@ -1,0 +1,1 @@
+"""Order lifecycle rules, status mapping, item mapping. No AWS, no HTTP."""

@@ -1,0 +1,1 @@
+"""DynamoDB access. Tables, keys and access patterns are documented in docs/data-model.md."""

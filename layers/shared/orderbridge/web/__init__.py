@@ -1,0 +1,1 @@
+"""HTTP edge helpers: request reading, sender authentication, resolver and error mapping."""

@@ -1,0 +1,26 @@
+"""GET /ops/orders/{order_id} and GET /ops/orders — the ops API (API key enforced by API Gateway)."""
+
+from orderbridge import ops
+from orderbridge.deps import get_deps
+from orderbridge.observability import logger, metrics, tracer
+from orderbridge.web.resolver import make_resolver, respond
+
+app = make_resolver()
+
+
+@app.get("/ops/orders/<order_id>")
+def get_order(order_id: str):
+    include_raw = app.current_event.get_query_string_value("include", "") == "raw"
+    return respond(ops.get_order(order_id, get_deps(), include_raw=include_raw))
+
+
+@app.get("/ops/orders")
+def list_orders():
+    return respond(ops.list_orders(dict(app.current_event.query_string_parameters or {}), get_deps()))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event, context):
+    return app.resolve(event, context)

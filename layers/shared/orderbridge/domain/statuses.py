@@ -1,0 +1,95 @@
+"""Monotonic status rules.
+
+Each order carries three independent status tracks: the order status (driven by Blink), the
+courier status (Blink Logistics task events, DispatchNINJA) and the locker rent state (Bloq.It).
+Within a track a status has a rank; an event is applied only when its rank is higher than the
+track's current rank, which the store enforces with a conditional write. A late or regressing
+event is still kept in the timeline. Terminal statuses share the highest rank, so one never
+overwrites another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from orderbridge.models.blink import BlinkOrderStatus
+from orderbridge.models.blink_logistics import TaskEvent
+from orderbridge.models.bloqit import RentState
+from orderbridge.models.order import OrderStatus
+
+TERMINAL = 100
+
+
+@dataclass(frozen=True)
+class TrackUpdate:
+    """A proposed change of one status track: the value, its rank, and where it is stored."""
+
+    track: str  # "status" | "courier_status" | "rent_state"
+    value: str
+    rank: int
+
+
+BLINK_TO_ORDER_STATUS: dict[BlinkOrderStatus, OrderStatus] = {
+    BlinkOrderStatus.PENDING: OrderStatus.PENDING,
+    BlinkOrderStatus.ACCEPTED: OrderStatus.ACCEPTED,
+    BlinkOrderStatus.READY: OrderStatus.READY,
+    BlinkOrderStatus.DISPATCHED: OrderStatus.DISPATCHED,
+    BlinkOrderStatus.DELIVERED: OrderStatus.DELIVERED,
+    BlinkOrderStatus.REJECTED: OrderStatus.REJECTED,
+}
+
+ORDER_STATUS_RANK: dict[OrderStatus, int] = {
+    OrderStatus.PENDING: 0,
+    OrderStatus.ACCEPTED: 10,
+    OrderStatus.READY: 20,
+    OrderStatus.DISPATCHED: 30,
+    OrderStatus.DELIVERED: TERMINAL,
+    OrderStatus.REJECTED: TERMINAL,
+}
+
+# Courier task events. TASK_UPDATED changes details, not progress: it has no rank and only
+# lands in the timeline. Assignment churn (unassign / assign / reassign) ranks below acceptance.
+TASK_EVENT_RANK: dict[TaskEvent, int | None] = {
+    TaskEvent.TASK_CREATED: 0,
+    TaskEvent.TASK_UPDATED: None,
+    TaskEvent.TASK_UNASSIGN: 10,
+    TaskEvent.TASK_ASSIGNED: 20,
+    TaskEvent.TASK_REASSIGNED: 21,
+    TaskEvent.TASK_ACCEPTED: 30,
+    TaskEvent.TASK_ARRIVED: 40,
+    TaskEvent.TASK_STARTED: 50,
+    TaskEvent.TASK_FINISHED: TERMINAL,
+    TaskEvent.TASK_CANCELLED: TERMINAL,
+}
+
+# Bloq.It rent states. A cancelled or expired rent still holds its locker until the item is
+# collected, so collect_item / price_calculation / finished rank above them.
+RENT_STATE_RANK: dict[RentState, int] = {
+    RentState.CREATED: 0,
+    RentState.RESERVED: 10,
+    RentState.IN_TRANSIT: 20,
+    RentState.READY_FOR_PICKUP: 25,
+    RentState.STARTING: 30,
+    RentState.IN_PROGRESS: 40,
+    RentState.LOCKER_OPENED: 45,
+    RentState.EXPIRED: 50,
+    RentState.CANCELLED: 50,
+    RentState.COLLECT_ITEM: 60,
+    RentState.PRICE_CALCULATION: 70,
+    RentState.PAYMENT_ATTEMPT: 80,
+    RentState.FINISHED: TERMINAL,
+}
+
+
+def order_status_update(blink_status: int) -> TrackUpdate:
+    status = BLINK_TO_ORDER_STATUS[BlinkOrderStatus(blink_status)]
+    return TrackUpdate("status", status.value, ORDER_STATUS_RANK[status])
+
+
+def courier_status_update(event: TaskEvent) -> TrackUpdate | None:
+    rank = TASK_EVENT_RANK[event]
+    return None if rank is None else TrackUpdate("courier_status", event.name, rank)
+
+
+def rent_state_update(state: RentState | None) -> TrackUpdate | None:
+    return None if state is None else TrackUpdate("rent_state", state.value, RENT_STATE_RANK[state])

@@ -1,0 +1,288 @@
+"""Orders table: orders, their timelines, raw payloads, vendor-id aliases, unmatched events.
+
+| item             | pk                          | sk                 | notes                                 |
+|------------------|-----------------------------|--------------------|---------------------------------------|
+| order            | ORDER#<order_id>            | META               | status tracks + GSI keys              |
+| timeline event   | ORDER#<order_id>            | EVENT#<event_key>  | raw body kept on the event            |
+| alias            | ALIAS#<source>#<vendor id>  | ALIAS              | vendor id → order id (tasks, Blink)   |
+| unmatched event  | UNMATCHED#<source>#<ref>    | EVENT#<event_key>  | an event for an order we do not know  |
+
+Every write that records something a vendor said is conditional on its event key not being
+there yet: that condition is the idempotency guard (one round trip, no extra table). Status
+tracks only move forward (``domain.statuses``): the rank condition is part of the same write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from orderbridge.domain.statuses import ORDER_STATUS_RANK, TrackUpdate
+from orderbridge.models.order import Order, TimelineEvent
+from orderbridge.store.batch import Key
+from orderbridge.store.dynamo import cancellation_codes, from_attrs, ints, to_attrs, to_value, unavailable
+
+TRACK_RANK_ATTR = {"status": "status_rank", "courier_status": "courier_rank", "rent_state": "rent_rank"}
+BY_STATUS_INDEX = "by_status"
+BY_BRANCH_INDEX = "by_branch"
+BY_DAY_INDEX = "by_day"
+
+
+def order_key(order_id: str) -> Key:
+    return {"pk": f"ORDER#{order_id}", "sk": "META"}
+
+
+def alias_key(source: str, vendor_id: str) -> Key:
+    return {"pk": f"ALIAS#{source}#{vendor_id}", "sk": "ALIAS"}
+
+
+def event_key(order_id: str, key: str) -> Key:
+    return {"pk": f"ORDER#{order_id}", "sk": f"EVENT#{key}"}
+
+
+@dataclass
+class Outcome:
+    """What a write did."""
+
+    order_id: str | None
+    created: bool = False  # a new order / a new event was recorded
+    duplicate: bool = False  # the same delivery was seen before: nothing written
+    stale: bool = False  # recorded in the timeline, but the status track was already further
+
+
+@dataclass
+class OrderView:
+    order: Order
+    tracks: dict[str, Any]
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _event_item(order_id: str, event: TimelineEvent, raw: str | None) -> dict[str, Any]:
+    item = {**event_key(order_id, event.event_key), "order_id": order_id, **event.model_dump()}
+    if raw is not None:
+        item["raw"] = raw
+    return item
+
+
+class OrderStore:
+    def __init__(self, client: Any, table: str) -> None:
+        self.client = client
+        self.table = table
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def create(self, order: Order, event: TimelineEvent, raw: str) -> Outcome:
+        """Order + its first timeline event (holding the raw payload), in one transaction,
+        conditional on the order not existing yet (the order id is derived from the vendor's)."""
+        meta = {
+            **order_key(order.order_id),
+            **order.model_dump(),
+            "status_rank": ORDER_STATUS_RANK[order.status],
+            "created_day": order.received_at.date().isoformat(),
+            "created_key": f"{order.received_at.isoformat()}#{order.order_id}",
+            "updated_at": order.received_at,
+        }
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    self._put(meta, new_only=True),
+                    self._put(_event_item(order.order_id, event, raw), new_only=True),
+                ]
+            )
+        except ClientError as error:
+            if cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
+                return Outcome(order.order_id, duplicate=True)
+            raise unavailable(error, "record the order") from error
+        except BotoCoreError as error:
+            raise unavailable(error, "record the order") from error
+        return Outcome(order.order_id, created=True)
+
+    def record_event(
+        self,
+        order_id: str,
+        event: TimelineEvent,
+        update: TrackUpdate | None,
+        *,
+        raw: str | None = None,
+        ranked: list[dict[str, Any]] | None = None,
+        guards: list[dict[str, Any]] | None = None,
+    ) -> Outcome:
+        """Record a timeline event and, when ``update`` is newer than the order's track, move it.
+
+        ``ranked`` are further rank-conditional updates that move with the track (e.g. the rent's
+        own state); ``guards`` are further put-if-absent dedupe records (e.g. the vendor event
+        id). All of it is one transaction. If only rank conditions fail, the event is late: it is
+        recorded with ``applied: false`` (and the guards) in a second transaction. If any guard
+        or the event itself is there already, it is a duplicate and nothing is written.
+        """
+        event_item = _event_item(order_id, event, raw)
+        rank_items = ([self.track_update(order_id, update, event.received_at)] if update else []) + (ranked or [])
+        guard_items = [self._put(event_item, new_only=True), *(guards or [])]
+        try:
+            self.client.transact_write_items(TransactItems=[*rank_items, *guard_items])
+            return Outcome(order_id, created=True)
+        except ClientError as error:
+            codes = cancellation_codes(error)
+            if not codes:
+                raise unavailable(error, "record the event") from error
+            if "ConditionalCheckFailed" in codes[len(rank_items):]:
+                return Outcome(order_id, duplicate=True)
+            if "ConditionalCheckFailed" not in codes[: len(rank_items)]:
+                raise unavailable(error, "record the event") from error
+        except BotoCoreError as error:
+            raise unavailable(error, "record the event") from error
+        # The track is already at or past this status: keep the event in the timeline only.
+        stale_event = {**event_item, "applied": False}
+        try:
+            self.client.transact_write_items(
+                TransactItems=[self._put(stale_event, new_only=True), *(guards or [])]
+            )
+        except ClientError as error:
+            if "ConditionalCheckFailed" in cancellation_codes(error):
+                return Outcome(order_id, duplicate=True)
+            raise unavailable(error, "record the event") from error
+        except BotoCoreError as error:
+            raise unavailable(error, "record the event") from error
+        return Outcome(order_id, created=True, stale=True)
+
+    def track_update(self, order_id: str, update: TrackUpdate, at: datetime) -> dict[str, Any]:
+        """A conditional Update of one status track on the order (for a transaction)."""
+        rank_attr = TRACK_RANK_ATTR[update.track]
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": to_attrs(order_key(order_id)),
+                "UpdateExpression": "SET #track = :value, #rank = :rank, updated_at = :at",
+                "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(#rank) OR #rank < :rank)",
+                "ExpressionAttributeNames": {"#track": update.track, "#rank": rank_attr},
+                "ExpressionAttributeValues": {
+                    ":value": to_value(update.value),
+                    ":rank": to_value(update.rank),
+                    ":at": to_value(at),
+                },
+            }
+        }
+
+    def record_unmatched(self, source: str, ref: str, event: TimelineEvent, raw: str) -> Outcome:
+        """Keep an event we cannot attach to an order (nothing is lost; ops can replay it)."""
+        item = {
+            "pk": f"UNMATCHED#{source}#{ref}",
+            "sk": f"EVENT#{event.event_key}",
+            **event.model_dump(),
+            "raw": raw,
+        }
+        try:
+            self.client.put_item(
+                TableName=self.table, Item=to_attrs(item), ConditionExpression="attribute_not_exists(pk)"
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return Outcome(None, duplicate=True)
+            raise unavailable(error, "record the event") from error
+        except BotoCoreError as error:
+            raise unavailable(error, "record the event") from error
+        return Outcome(None, created=True)
+
+    def put_alias(self, source: str, vendor_id: str, order_id: str) -> None:
+        """Remember which order a vendor's id (a Blink order id, a courier task id) belongs to."""
+        item = {**alias_key(source, vendor_id), "order_id": order_id, "source": source, "vendor_id": vendor_id}
+        self.client.put_item(TableName=self.table, Item=to_attrs(item))
+
+    def _put(self, item: dict[str, Any], *, new_only: bool) -> dict[str, Any]:
+        put: dict[str, Any] = {"TableName": self.table, "Item": to_attrs(item)}
+        if new_only:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        return {"Put": put}
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def get(self, order_id: str, *, include_raw: bool = False) -> OrderView | None:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": to_value(f"ORDER#{order_id}")},
+        }
+        try:
+            while True:
+                page = self.client.query(**kwargs)
+                items.extend(from_attrs(i) for i in page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except (ClientError, BotoCoreError) as error:
+            raise unavailable(error, "read the order") from error
+        meta = next((i for i in items if i["sk"] == "META"), None)
+        if meta is None:
+            return None
+        events = [i for i in items if i["sk"].startswith("EVENT#")]
+        events.sort(key=lambda e: (e["received_at"], e["sk"]))
+        timeline = [
+            {k: ints(v) for k, v in e.items() if k not in {"pk", "sk", "order_id"} and (include_raw or k != "raw")}
+            for e in events
+        ]
+        return OrderView(order=order_from_item(meta), tracks=tracks_of(meta), timeline=timeline)
+
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        branch: str | None = None,
+        day: str | None = None,
+        limit: int = 50,
+        cursor: dict[str, Any] | None = None,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """Orders, newest first, by branch (optionally of one status), by status, or by day."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        if branch:
+            index, key_attr, key_value = BY_BRANCH_INDEX, "branch_id", branch
+        elif status:
+            index, key_attr, key_value = BY_STATUS_INDEX, "status", status
+        else:
+            index, key_attr, key_value = BY_DAY_INDEX, "created_day", day
+        names["#k"] = key_attr
+        values[":k"] = to_value(key_value)
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": index,
+            "KeyConditionExpression": "#k = :k",
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if branch and status:
+            names["#s"] = "status"
+            values[":s"] = to_value(status)
+            kwargs["FilterExpression"] = "#s = :s"
+        kwargs["ExpressionAttributeNames"] = names
+        kwargs["ExpressionAttributeValues"] = values
+        if cursor:
+            kwargs["ExclusiveStartKey"] = cursor
+        try:
+            page = self.client.query(**kwargs)
+        except (ClientError, BotoCoreError) as error:
+            raise unavailable(error, "list orders") from error
+        rows = [from_attrs(i) for i in page.get("Items", [])]
+        return [summary_of(r) for r in rows], page.get("LastEvaluatedKey")
+
+
+def order_from_item(item: dict[str, Any]) -> Order:
+    return Order.model_validate({k: v for k, v in item.items() if k in Order.model_fields})
+
+
+def tracks_of(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "status": item.get("status"),
+        "courier_status": item.get("courier_status"),
+        "rent_state": item.get("rent_state"),
+        "updated_at": item.get("updated_at"),
+    }
+
+
+def summary_of(item: dict[str, Any]) -> dict[str, Any]:
+    keys = ("order_id", "source", "source_order_id", "partner_id", "merchant_id", "branch_id", "status",
+            "courier_status", "rent_state", "received_at", "updated_at")
+    return {k: item.get(k) for k in keys}

@@ -1,0 +1,105 @@
+"""Rents table: Bloq.It rents (keyed by rent id, findable by order id) and Bloq.It event records.
+
+| item          | pk                    | sk     | notes                                           |
+|---------------|-----------------------|--------|-------------------------------------------------|
+| rent          | RENT#<rent_id>        | META   | ``rent_order_id`` feeds the ``by_order`` index  |
+| bloq event    | BLOQEVENT#<event _id> | EVENT  | one per Bloq.It event id: the dedupe guard      |
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from orderbridge.domain.statuses import RENT_STATE_RANK, TrackUpdate
+from orderbridge.models.bloqit import RentState
+from orderbridge.models.rent import Rent
+from orderbridge.store.batch import Key
+from orderbridge.store.dynamo import from_attrs, to_attrs, to_value, unavailable
+
+BY_ORDER_INDEX = "by_order"
+
+
+def rent_key(rent_id: str) -> Key:
+    return {"pk": f"RENT#{rent_id}", "sk": "META"}
+
+
+def bloq_event_key(event_id: str) -> Key:
+    return {"pk": f"BLOQEVENT#{event_id}", "sk": "EVENT"}
+
+
+class RentStore:
+    def __init__(self, client: Any, table: str) -> None:
+        self.client = client
+        self.table = table
+
+    def put(self, rent: Rent) -> None:
+        item = {
+            **rent_key(rent.rent_id),
+            **rent.model_dump(),
+            "rent_order_id": rent.order_id,
+            "state_rank": RENT_STATE_RANK[RentState(rent.state)],
+        }
+        self.client.put_item(TableName=self.table, Item=to_attrs(item))
+
+    def get(self, rent_id: str) -> Rent | None:
+        try:
+            answer = self.client.get_item(TableName=self.table, Key=to_attrs(rent_key(rent_id)), ConsistentRead=True)
+        except (ClientError, BotoCoreError) as error:
+            raise unavailable(error, "read the rent") from error
+        item = answer.get("Item")
+        return None if item is None else rent_from_item(from_attrs(item))
+
+    def for_order(self, order_id: str) -> list[Rent]:
+        answer = self.client.query(
+            TableName=self.table,
+            IndexName=BY_ORDER_INDEX,
+            KeyConditionExpression="rent_order_id = :o",
+            ExpressionAttributeValues={":o": to_value(order_id)},
+        )
+        return [rent_from_item(from_attrs(i)) for i in answer.get("Items", [])]
+
+    def state_update(self, rent_id: str, update: TrackUpdate, at: datetime) -> dict[str, Any]:
+        """A rank-conditional Update of the rent's state (for a transaction)."""
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": to_attrs(rent_key(rent_id)),
+                "UpdateExpression": "SET #state = :state, state_rank = :rank, updated_at = :at",
+                "ConditionExpression": "attribute_exists(pk) AND state_rank < :rank",
+                "ExpressionAttributeNames": {"#state": "state"},
+                "ExpressionAttributeValues": {
+                    ":state": to_value(update.value),
+                    ":rank": to_value(update.rank),
+                    ":at": to_value(at),
+                },
+            }
+        }
+
+    def event_guard(self, event_id: str, record: dict[str, Any]) -> dict[str, Any]:
+        """Put-if-absent of the Bloq.It event record (for a transaction)."""
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": to_attrs({**bloq_event_key(event_id), **record}),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def record_event_only(self, event_id: str, record: dict[str, Any]) -> bool:
+        """Record a Bloq.It event that concerns no order of ours. False if seen before."""
+        try:
+            self.client.put_item(**self.event_guard(event_id, record)["Put"])
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise unavailable(error, "record the event") from error
+        except BotoCoreError as error:
+            raise unavailable(error, "record the event") from error
+        return True
+
+
+def rent_from_item(item: dict[str, Any]) -> Rent:
+    return Rent.model_validate({k: v for k, v in item.items() if k in Rent.model_fields})

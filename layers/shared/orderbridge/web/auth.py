@@ -1,0 +1,141 @@
+"""Who sent this webhook?
+
+Senders that cannot sign (Blink, Blink Logistics, delivery partners) present a per-source
+secret token in ``X-Webhook-Token`` or ``?token=``; Bloq.It signs (see
+:func:`verify_bloq_signature`). Every source accepts a list of secrets, so a new one can be
+rolled out while the old one still works. Secrets live in one Secrets Manager secret read
+through Powertools Parameters (cached for ``secrets_max_age_seconds``)::
+
+    {"blink": ["..."], "blink_logistics": ["..."], "bloq": ["current", "previous"],
+     "partners": {"<partner_id>": ["..."]}}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+from pydantic import BaseModel, Field, SecretStr, field_validator
+
+from orderbridge.config import BloqSignatureSettings
+from orderbridge.errors import Unauthorized
+from orderbridge.web.request import WebhookRequest
+
+TOKEN_HEADER = "x-webhook-token"
+# jsonwebtoken (Node) signs with HS256 by default; any HMAC algorithm it could be told to use is
+# accepted. "none" and asymmetric algorithms are not: a shared secret is an HMAC key.
+_BLOQ_ALGORITHMS = ["HS256", "HS384", "HS512"]
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+class WebhookSecrets(BaseModel):
+    blink: list[SecretStr] = Field(default_factory=list)
+    blink_logistics: list[SecretStr] = Field(default_factory=list)
+    bloq: list[SecretStr] = Field(default_factory=list)
+    partners: dict[str, list[SecretStr]] = Field(default_factory=dict)
+
+    @field_validator("blink", "blink_logistics", "bloq", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return _as_list(value)
+
+    @field_validator("partners", mode="before")
+    @classmethod
+    def _partners_one_or_many(cls, value: Any) -> Any:
+        return {k: _as_list(v) for k, v in (value or {}).items()}
+
+
+class SecretsSource:
+    """Reads :class:`WebhookSecrets` through Powertools Parameters, cached per container."""
+
+    def __init__(self, secret_name: str, max_age: int, provider: Any) -> None:
+        self.secret_name = secret_name
+        self.max_age = max_age
+        self.provider = provider
+
+    def get(self) -> WebhookSecrets:
+        raw = self.provider.get(self.secret_name, max_age=self.max_age, transform="json")
+        return WebhookSecrets.model_validate(raw)
+
+
+def _digest(value: str) -> bytes:
+    return hashlib.sha256(value.encode("utf-8")).digest()
+
+
+def matches_any(presented: str, accepted: list[SecretStr]) -> bool:
+    """Constant-time: every accepted secret is compared, on equal-length digests."""
+    presented_digest = _digest(presented)
+    found = False
+    for secret in accepted:
+        found |= hmac.compare_digest(presented_digest, _digest(secret.get_secret_value()))
+    return found
+
+
+def verify_token(request: WebhookRequest, accepted: list[SecretStr], *, source: str) -> None:
+    presented = request.headers.get(TOKEN_HEADER) or request.query.get("token")
+    if not presented:
+        raise Unauthorized(f"a webhook token is required ({TOKEN_HEADER} header or ?token=)")
+    if not accepted or not matches_any(presented, accepted):
+        raise Unauthorized(f"the webhook token is not valid for {source}")
+
+
+def verify_bloq_signature(
+    request: WebhookRequest,
+    secrets: list[SecretStr],
+    settings: BloqSignatureSettings,
+    *,
+    now: Callable[[], float] = time.time,
+) -> None:
+    """Bloq.It's documented check: the signature header is a JWT (Node ``jsonwebtoken``) made
+    with the shared webhook secret whose payload is the string ``<timestamp>.<body>``; the
+    timestamp header must be within ``tolerance_seconds`` of now.
+
+    Bloq.It's sample compares with ``JSON.stringify(body)``; the raw body is that string when the
+    sender serialised compactly, and the compact re-serialisation is accepted too.
+    """
+    signature = request.headers.get(settings.signature_header)
+    timestamp = request.headers.get(settings.timestamp_header)
+    if not signature or not timestamp:
+        raise Unauthorized(
+            f"Bloq.It signature headers are required: {settings.signature_header}, {settings.timestamp_header}"
+        )
+    _check_timestamp(timestamp, settings.tolerance_seconds, now())
+    expected = {f"{timestamp}.{request.body}".encode()}
+    compact = _compact(request.body)
+    if compact is not None:
+        expected.add(f"{timestamp}.{compact}".encode())
+    for secret in secrets:
+        try:
+            payload = jwt.api_jws.decode_complete(
+                signature, secret.get_secret_value(), algorithms=_BLOQ_ALGORITHMS
+            )["payload"]
+        except jwt.InvalidTokenError:
+            continue
+        if any(hmac.compare_digest(payload, candidate) for candidate in expected):
+            return
+    raise Unauthorized("the Bloq.It signature does not verify")
+
+
+def _check_timestamp(timestamp: str, tolerance: int, now: float) -> None:
+    try:
+        value = float(timestamp)
+    except ValueError as exc:
+        raise Unauthorized("the Bloq.It timestamp is not a number") from exc
+    seconds = value / 1000 if value > 1e11 else value  # milliseconds (Date.now()) or seconds
+    if abs(now - seconds) > tolerance:
+        raise Unauthorized(f"the Bloq.It timestamp is outside the {tolerance} s window")
+
+
+def _compact(body: str) -> str | None:
+    try:
+        return json.dumps(json.loads(body), separators=(",", ":"), ensure_ascii=False)
+    except ValueError:
+        return None

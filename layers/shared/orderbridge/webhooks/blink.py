@@ -1,0 +1,118 @@
+"""Blink's Order Webhook and Order Status Webhook.
+
+Blink gives a webhook 5 s and never retries, so each answer is one read (a BatchGetItem for the
+order and the branch) and one transactional write; anything missed is recovered by the
+scheduled order catch-up.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from orderbridge.deps import Deps
+from orderbridge.domain import normalize
+from orderbridge.domain.ids import order_id_for
+from orderbridge.domain.statuses import order_status_update
+from orderbridge.errors import FieldError, UnknownBranch
+from orderbridge.models.blink import BlinkOrderStatus, BlinkOrderStatusWebhook, BlinkOrderWebhook
+from orderbridge.models.config import Branch
+from orderbridge.models.order import OrderSource, TimelineEvent
+from orderbridge.observability import logger, metrics
+from orderbridge.store import config as config_keys
+from orderbridge.store import orders as order_keys
+from orderbridge.store.batch import batch_get
+from orderbridge.store.orders import Outcome
+from orderbridge.web.auth import verify_token
+from orderbridge.web.request import WebhookRequest, parse_json, parse_model
+from orderbridge.webhooks.answers import WebhookAck
+from orderbridge.webhooks.outcomes import report
+
+SOURCE = OrderSource.BLINK.value
+
+
+def receive_order(request: WebhookRequest, deps: Deps) -> tuple[int, WebhookAck]:
+    verify_token(request, deps.secrets.get().blink, source="Blink")
+    payload = parse_model(BlinkOrderWebhook, parse_json(request.body))
+    order_id = order_id_for(SOURCE, payload.blink_order_id)
+    logger.set_correlation_id(order_id)
+    logger.append_keys(order_id=order_id, blink_order_id=payload.blink_order_id)
+
+    orders_table, config_table = deps.settings.orders_table, deps.settings.config_table
+    found = batch_get(
+        deps.dynamodb,
+        {orders_table: [order_keys.order_key(order_id)], config_table: [config_keys.branch_key(payload.branch_id)]},
+    )
+    answer = WebhookAck(status="accepted", order_id=order_id)
+    if found[orders_table]:
+        report(Outcome(order_id, duplicate=True), "Blink order")
+        return 200, answer
+    if not found[config_table]:
+        raise UnknownBranch(
+            "the order's branch is not configured in Orderbridge",
+            errors=[FieldError("branch_id", f"branch {payload.branch_id!r} is not configured")],
+        )
+    branch = config_keys.parse(found[config_table][0])
+    assert isinstance(branch, Branch)
+
+    received_at = deps.clock()
+    order = normalize.blink_order(payload, branch, received_at=received_at)
+    event = TimelineEvent(
+        event_key=f"blink:order:{payload.blink_order_id}",
+        source=SOURCE,
+        kind="order_received",
+        at=payload.created_at,
+        received_at=received_at,
+        summary=f"order received from Blink, status {payload.status} ({payload.status_text or order.status.value})",
+        detail={"blink_order_id": payload.blink_order_id, "blink_status": payload.status, "channel": payload.channel},
+    )
+    outcome = deps.orders.create(order, event, raw=request.body)
+    if outcome.created:
+        metrics.add_metric(name="OrdersReceived", unit=MetricUnit.Count, value=1)
+    report(outcome, "Blink order", items=len(order.items))
+    return 200, answer
+
+
+def receive_order_status(request: WebhookRequest, deps: Deps) -> tuple[int, WebhookAck]:
+    verify_token(request, deps.secrets.get().blink, source="Blink")
+    payload = parse_model(BlinkOrderStatusWebhook, parse_json(request.body))
+    candidate = order_id_for(SOURCE, payload.blink_order_id)
+    logger.append_keys(blink_order_id=payload.blink_order_id)
+
+    orders_table, config_table = deps.settings.orders_table, deps.settings.config_table
+    wanted = {
+        orders_table: [order_keys.order_key(candidate), order_keys.alias_key(SOURCE, payload.blink_order_id)]
+    }
+    if payload.branch_id:
+        wanted[config_table] = [config_keys.branch_key(payload.branch_id)]
+    found = batch_get(deps.dynamodb, wanted)
+    order_id = next((str(item["order_id"]) for item in found[orders_table]), None)
+
+    status = BlinkOrderStatus(payload.status)
+    received_at = deps.clock()
+    at = payload.created_at.isoformat() if payload.created_at else "-"
+    event = TimelineEvent(
+        event_key=f"blink:status:{payload.blink_order_id}:{payload.status}:{at}",
+        source=SOURCE,
+        kind="blink_status",
+        at=payload.created_at,
+        received_at=received_at,
+        summary=f"Blink status {status.value} {payload.status_text or status.name.title()}"
+        + (f" by {payload.action_by}" if payload.action_by else ""),
+        detail={"status": payload.status, "status_text": payload.status_text, "comment": payload.comment,
+                "action_by": payload.action_by, "branch_id": payload.branch_id},
+    )
+    if order_id is None:
+        if payload.branch_id and not found.get(config_table):
+            raise UnknownBranch(
+                "the status names a branch that is not configured in Orderbridge",
+                errors=[FieldError("branch_id", f"branch {payload.branch_id!r} is not configured")],
+            )
+        outcome = deps.orders.record_unmatched(SOURCE, payload.blink_order_id, event, request.body)
+        report(outcome, "Blink status", status=status.name)
+        return 202, WebhookAck(status="unmatched")
+
+    logger.set_correlation_id(order_id)
+    logger.append_keys(order_id=order_id)
+    outcome = deps.orders.record_event(order_id, event, order_status_update(status), raw=request.body)
+    report(outcome, "Blink status", status=status.name)
+    return 200, WebhookAck(status="accepted", order_id=order_id)

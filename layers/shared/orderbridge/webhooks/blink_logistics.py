@@ -1,0 +1,64 @@
+"""Blink Logistics' Task Status Webhook: a courier task moved on.
+
+The webhook names only the task; the task → order alias is written when we create the task.
+The payload has no event id or time, so a delivery's identity is its task, event and a digest
+of its body (the same event resent is a duplicate; a reassignment to another rider is not).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from orderbridge.deps import Deps
+from orderbridge.domain.statuses import courier_status_update
+from orderbridge.models.blink_logistics import TaskStatusWebhook
+from orderbridge.models.order import TimelineEvent
+from orderbridge.observability import logger
+from orderbridge.store import orders as order_keys
+from orderbridge.store.batch import batch_get
+from orderbridge.web.auth import verify_token
+from orderbridge.web.request import WebhookRequest, parse_json, parse_model
+from orderbridge.webhooks.answers import WebhookAck
+from orderbridge.webhooks.outcomes import report
+
+SOURCE = "blink_logistics"
+
+
+def receive_task_status(request: WebhookRequest, deps: Deps) -> tuple[int, WebhookAck]:
+    verify_token(request, deps.secrets.get().blink_logistics, source="Blink Logistics")
+    payload = parse_model(TaskStatusWebhook, parse_json(request.body))
+    task_id = payload.data.task_id
+    logger.append_keys(task_id=task_id)
+
+    table = deps.settings.orders_table
+    found = batch_get(deps.dynamodb, {table: [order_keys.alias_key(SOURCE, task_id)]})[table]
+    order_id = str(found[0]["order_id"]) if found else None
+
+    digest = hashlib.sha256(request.body.encode()).hexdigest()[:16]
+    event = TimelineEvent(
+        event_key=f"logistics:{task_id}:{payload.event_id}:{digest}",
+        source=SOURCE,
+        kind="task_status",
+        received_at=deps.clock(),
+        summary=f"courier task {payload.task_event.name}"
+        + (f" ({payload.data.reason})" if payload.data.reason else ""),
+        detail={
+            "task_id": task_id,
+            "event_id": payload.event_id,
+            "event": payload.event,
+            "type": payload.data.type,
+            "reason": payload.data.reason,
+            "agent": payload.data.agent.model_dump() if payload.data.agent else None,
+            "tracking_link": payload.data.tracking_link,
+        },
+    )
+    if order_id is None:
+        outcome = deps.orders.record_unmatched(SOURCE, task_id, event, request.body)
+        report(outcome, "courier task event", event=payload.task_event.name)
+        return 202, WebhookAck(status="unmatched")
+
+    logger.set_correlation_id(order_id)
+    logger.append_keys(order_id=order_id)
+    outcome = deps.orders.record_event(order_id, event, courier_status_update(payload.task_event), raw=request.body)
+    report(outcome, "courier task event", event=payload.task_event.name)
+    return 200, WebhookAck(status="accepted", order_id=order_id)
