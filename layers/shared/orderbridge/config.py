@@ -7,16 +7,18 @@ The template sets these variables; the local stack sets them from the same templ
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
 class BloqSignatureSettings(BaseModel):
     """How Bloq.It signs its webhooks (the docs do not name the headers, so they are settings)."""
 
-    signature_header: str = "x-bloq-signature"
-    timestamp_header: str = "x-bloq-timestamp"
+    signature_header: Annotated[str, AfterValidator(str.lower)] = "x-bloq-signature"
+    timestamp_header: Annotated[str, AfterValidator(str.lower)] = "x-bloq-timestamp"
     tolerance_seconds: int = Field(default=300, ge=1)
 
 
@@ -53,41 +55,41 @@ class Settings(BaseModel):
     vendors: VendorSettings = VendorSettings()
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | os._Environ[str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Settings from environment variables (names in :data:`ENVIRONMENT`); unset → default."""
         env = os.environ if env is None else env
-        defaults = cls()
-        bloq_defaults = BloqSignatureSettings()
-        vendor_defaults = VendorSettings()
-        return cls(
-            orders_table=env.get("ORDERS_TABLE", defaults.orders_table),
-            config_table=env.get("CONFIG_TABLE", defaults.config_table),
-            rents_table=env.get("RENTS_TABLE", defaults.rents_table),
-            idempotency_table=env.get("IDEMPOTENCY_TABLE", defaults.idempotency_table),
-            webhook_secret_name=env.get("WEBHOOK_SECRET_NAME", defaults.webhook_secret_name),
-            secrets_max_age_seconds=int(env.get("SECRETS_MAX_AGE_SECONDS", defaults.secrets_max_age_seconds)),
-            max_body_bytes=int(env.get("MAX_BODY_BYTES", defaults.max_body_bytes)),
-            bloq=BloqSignatureSettings(
-                signature_header=env.get("BLOQ_SIGNATURE_HEADER", bloq_defaults.signature_header).lower(),
-                timestamp_header=env.get("BLOQ_TIMESTAMP_HEADER", bloq_defaults.timestamp_header).lower(),
-                tolerance_seconds=int(env.get("BLOQ_TIMESTAMP_TOLERANCE_SECONDS", bloq_defaults.tolerance_seconds)),
-            ),
-            vendors=VendorSettings(
-                blink_base_url=env.get("BLINK_BASE_URL", vendor_defaults.blink_base_url),
-                blink_logistics_base_url=env.get(
-                    "BLINK_LOGISTICS_BASE_URL", vendor_defaults.blink_logistics_base_url
-                ),
-                bloqit_base_url=env.get("BLOQIT_BASE_URL", vendor_defaults.bloqit_base_url),
-                dispatchninja_base_url=env.get("DISPATCHNINJA_BASE_URL", vendor_defaults.dispatchninja_base_url),
-                connect_timeout_seconds=float(
-                    env.get("VENDOR_CONNECT_TIMEOUT_SECONDS", vendor_defaults.connect_timeout_seconds)
-                ),
-                read_timeout_seconds=float(env.get("VENDOR_READ_TIMEOUT_SECONDS", vendor_defaults.read_timeout_seconds)),
-                max_attempts=int(env.get("VENDOR_MAX_ATTEMPTS", vendor_defaults.max_attempts)),
-                credentials_secret_prefix=env.get(
-                    "VENDOR_CREDENTIALS_SECRET_PREFIX", vendor_defaults.credentials_secret_prefix
-                ),
-            ),
-        )
+        values: dict[str, Any] = {}
+        for var, path in ENVIRONMENT.items():
+            if var in env:
+                *parents, leaf = path.split(".")
+                target = values
+                for part in parents:
+                    target = target.setdefault(part, {})
+                target[leaf] = env[var]
+        return cls.model_validate(values)
+
+
+# Environment variable → settings field (dotted for nested groups). template.yaml sets these.
+ENVIRONMENT: dict[str, str] = {
+    "ORDERS_TABLE": "orders_table",
+    "CONFIG_TABLE": "config_table",
+    "RENTS_TABLE": "rents_table",
+    "IDEMPOTENCY_TABLE": "idempotency_table",
+    "WEBHOOK_SECRET_NAME": "webhook_secret_name",
+    "SECRETS_MAX_AGE_SECONDS": "secrets_max_age_seconds",
+    "MAX_BODY_BYTES": "max_body_bytes",
+    "BLOQ_SIGNATURE_HEADER": "bloq.signature_header",
+    "BLOQ_TIMESTAMP_HEADER": "bloq.timestamp_header",
+    "BLOQ_TIMESTAMP_TOLERANCE_SECONDS": "bloq.tolerance_seconds",
+    "BLINK_BASE_URL": "vendors.blink_base_url",
+    "BLINK_LOGISTICS_BASE_URL": "vendors.blink_logistics_base_url",
+    "BLOQIT_BASE_URL": "vendors.bloqit_base_url",
+    "DISPATCHNINJA_BASE_URL": "vendors.dispatchninja_base_url",
+    "VENDOR_CONNECT_TIMEOUT_SECONDS": "vendors.connect_timeout_seconds",
+    "VENDOR_READ_TIMEOUT_SECONDS": "vendors.read_timeout_seconds",
+    "VENDOR_MAX_ATTEMPTS": "vendors.max_attempts",
+    "VENDOR_CREDENTIALS_SECRET_PREFIX": "vendors.credentials_secret_prefix",
+}
 
 
 @lru_cache(maxsize=1)

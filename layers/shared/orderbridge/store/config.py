@@ -84,7 +84,9 @@ class ConfigStore:
             item = {**_key_for(record), "record_type": _kind_of(record), **record.model_dump()}
             self.client.put_item(TableName=self.table, Item=to_attrs(item))
 
-    def mappings(self, partner_id: str, merchant_id: str, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], ItemMapping]:
+    def mappings(
+        self, partner_id: str, merchant_id: str, wanted: set[tuple[str, str]]
+    ) -> dict[tuple[str, str], ItemMapping]:
         """The item mappings that exist among ``wanted`` (kind, partner id) pairs: one round trip
         for up to 100 distinct ids."""
         if not wanted:
