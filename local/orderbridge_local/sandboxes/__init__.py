@@ -1,0 +1,1 @@
+"""Local HTTP sandboxes of the vendors (work in progress)."""

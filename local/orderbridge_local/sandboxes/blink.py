@@ -1,0 +1,1099 @@
+"""Blink interface API sandbox (vendor-docs/blink-api.txt), plus Blink's two outbound webhooks.
+
+Settings (:class:`BlinkSettings`, on top of :class:`~.base.SandboxSettings`)
+---------------------------------------------------------------------------
+``username`` / ``password``
+    The credentials ``POST /interface/v1/login`` accepts.
+``jwt_secret`` / ``token_ttl_seconds``
+    The access token is an HS256 JWT (``sub``, ``iat``, ``exp``, ``iss``) signed with
+    ``jwt_secret``; it expires after ``token_ttl_seconds``.
+``order_webhook_url`` / ``order_status_webhook_url``
+    Where ``POST /_admin/place-order`` and ``POST /_admin/order-status`` send Blink's "Order
+    Webhook" and "Order Status Webhook".
+``webhook_token`` / ``webhook_token_header``
+    Sent with both webhooks (default header ``X-Webhook-Token``; no header when the token is unset).
+``webhook_timeout_seconds``
+    Default 5 s, as the doc says ("the request will be terminated and not processed further":
+    no retries).
+``menu_per_page`` (2, as the doc's sample), ``customers_per_page`` (100), ``order_list_per_page``
+(30), ``abandoned_carts_per_page`` (5)
+    Page sizes of the paginated answers.
+``first_order_id``
+    The first id given to a new order (by ``submitOrder`` or ``place-order``); ids then increase.
+``submit_order_requires_delivery_address``
+    The doc marks ``delivery.house_num``, ``street``, ``area``, ``city`` required without
+    condition; set to False to require them only for ``delivery_type: "delivery"``.
+
+Vendor routes (every route but login needs ``Authorization: Bearer <unexpired token>``)
+--------------------------------------------------------------------------------------
+``POST /interface/v1/login``, ``GET /interface/v1/fetchMenu?page=``,
+``POST /interface/v1/syncStockAndPrice``, ``GET /interface/v1/branches``,
+``GET /interface/v1/customers?phone=&created_at=&page=``, ``POST /interface/v1/submitOrder``,
+``GET /interface/v1/getOrder?order_id=&unique_code=``, ``GET /interface/v1/getOrderList?order_id=&page=``,
+``GET /interface/v1/getAbandonedCarts?start_date=&end_date=&page=``, ``POST /interface/v1/syncOrderStatus``.
+
+Admin routes
+------------
+``POST /_admin/place-order``
+    Body: optional overrides merged into the doc's "Webhook Payload" sample (``products`` replaced
+    as a whole). A fresh ``blink_order_id`` (and ``order_key``, ``created_at``, ``due_at`` = now)
+    unless given. The order is stored (``getOrder`` / ``getOrderList`` return it) and the Order
+    Webhook is POSTed to ``order_webhook_url``. Answer: ``{"order": <payload>, "webhooks": [...]}``.
+``POST /_admin/order-status``
+    ``{"blink_order_id", "status", "comment"?, "action_by"?, "branch_id"?}``: the restaurant changed
+    the status in Blink. Updates the stored order (if known) and POSTs the Order Status Webhook
+    (``blink_order_id, branch_id, status, statusText, comment, created_at, action_by``).
+``GET /_admin/orders``, ``GET /_admin/orders/<id>``
+    Stored orders with their ``status_history`` (every status Blink received via
+    ``syncOrderStatus`` or set via ``order-status``).
+``POST /_admin/abandoned-carts``
+    Overrides merged into the doc's sample cart; the cart is added.
+
+Where the doc is silent (liberties)
+-----------------------------------
+* Login failure: 401 ``{"success": false, "msg": "Invalid credentials", "error": "Unauthorized"}``;
+  a missing, invalid or expired bearer token: 401 ``{"success": false, "msg": "Unauthenticated.", ...}``.
+* Validation failures (``submitOrder``, ``syncOrderStatus``, ``syncStockAndPrice``, query
+  parameters): 422, Laravel style: ``{"success": false, "msg": "The given data was invalid.",
+  "error": "Unprocessable Entity", "errors": {"<field>": ["<reason>"]}}``.
+* Unknown order: 404 ``{"success": false, "msg": "Order not found", "error": "Not Found", "data": null}``.
+* ``getOrder`` answers 201, as the doc's sample says.
+* ``syncOrderStatus`` success: 200 ``{"success": true, "msg": "Order status updated successfully",
+  "data": {"blink_order_id", "status"}}``; it does not trigger the Order Status Webhook.
+* ``syncStockAndPrice`` success: 200 ``{"success": true, "msg": "Stock and price updated
+  successfully", "error": null, "data": {"updated": [...], "not_found": [...]}}``; the branch
+  entries sent become the item's ``branches`` in ``fetchMenu``.
+* The sample menu items have ``"id": ""``; the seeded items have ids (the doc's other samples'
+  product ids where there is one). Seven of the nine items are invented around the doc's two.
+* ``getOrderList`` pages with ``?page=`` (the doc shows only ``pagination``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import jwt
+from pydantic import Field
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request
+
+from orderbridge_local.sandboxes.base import (
+    ApiError,
+    Reply,
+    Sandbox,
+    SandboxSettings,
+    WebhookJob,
+    deep_merge,
+    json_body,
+    number,
+    page_of,
+    parse_time,
+    sql_time,
+)
+
+API = "/interface/v1"
+
+STATUS_NAMES = {0: "PENDING", 1: "ACCEPTED", 2: "DISPATCHED", 3: "DELIVERED", 4: "REJECTED", 6: "READY"}
+STATUS_TEXTS = {0: "Pending", 1: "Accepted", 2: "Dispatched", 3: "Delivered", 4: "Rejected", 6: "Ready"}
+DELIVERY_TYPES = {"PICK-UP": "pickup", "DINE-IN": "dinein", "DELIVERY": "delivery"}
+
+# The doc's "Webhook Payload" sample of the Order Webhook, verbatim.
+ORDER_WEBHOOK_SAMPLE: dict[str, Any] = {
+    "blink_order_id": "1236589",
+    "external_order_id": "UYI-9IY",
+    "order_key": "ABND-24234",
+    "type": "PICK-UP",
+    "status": "0",
+    "status_text": "PENDING",
+    "currency": "PKR",
+    "channel": "IOS",
+    "channel_id": "8",
+    "area_name": "Precinct-11A",
+    "brand_id": "2131",
+    "branch_id": "12345",
+    "blink_branch_id": "50220",
+    "branch_latitude": "27.4654584",
+    "branch_longitude": "64.846548",
+    "branch_address": "XYZ road street 13",
+    "total_discount_amount": 0,
+    "promo_code": "",
+    "promo_discount": 0,
+    "wallet_amount": 0,
+    "loyalty_amount": 0,
+    "tax": 0,
+    "fbr_pos_charge": 1,
+    "kitchen_notes": "",
+    "created_at": "2024-06-26 09:26:04",
+    "due_at": "2024-06-26 09:26:04",
+    "is_pre_order": 0,
+    "customer_name": "John Doe",
+    "customer_phone": "+923300000000",
+    "customer_address_description": "PICK-UP",
+    "customer_address_latitude": None,
+    "customer_address_longitude": None,
+    "products": [
+        {
+            "product_id": "1c54bd7abe7b",
+            "quantity": 1,
+            "name": "Veg Breakfast Press COMBO",
+            "unit_price": "39.000",
+            "total_price": 39,
+            "item_price": "39.00",
+            "item_discount_price": "0.00",
+            "options": [
+                {
+                    "modifier_option_id": "cfeed7290c4c",
+                    "unit_price": "0.000",
+                    "total_price": "0.000",
+                    "name": "Tortilla (Wrap)",
+                    "quantity": 1,
+                    "item_price": "0.00",
+                    "item_discount_price": "0.00",
+                }
+            ],
+        }
+    ],
+    "payment": True,
+    "payment_method_id": "0",
+    "payment_method": "Cash",
+    "delivery_charges": "0",
+    "subtotal": "59",
+    "total_price": "66.67",
+}
+
+
+def _category(cat_id: int, name: str) -> list[dict[str, Any]]:
+    return [{"id": cat_id, "code": None, "name": name}]
+
+
+def _menu_item(item_id: str, name: str, price: str, category: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    item = {
+        "id": item_id,
+        "name": name,
+        "price": price,
+        "discount_price": "0.000",
+        "category": category,
+        "branches": [],
+        "modifiers": [],
+    }
+    item.update(extra)
+    return item
+
+
+def seed_menu() -> list[dict[str, Any]]:
+    """Nine items (the doc's sample says ``total_items: 9``), the doc's two among them."""
+    return [
+        _menu_item(
+            "97358ecc-06aa-4a8c-8249-6113261ac5a8",
+            "Parisian Platter of Mini Sandwiches",
+            "7199.980",
+            _category(126873, "Cocktails & Aperitifs"),
+        ),
+        _menu_item(
+            "b8f5e1d2-3c4a-4e6b-9a7c-2d1e0f9a8b7c",
+            "The PAUL Baguette with Cheese",
+            "1299.990",
+            _category(126875, "Breads"),
+            modifiers=[
+                {
+                    "id": 1531139,
+                    "code": None,
+                    "name": "test1",
+                    "is_required": False,
+                    "max_multi_select_count": 3,
+                    "min_multi_select_count": 2,
+                    "modifier_options": [
+                        {"id": 12289595, "code": "", "name": "testa", "price": "20.000", "discount_price": "0.000"},
+                        {"id": 12289596, "code": "", "name": "testb", "price": "15.000", "discount_price": "0.000"},
+                    ],
+                }
+            ],
+        ),
+        _menu_item(
+            "1c54bd7abe7b",
+            "Veg Breakfast Press COMBO",
+            "39.000",
+            _category(126880, "Breakfast"),
+            modifiers=[
+                {
+                    "id": 1531150,
+                    "code": "WRAP",
+                    "name": "Bread choice",
+                    "is_required": True,
+                    "max_multi_select_count": 1,
+                    "min_multi_select_count": 1,
+                    "modifier_options": [
+                        {
+                            "id": 12289610,
+                            "code": "TORT",
+                            "name": "Tortilla (Wrap)",
+                            "price": "0.000",
+                            "discount_price": "0.000",
+                        },
+                        {
+                            "id": 12289611,
+                            "code": "CIAB",
+                            "name": "Ciabatta",
+                            "price": "2.000",
+                            "discount_price": "0.000",
+                        },
+                    ],
+                }
+            ],
+        ),
+        _menu_item(
+            "257327",
+            "Nestle MilkPak Full Cream Milk 250ml",
+            "110.000",
+            _category(126890, "Dairy"),
+            discount_price="85.000",
+            modifiers=[
+                {
+                    "id": 1531160,
+                    "code": None,
+                    "name": "Temperature",
+                    "is_required": False,
+                    "max_multi_select_count": 1,
+                    "min_multi_select_count": 0,
+                    "modifier_options": [
+                        {"id": 596996, "code": "", "name": "Chilled", "price": "5.000", "discount_price": "0.000"}
+                    ],
+                }
+            ],
+        ),
+        _menu_item("1567138", "Chicken Bites 8 Pcs", "23.000", _category(126881, "Snacks")),
+        _menu_item(
+            "722688", "Abbott Similac Total Comfort 2 (6-12 Months) 360g", "142.000", _category(126891, "Baby Care")
+        ),
+        _menu_item("a1b2c3d4e5f6", "Milk Buffalo 1 Ltr Pouch", "260.000", _category(126890, "Dairy")),
+        _menu_item("c0ffee000001", "Cappuccino", "450.000", _category(126876, "Hot Drinks")),
+        _menu_item("c0ffee000002", "Butter Croissant", "380.000", _category(126875, "Breads")),
+    ]
+
+
+def seed_branches() -> list[dict[str, Any]]:
+    return [
+        {
+            "id": 63,
+            "blink_id": 60001,
+            "branch": "Clifton-Block 4",
+            "branch_address": "209 Bolvard center, caspian road beside Hollywood Cafe",
+            "is_live": 1,
+            "is_active": 1,
+        },
+        {
+            "id": 64,
+            "blink_id": 60002,
+            "branch": "SMCHS-12",
+            "branch_address": "Plot#212 Rae Avenue road",
+            "is_live": 1,
+            "is_active": 1,
+        },
+        # The branch of the Order Webhook sample (branch_id "12345", blink_branch_id "50220").
+        {
+            "id": 12345,
+            "blink_id": 50220,
+            "branch": "Precinct-11A",
+            "branch_address": "XYZ road street 13",
+            "is_live": 1,
+            "is_active": 1,
+        },
+    ]
+
+
+def seed_customers() -> list[dict[str, Any]]:
+    def customer(
+        name: str, phone: str, gender: str, born: str, created: str, email: str, wallet: str, points: str
+    ) -> dict[str, Any]:
+        return {
+            "full_name": name,
+            "phone": phone,
+            "gender": gender,
+            "date_of_birth": born,
+            "created_at": created,
+            "email": email,
+            "wallet_balance": wallet,
+            "loyalty_points": points,
+        }
+
+    return [
+        customer(
+            "John Doe",
+            "+923300000000",
+            "Male",
+            "1990-01-01",
+            "2023-01-01 00:00:00",
+            "john.doe@example.com",
+            "23",
+            "100",
+        ),
+        customer(
+            "Ayesha Khan",
+            "+923331234567",
+            "Female",
+            "1992-05-14",
+            "2023-03-15 10:30:00",
+            "ayesha.khan@example.com",
+            "0",
+            "40",
+        ),
+        customer(
+            "Bilal Ahmed",
+            "+923009876543",
+            "Male",
+            "1985-11-02",
+            "2024-02-20 18:45:10",
+            "bilal.ahmed@example.com",
+            "150",
+            "0",
+        ),
+        customer(
+            "Sara Malik",
+            "+923451112223",
+            "Female",
+            "1998-07-30",
+            "2024-06-01 08:00:00",
+            "sara.malik@example.com",
+            "12",
+            "260",
+        ),
+    ]
+
+
+# The doc's "Get Abandoned Carts" sample cart.
+ABANDONED_CART_SAMPLE: dict[str, Any] = {
+    "order_id": "",
+    "branch_id": "",
+    "customer": {"name": "Test User", "phone": "+923300000009", "address": "", "latitude": "", "longitude": ""},
+    "notification": {"status": "SENT", "sent_at": "2026-02-09 08:34:04"},
+    "created_at": "2026-02-09 08:08:18",
+    "cart_value": 744,
+    "cart_items": [
+        {
+            "dish_id": 722688,
+            "quantity": 1,
+            "details": "Abbott Similac Total Comfort 2 (6-12 Months) 360g",
+            "unit_price": "142.000",
+            "actual_unit_price": "142.000",
+            "total_price": "344.0",
+            "actual_total_price": "344.0",
+            "selected_suboption_ids": "[]",
+            "options": [
+                {
+                    "id": 707758,
+                    "name": "Variation",
+                    "suboptions": [{"id": 6044445, "name": "per unit", "price": "0.000", "actual_price": "0.000"}],
+                },
+                {
+                    "id": 191554,
+                    "name": "Sauce",
+                    "suboptions": [
+                        {"id": 6052048, "name": "test", "price": "0.000", "actual_price": "200.000"},
+                        {"id": 896289, "name": "Buffalo", "price": "0.000", "actual_price": "2.000"},
+                    ],
+                },
+            ],
+        }
+    ],
+}
+
+_PHONE = re.compile(r"^\+[0-9][0-9 -]{5,}$")
+
+
+class BlinkSettings(SandboxSettings):
+    username: str = "orderbridge"
+    password: str = "blink-sandbox-password"
+    jwt_secret: str = "blink-sandbox-jwt-secret-0123456789abcdef"
+    token_ttl_seconds: int = Field(default=3600, ge=1)
+    order_webhook_url: str | None = None
+    order_status_webhook_url: str | None = None
+    webhook_token: str | None = None
+    webhook_token_header: str = "X-Webhook-Token"
+    menu_per_page: int = Field(default=2, ge=1)
+    customers_per_page: int = Field(default=100, ge=1)
+    order_list_per_page: int = Field(default=30, ge=1)
+    abandoned_carts_per_page: int = Field(default=5, ge=1)
+    first_order_id: int = Field(default=1236590, ge=1)
+    submit_order_requires_delivery_address: bool = True
+
+
+def _invalid(errors: dict[str, list[str]]) -> ApiError:
+    return ApiError(
+        422,
+        {"success": False, "msg": "The given data was invalid.", "error": "Unprocessable Entity", "errors": errors},
+    )
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+class BlinkSandbox(Sandbox):
+    name = "blink"
+    settings_model = BlinkSettings
+    settings: BlinkSettings
+
+    # ------------------------------------------------------------------ state
+
+    def reset_state(self) -> None:
+        self.menu = seed_menu()
+        self.branches = seed_branches()
+        self.customers = seed_customers()
+        self.carts = [deep_merge(ABANDONED_CART_SAMPLE, {})]
+        self.orders: dict[int, dict[str, Any]] = {}
+        self._next_order_id = self.settings.first_order_id
+
+    def error_body(self, status: int, message: str, **extra: Any) -> Any:
+        reasons = {401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed", 422: "Unprocessable Entity"}
+        return {"success": False, "msg": message, "error": reasons.get(status, f"HTTP {status}"), **extra}
+
+    def vendor_rules(self) -> list[Rule]:
+        return [
+            Rule(f"{API}/login", methods=["POST"], endpoint=self.login),
+            Rule(f"{API}/fetchMenu", methods=["GET"], endpoint=self.fetch_menu),
+            Rule(f"{API}/syncStockAndPrice", methods=["POST"], endpoint=self.sync_stock_and_price),
+            Rule(f"{API}/branches", methods=["GET"], endpoint=self.list_branches),
+            Rule(f"{API}/customers", methods=["GET"], endpoint=self.list_customers),
+            Rule(f"{API}/submitOrder", methods=["POST"], endpoint=self.submit_order),
+            Rule(f"{API}/getOrder", methods=["GET"], endpoint=self.get_order),
+            Rule(f"{API}/getOrderList", methods=["GET"], endpoint=self.get_order_list),
+            Rule(f"{API}/getAbandonedCarts", methods=["GET"], endpoint=self.get_abandoned_carts),
+            Rule(f"{API}/syncOrderStatus", methods=["POST"], endpoint=self.sync_order_status),
+        ]
+
+    def admin_rules(self) -> list[Rule]:
+        return [
+            Rule("/_admin/place-order", methods=["POST"], endpoint=self.admin_place_order),
+            Rule("/_admin/order-status", methods=["POST"], endpoint=self.admin_order_status),
+            Rule("/_admin/orders", methods=["GET"], endpoint=self.admin_orders),
+            Rule("/_admin/orders/<int:order_id>", methods=["GET"], endpoint=self.admin_order),
+            Rule("/_admin/abandoned-carts", methods=["POST"], endpoint=self.admin_add_cart),
+        ]
+
+    # ------------------------------------------------------------------ auth
+
+    def issue_token(self, ttl_seconds: int | None = None) -> str:
+        now = self.now()
+        ttl = self.settings.token_ttl_seconds if ttl_seconds is None else ttl_seconds
+        claims = {
+            "sub": self.settings.username,
+            "iss": "blink-sandbox",
+            "iat": now,
+            "exp": now + timedelta(seconds=ttl),
+        }
+        return jwt.encode(claims, self.settings.jwt_secret, algorithm="HS256")
+
+    def _authenticate(self, request: Request) -> None:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise self.error(401, "Unauthenticated.")
+        try:
+            jwt.decode(token.strip(), self.settings.jwt_secret, algorithms=["HS256"], options={"require": ["exp"]})
+        except jwt.ExpiredSignatureError:
+            raise self.error(401, "Unauthenticated.", reason="token expired") from None
+        except jwt.InvalidTokenError:
+            raise self.error(401, "Unauthenticated.", reason="invalid token") from None
+
+    def login(self, request: Request) -> Reply:
+        body = json_body(request)
+        if not isinstance(body, dict):
+            body = request.form.to_dict() if request.form else {}
+        if body.get("username") != self.settings.username or body.get("password") != self.settings.password:
+            raise self.error(401, "Invalid credentials")
+        return Reply({"token_type": "Bearer", "access_token": self.issue_token()})
+
+    # ------------------------------------------------------------------ menu, branches, customers
+
+    def fetch_menu(self, request: Request) -> Reply:
+        self._authenticate(request)
+        page = self.int_arg(request, "page", 1)
+        per_page = self.settings.menu_per_page
+        items, last_page = page_of(self.menu, page, per_page)
+        base = f"{self.base_url(request)}{API}/fetchMenu"
+        return Reply(
+            {
+                "total_items": len(self.menu),
+                "last_page": last_page,
+                "current_page": page,
+                "per_page": per_page,
+                "next_page_path": f"{base}?page={page + 1}" if page < last_page else None,
+                "last_page_path": f"{base}?page={last_page}",
+                "data": items,
+            }
+        )
+
+    def sync_stock_and_price(self, request: Request) -> Reply:
+        self._authenticate(request)
+        body = json_body(request)
+        errors: dict[str, list[str]] = {}
+        if not isinstance(body, dict) or not isinstance(body.get("products"), list) or not body["products"]:
+            raise _invalid({"products": ["The products field is required and must be a non-empty array."]})
+        for index, product in enumerate(body["products"]):
+            prefix = f"products.{index}"
+            if not isinstance(product, dict):
+                errors[prefix] = ["must be an object"]
+                continue
+            for key in ("id", "price", "discount_price"):
+                if _blank(product.get(key)):
+                    errors[f"{prefix}.{key}"] = [f"The {prefix}.{key} field is required."]
+            for key in ("price", "discount_price"):
+                if not _blank(product.get(key)) and number(product.get(key)) is None:
+                    errors[f"{prefix}.{key}"] = [f"The {prefix}.{key} must be a number."]
+            branches = product.get("branches")
+            if not isinstance(branches, list):
+                errors[f"{prefix}.branches"] = [f"The {prefix}.branches field is required."]
+                continue
+            for b_index, branch in enumerate(branches):
+                if not isinstance(branch, dict) or _blank(branch.get("id")):
+                    errors[f"{prefix}.branches.{b_index}.id"] = [
+                        f"The {prefix}.branches.{b_index}.id field is required."
+                    ]
+        if errors:
+            raise _invalid(errors)
+        by_id = {item["id"]: item for item in self.menu}
+        updated, not_found = [], []
+        for product in body["products"]:
+            item = by_id.get(str(product["id"]))
+            if item is None:
+                not_found.append(str(product["id"]))
+                continue
+            item["price"] = f"{float(number(product['price']) or 0):.3f}"
+            item["discount_price"] = f"{float(number(product['discount_price']) or 0):.3f}"
+            item["branches"] = [dict(branch) for branch in product["branches"]]
+            updated.append(item["id"])
+        return Reply(
+            {
+                "success": True,
+                "msg": "Stock and price updated successfully",
+                "error": None,
+                "data": {"updated": updated, "not_found": not_found},
+            }
+        )
+
+    def list_branches(self, request: Request) -> Reply:
+        self._authenticate(request)
+        return Reply({"msg": "Success", "success": True, "error": None, "data": self.branches})
+
+    def list_customers(self, request: Request) -> Reply:
+        self._authenticate(request)
+        customers = list(self.customers)
+        phone = request.args.get("phone")
+        if phone:
+            wanted = re.sub(r"\D", "", phone)
+            customers = [c for c in customers if re.sub(r"\D", "", c["phone"]) == wanted]
+        created_raw = request.args.get("created_at")
+        if created_raw:
+            created_after = parse_time(created_raw)
+            if created_after is None:
+                raise _invalid({"created_at": ["The created at is not a valid date."]})
+            customers = [c for c in customers if (parse_time(c["created_at"]) or created_after) > created_after]
+        page = self.int_arg(request, "page", 1)
+        per_page = self.settings.customers_per_page
+        items, last_page = page_of(customers, page, per_page)
+        path = f"{self.base_url(request)}{API}/customers"
+        first_index = (page - 1) * per_page + 1
+        return Reply(
+            {
+                "msg": "Success",
+                "success": True,
+                "error": None,
+                "data": {
+                    "current_page": page,
+                    "data": items,
+                    "first_page_url": f"{path}?page=1",
+                    "from": first_index if items else None,
+                    "last_page": last_page,
+                    "last_page_url": f"{path}?page={last_page}",
+                    "next_page_url": f"{path}?page={page + 1}" if page < last_page else None,
+                    "path": path,
+                    "per_page": per_page,
+                    "prev_page_url": f"{path}?page={page - 1}" if page > 1 else None,
+                    "to": first_index + len(items) - 1 if items else None,
+                    "total": len(customers),
+                },
+            }
+        )
+
+    # ------------------------------------------------------------------ orders
+
+    def _new_order_id(self) -> int:
+        order_id = self._next_order_id
+        self._next_order_id += 1
+        return order_id
+
+    def _unique_code(self) -> str:
+        return f"{self.random_chars(4)}-{self.random_chars(5)}"
+
+    def _branch_by_blink_id(self, blink_id: Any) -> dict[str, Any] | None:
+        return next((b for b in self.branches if str(b["blink_id"]) == str(blink_id)), None)
+
+    def _validate_submit(self, body: Any) -> None:
+        if not isinstance(body, dict):
+            raise _invalid({"body": ["A JSON object is expected."]})
+        errors: dict[str, list[str]] = {}
+
+        def required(container: dict[str, Any], key: str, label: str) -> None:
+            if _blank(container.get(key)):
+                errors[label] = [f"The {label} field is required."]
+
+        for key in (
+            "blink_branch_id",
+            "customer_name",
+            "customer_phone",
+            "is_scheduled",
+            "delivery_type",
+            "payment_method",
+            "subtotal",
+            "total",
+            "delivery_charges",
+        ):
+            required(body, key, key)
+        if not _blank(body.get("blink_branch_id")) and self._branch_by_blink_id(body["blink_branch_id"]) is None:
+            errors["blink_branch_id"] = ["The selected blink branch id is invalid."]
+        if not _blank(body.get("customer_phone")) and not _PHONE.match(str(body["customer_phone"])):
+            errors["customer_phone"] = ["The customer phone format is invalid (+92xxxx, +92xxx-xxx)."]
+        if not _blank(body.get("is_scheduled")) and _as_int(body["is_scheduled"]) not in (0, 1):
+            errors["is_scheduled"] = ["The is scheduled must be 0 or 1."]
+        delivery_type = str(body.get("delivery_type") or "")
+        if delivery_type and delivery_type not in ("dinein", "pickup", "delivery"):
+            errors["delivery_type"] = ["The selected delivery type is invalid (dinein, pickup, delivery)."]
+        payment = str(body.get("payment_method") or "")
+        if payment and payment.lower() not in ("cash", "online"):
+            errors["payment_method"] = ["The selected payment method is invalid (Cash, Online)."]
+        for key in ("subtotal", "total", "delivery_charges", "tax_amount", "tax_percentage"):
+            if not _blank(body.get(key)) and number(body.get(key)) is None:
+                errors[key] = [f"The {key} must be a number."]
+        if not _blank(body.get("delivery_eta")) and _as_int(body.get("delivery_eta")) is None:
+            errors["delivery_eta"] = ["The delivery eta must be an integer."]
+        delivery = body.get("delivery")
+        needs_address = self.settings.submit_order_requires_delivery_address or delivery_type == "delivery"
+        if needs_address:
+            if not isinstance(delivery, dict):
+                errors["delivery"] = ["The delivery field is required."]
+            else:
+                for key in ("house_num", "street", "area", "city"):
+                    required(delivery, key, f"delivery.{key}")
+        items = body.get("items")
+        if not isinstance(items, list) or not items:
+            errors["items"] = ["The items field is required."]
+        else:
+            for index, item in enumerate(items):
+                if not isinstance(item, dict):
+                    errors[f"items.{index}"] = ["must be an object"]
+                    continue
+                for key in ("blink_item_id", "name", "actual_price", "price", "quantity"):
+                    required(item, key, f"items.{index}.{key}")
+                for key in ("actual_price", "price", "quantity"):
+                    if not _blank(item.get(key)) and number(item.get(key)) is None:
+                        errors[f"items.{index}.{key}"] = [f"The items.{index}.{key} must be a number."]
+                sub_options = item.get("sub_options") or []
+                if not isinstance(sub_options, list):
+                    errors[f"items.{index}.sub_options"] = ["must be an array"]
+                    continue
+                for s_index, sub in enumerate(sub_options):
+                    label = f"items.{index}.sub_options.{s_index}"
+                    if not isinstance(sub, dict):
+                        errors[label] = ["must be an object"]
+                        continue
+                    for key in ("sub_option_id", "price", "quantity"):
+                        required(sub, key, f"{label}.{key}")
+        if errors:
+            raise _invalid(errors)
+
+    def submit_order(self, request: Request) -> Reply:
+        self._authenticate(request)
+        body = json_body(request)
+        self._validate_submit(body)
+        branch = self._branch_by_blink_id(body["blink_branch_id"]) or {}
+        delivery = body.get("delivery") if isinstance(body.get("delivery"), dict) else {}
+        order_id = self._new_order_id()
+        unique_code = self._unique_code()
+        view = {
+            "id": order_id,
+            "unique_code": unique_code,
+            "customer_name": body["customer_name"],
+            "customer_phone": re.sub(r"[^0-9+]", "", str(body["customer_phone"])),
+            "latitude": None if delivery.get("latitude") is None else str(delivery["latitude"]),
+            "longitude": None if delivery.get("longitude") is None else str(delivery["longitude"]),
+            "delivery_eta": _as_int(body.get("delivery_eta")) or 60,
+            "delivery_type": body["delivery_type"],
+            "ordertime": sql_time(self.now()),
+            "instruction": body.get("instructions") or "",
+            "payment_method": body["payment_method"],
+            "subtotal": number(body["subtotal"]),
+            "total": number(body["total"]),
+            "delivery_charges": number(body["delivery_charges"]),
+            "promo_code": "",
+            "promo_discount": 0,
+            "items": [
+                {
+                    "item_id": _as_int(item["blink_item_id"]) or item["blink_item_id"],
+                    "quantity": number(item["quantity"]),
+                    "price": number(item["price"]),
+                    "actual_price": number(item["actual_price"]),
+                    "details": item["name"],
+                    "notes": item.get("notes"),
+                }
+                for item in body["items"]
+            ],
+        }
+        self.orders[order_id] = {
+            "id": order_id,
+            "unique_code": unique_code,
+            "source": "submitOrder",
+            "branch_id": str(branch.get("id", "")),
+            "blink_branch_id": str(body["blink_branch_id"]),
+            "status": 0,
+            "comment": "",
+            "status_history": [],
+            "view": view,
+            "request": body,
+        }
+        return Reply(
+            {
+                "success": True,
+                "msg": "Your order has been placed",
+                "data": {"id": order_id, "unique_code": unique_code},
+            },
+            201,
+        )
+
+    def _order_view(self, order: dict[str, Any]) -> dict[str, Any]:
+        view = dict(order["view"])
+        view["status"] = STATUS_NAMES.get(order["status"], str(order["status"]))
+        view["reject_reason"] = order["comment"] if order["status"] == 4 else ""
+        ordered = {
+            key: view[key]
+            for key in (
+                "id",
+                "unique_code",
+                "customer_name",
+                "customer_phone",
+                "latitude",
+                "longitude",
+                "delivery_eta",
+                "delivery_type",
+                "status",
+                "ordertime",
+                "instruction",
+                "payment_method",
+                "subtotal",
+                "total",
+                "delivery_charges",
+                "promo_code",
+                "promo_discount",
+                "reject_reason",
+                "items",
+            )
+        }
+        return ordered
+
+    def _order_arg(self, request: Request) -> int:
+        raw = request.args.get("order_id")
+        if raw is None or raw.strip() == "":
+            raise _invalid({"order_id": ["The order id field is required."]})
+        order_id = _as_int(raw)
+        if order_id is None:
+            raise _invalid({"order_id": ["The order id must be an integer."]})
+        return order_id
+
+    def get_order(self, request: Request) -> Reply:
+        self._authenticate(request)
+        order = self.orders.get(self._order_arg(request))
+        unique_code = request.args.get("unique_code")
+        if order is None or (unique_code and unique_code != order["unique_code"]):
+            raise self.error(404, "Order not found", data=None)
+        # The doc's sample answer is "HTTP Code: 201".
+        return Reply({"success": True, "data": self._order_view(order)}, 201)
+
+    def get_order_list(self, request: Request) -> Reply:
+        self._authenticate(request)
+        after = self._order_arg(request)
+        page = self.int_arg(request, "page", 1)
+        per_page = self.settings.order_list_per_page
+        newer = [self.orders[key] for key in sorted(self.orders) if key > after]
+        items, last_page = page_of(newer, page, per_page)
+        keys = (
+            "id",
+            "unique_code",
+            "customer_name",
+            "customer_phone",
+            "delivery_type",
+            "status",
+            "ordertime",
+            "payment_method",
+            "subtotal",
+            "total",
+            "delivery_charges",
+            "items",
+        )
+        data = []
+        for order in items:
+            view = self._order_view(order)
+            data.append({key: view[key] for key in keys})
+        first_index = (page - 1) * per_page + 1
+        return Reply(
+            {
+                "success": True,
+                "data": data,
+                "pagination": {
+                    "total": len(newer),
+                    "per_page": per_page,
+                    "current_page": page,
+                    "last_page": last_page,
+                    "from": first_index if data else None,
+                    "to": first_index + len(data) - 1 if data else None,
+                    "has_more": page < last_page,
+                },
+            }
+        )
+
+    def get_abandoned_carts(self, request: Request) -> Reply:
+        self._authenticate(request)
+        errors: dict[str, list[str]] = {}
+        bounds = {}
+        for key in ("start_date", "end_date"):
+            raw = request.args.get(key)
+            if not raw:
+                errors[key] = [f"The {key.replace('_', ' ')} field is required."]
+                continue
+            moment = parse_time(raw) if re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", raw.strip()) else None
+            if moment is None:
+                errors[key] = [f"The {key.replace('_', ' ')} does not match the format Y-m-d H:i."]
+            bounds[key] = moment
+        if errors:
+            raise _invalid(errors)
+        start, end = bounds["start_date"], bounds["end_date"]
+        carts = [cart for cart in self.carts if start <= (parse_time(cart["created_at"]) or start) <= end]
+        page = self.int_arg(request, "page", 1)
+        per_page = self.settings.abandoned_carts_per_page
+        items, last_page = page_of(carts, page, per_page)
+        first_index = (page - 1) * per_page + 1
+        return Reply(
+            {
+                "success": True,
+                "pagination": {
+                    "total": len(carts),
+                    "per_page": per_page,
+                    "current_page": page,
+                    "last_page": last_page,
+                    "from": first_index if items else None,
+                    "to": first_index + len(items) - 1 if items else None,
+                    "has_more": page < last_page,
+                },
+                "data": {"current_page": page, "data": items},
+            }
+        )
+
+    def sync_order_status(self, request: Request) -> Reply:
+        self._authenticate(request)
+        body = json_body(request)
+        if not isinstance(body, dict):
+            raise _invalid({"body": ["A JSON object is expected."]})
+        errors: dict[str, list[str]] = {}
+        if _blank(body.get("blink_order_id")):
+            errors["blink_order_id"] = ["The blink order id field is required."]
+        status = _as_int(body.get("status"))
+        if body.get("status") is None:
+            errors["status"] = ["The status field is required."]
+        elif status not in STATUS_NAMES:
+            errors["status"] = ["The selected status is invalid (0, 1, 2, 3, 4, 6)."]
+        comment = body.get("comment")
+        if status == 4 and _blank(comment):
+            errors["comment"] = ["The comment field is required when status is 4."]
+        if errors:
+            raise _invalid(errors)
+        order_id = _as_int(body["blink_order_id"])
+        order = self.orders.get(order_id) if order_id is not None else None
+        if order is None:
+            raise self.error(404, "Order not found", data=None)
+        self._set_status(order, status, comment if isinstance(comment, str) else "", source="syncOrderStatus")
+        return Reply(
+            {
+                "success": True,
+                "msg": "Order status updated successfully",
+                "data": {"blink_order_id": str(order_id), "status": status},
+            }
+        )
+
+    def _set_status(self, order: dict[str, Any], status: int, comment: str, source: str) -> None:
+        order["status"] = status
+        order["comment"] = comment or ""
+        order["status_history"].append(
+            {"status": status, "comment": comment or None, "source": source, "time": self.now().isoformat()}
+        )
+
+    # ------------------------------------------------------------------ admin commands
+
+    def _webhook_headers(self) -> dict[str, str]:
+        if self.settings.webhook_token:
+            return {self.settings.webhook_token_header: self.settings.webhook_token}
+        return {}
+
+    def place_order(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Store a new Blink order and emit the Order Webhook. Call under the state lock."""
+        overrides = dict(overrides or {})
+        payload = deep_merge(ORDER_WEBHOOK_SAMPLE, overrides)
+        if "products" in overrides:
+            payload["products"] = overrides["products"]
+        if "blink_order_id" in overrides:
+            order_id = _as_int(overrides["blink_order_id"])
+            if order_id is None:
+                raise ApiError(400, {"error": "blink_order_id must be numeric"})
+            self._next_order_id = max(self._next_order_id, order_id + 1)
+        else:
+            order_id = self._new_order_id()
+        payload["blink_order_id"] = str(order_id)
+        now = sql_time(self.now())
+        payload.setdefault("order_key", None)
+        if "order_key" not in overrides:
+            payload["order_key"] = self._unique_code()
+        for key in ("created_at", "due_at"):
+            if key not in overrides:
+                payload[key] = now
+        status = _as_int(payload.get("status")) or 0
+        type_ = str(payload.get("type") or "")
+        products = payload.get("products") or []
+        view = {
+            "id": order_id,
+            "unique_code": payload["order_key"],
+            "customer_name": payload.get("customer_name"),
+            "customer_phone": payload.get("customer_phone"),
+            "latitude": payload.get("customer_address_latitude"),
+            "longitude": payload.get("customer_address_longitude"),
+            "delivery_eta": 60,
+            "delivery_type": DELIVERY_TYPES.get(type_, type_.lower()),
+            "ordertime": payload["created_at"],
+            "instruction": payload.get("kitchen_notes") or "",
+            "payment_method": payload.get("payment_method"),
+            "subtotal": number(payload.get("subtotal")),
+            "total": number(payload.get("total_price")),
+            "delivery_charges": number(payload.get("delivery_charges")),
+            "promo_code": payload.get("promo_code") or "",
+            "promo_discount": number(payload.get("promo_discount")) or 0,
+            "items": [
+                {
+                    "item_id": _as_int(product.get("product_id")) or product.get("product_id"),
+                    "quantity": number(product.get("quantity")),
+                    "price": number(product.get("unit_price")),
+                    "actual_price": number(product.get("item_price")),
+                    "details": product.get("name"),
+                    "notes": None,
+                }
+                for product in products
+                if isinstance(product, dict)
+            ],
+        }
+        self.orders[order_id] = {
+            "id": order_id,
+            "unique_code": payload["order_key"],
+            "source": "webhook",
+            "branch_id": str(payload.get("branch_id") or ""),
+            "blink_branch_id": str(payload.get("blink_branch_id") or ""),
+            "status": status,
+            "comment": "",
+            "status_history": [],
+            "view": view,
+            "webhook_payload": payload,
+        }
+        self.emit_webhook(
+            WebhookJob(
+                url=self.settings.order_webhook_url,
+                body=payload,
+                label="order",
+                headers=self._webhook_headers(),
+            )
+        )
+        return payload
+
+    def admin_place_order(self, request: Request) -> Reply:
+        payload = self.place_order(self.admin_json(request))
+        return Reply({"order": payload}, 201, attach_webhooks=True)
+
+    def order_status(
+        self,
+        blink_order_id: Any,
+        status: int,
+        comment: str | None = None,
+        action_by: str = "Restaurant",
+        branch_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Blink-side status change: update the order and emit the Order Status Webhook."""
+        if status not in STATUS_NAMES:
+            raise ApiError(400, {"error": f"status must be one of {sorted(STATUS_NAMES)}"})
+        order_id = _as_int(blink_order_id)
+        order = self.orders.get(order_id) if order_id is not None else None
+        if order is not None:
+            self._set_status(order, status, comment or "", source="order-status")
+            branch_id = branch_id or order["branch_id"]
+        payload = {
+            "blink_order_id": str(blink_order_id),
+            "branch_id": str(branch_id or "12345"),
+            "status": status,
+            "statusText": STATUS_TEXTS[status],
+            "comment": comment or "",
+            "created_at": sql_time(self.now()),
+            "action_by": action_by,
+        }
+        self.emit_webhook(
+            WebhookJob(
+                url=self.settings.order_status_webhook_url,
+                body=payload,
+                label="order-status",
+                headers=self._webhook_headers(),
+            )
+        )
+        return payload
+
+    def admin_order_status(self, request: Request) -> Reply:
+        body = self.admin_json(request)
+        status = _as_int(body.get("status"))
+        if _blank(body.get("blink_order_id")) or status is None:
+            raise ApiError(400, {"error": "blink_order_id and status are required"})
+        payload = self.order_status(
+            body["blink_order_id"],
+            status,
+            body.get("comment"),
+            action_by=body.get("action_by") or "Restaurant",
+            branch_id=body.get("branch_id"),
+        )
+        return Reply({"status_webhook": payload}, attach_webhooks=True)
+
+    def _admin_order_record(self, order: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": order["id"],
+            "unique_code": order["unique_code"],
+            "source": order["source"],
+            "branch_id": order["branch_id"],
+            "blink_branch_id": order["blink_branch_id"],
+            "status": order["status"],
+            "status_history": order["status_history"],
+            "order": self._order_view(order),
+        }
+
+    def admin_orders(self, request: Request) -> Reply:
+        return Reply([self._admin_order_record(self.orders[key]) for key in sorted(self.orders)])
+
+    def admin_order(self, request: Request, order_id: int) -> Reply:
+        order = self.orders.get(order_id)
+        if order is None:
+            raise ApiError(404, {"error": "unknown order"})
+        return Reply(self._admin_order_record(order))
+
+    def admin_add_cart(self, request: Request) -> Reply:
+        cart = deep_merge(ABANDONED_CART_SAMPLE, self.admin_json(request))
+        self.carts.append(cart)
+        return Reply(cart, 201)
