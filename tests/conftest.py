@@ -34,12 +34,12 @@ from orderbridge.models.config import Branch, ItemMapping, Merchant, Partner, Pa
 
 from tests.support.template import table_definitions  # noqa: E402
 
-# Test-only secrets (never used anywhere else).
+# DEV/TEST-ONLY secrets: the same values the events/ samples carry. Never used in a deployment.
 SECRETS = {
-    "blink": ["blink-token-current", "blink-token-previous"],
-    "blink_logistics": "logistics-token",
-    "bloq": ["bloq-secret-current", "bloq-secret-previous"],
-    "partners": {"demo-partner": ["partner-token"]},
+    "blink": ["dev-blink-token", "dev-blink-token-previous"],
+    "blink_logistics": "dev-logistics-token",
+    "bloq": ["dev-bloq-secret-0123456789abcdef0123", "dev-bloq-secret-previous-0123456789abcdef"],
+    "partners": {"demo-partner": ["dev-partner-token"]},
 }
 SECRET_NAME = "orderbridge/webhooks-test"
 TABLE_ENV = {
@@ -106,3 +106,36 @@ def fixed_now(deps, monkeypatch):
     now = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
     monkeypatch.setattr(deps, "clock", lambda: now)
     return now
+
+
+@pytest.fixture
+def hub(seeded):
+    from tests.support.hub import Hub
+
+    return Hub()
+
+
+@pytest.fixture
+def aws_calls(deps):
+    """Every AWS API call the handlers make from now on, as (service, operation)."""
+    calls: list[tuple[str, str]] = []
+
+    def record(model, **_):
+        calls.append((model.service_model.service_name, model.name))
+
+    for service in ("dynamodb", "secretsmanager", "stepfunctions"):
+        aws_clients.client(service).meta.events.register("before-call", record)
+    return calls
+
+
+def table_items(table: str) -> list[dict]:
+    from orderbridge.store.dynamo import from_attrs
+
+    client = aws_clients.client("dynamodb")
+    items, kwargs = [], {"TableName": table}
+    while True:
+        page = client.scan(**kwargs)
+        items.extend(from_attrs(i) for i in page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -66,7 +66,7 @@ def parse_json(body: str) -> Any:
     as they stand. Anything else that is not JSON is a 400 naming the position.
     """
     if not body.strip():
-        raise BadRequest("the body is empty; a JSON object is expected")
+        raise BadRequest("the body is empty", errors=[FieldError("body", "a JSON object is expected")])
     try:
         return json.loads(body, parse_float=Decimal)
     except json.JSONDecodeError as exc:
