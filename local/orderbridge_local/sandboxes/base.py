@@ -220,12 +220,12 @@ def json_body(request: Request) -> Any:
 
 
 def recorded_body(request: Request) -> Any:
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        # Parsed (and cached) by werkzeug; the raw stream may already be consumed.
+        return request.form.to_dict(flat=True)
     data = request.get_data(cache=True)
     if not data:
         return None
-    mimetype = request.mimetype
-    if mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return request.form.to_dict(flat=True)
     try:
         return json.loads(data)
     except ValueError:
