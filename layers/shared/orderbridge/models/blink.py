@@ -1,16 +1,29 @@
 """Blink ordering platform payloads (vendor-docs/blink-api.txt).
 
 Inbound: the Order Webhook and the Order Status Webhook.
+Outbound: the interface API (``/interface/v1/...``) requests and answers, below the webhook models.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from datetime import date
 from decimal import Decimal
 from enum import IntEnum
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
-from orderbridge.models.base import VendorModel
+from orderbridge.models.base import OurModel, VendorModel
 from orderbridge.models.types import FlexBool, FlexInt, Id, Money, UtcDateTime
 
 
@@ -123,3 +136,449 @@ class BlinkOrderStatusWebhook(VendorModel):
     @classmethod
     def _known_status(cls, value: int) -> int:
         return BlinkOrderStatus(value).value
+
+
+# =================================================================================================
+# Interface API (outbound): what we send to /interface/v1/... and what Blink answers.
+# =================================================================================================
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _null_to_empty_list(value: Any) -> Any:
+    return [] if value is None else value
+
+
+OptionalId = Annotated[Id | None, BeforeValidator(_blank_to_none)]
+"""An id Blink may leave empty (``""``) or null: None then."""
+
+BlankableMoney = Annotated[Money | None, BeforeValidator(_blank_to_none)]
+"""An amount or coordinate Blink may leave empty (``""``) or null: None then."""
+
+MoneyText = Annotated[Money, PlainSerializer(str, return_type=str)]
+"""Money the doc types as a string ("90", "132"): held as Decimal, sent as its exact string."""
+
+IntText = Annotated[FlexInt, PlainSerializer(str, return_type=str)]
+"""A count the doc types as a string ("2"): held as int, sent as a string."""
+
+BlankableDate = Annotated[date | None, BeforeValidator(_blank_to_none)]
+
+NullableList = BeforeValidator(_null_to_empty_list)
+"""Blink sends null for an empty list: read it as []."""
+
+
+class BlinkRequest(OurModel):
+    """A body we send to Blink: strict about our own fields, dumped with Decimal kept exact."""
+
+    def to_body(self) -> dict[str, Any]:
+        """The JSON body: aliases, no None fields, money still Decimal (written as JSON numbers)."""
+        return self.model_dump(mode="python", by_alias=True, exclude_none=True)
+
+
+class BlinkEnvelope(VendorModel):
+    """Blink's common answer wrapper: ``{"msg": ..., "success": ..., "error": ..., "data": ...}``."""
+
+    success: FlexBool | None = None
+    msg: str | None = None
+    error: Any = None
+
+
+class BlinkAck(BlinkEnvelope):
+    """An answer whose content we only acknowledge (stock & price sync, order status sync)."""
+
+    data: Any = None
+
+
+# --- Authorization ------------------------------------------------------------------------------
+
+
+class BlinkLoginRequest(BlinkRequest):
+    """POST /interface/v1/login. The password is a SecretStr: masked in repr, revealed only in the body."""
+
+    username: str = Field(min_length=1)
+    password: SecretStr = Field(min_length=1)
+
+    @field_serializer("password")
+    def _reveal_password(self, password: SecretStr) -> str:
+        return password.get_secret_value()
+
+
+class BlinkLoginResponse(VendorModel):
+    """The login answer: a bearer token (a JWT)."""
+
+    token_type: str | None = "Bearer"
+    access_token: SecretStr = Field(min_length=1)
+
+
+# --- Fetch Menu ---------------------------------------------------------------------------------
+
+
+class BlinkMenuCategory(VendorModel):
+    id: Id
+    code: str | None = None
+    name: str
+
+
+class BlinkMenuModifierOption(VendorModel):
+    id: Id
+    code: str | None = None
+    name: str
+    price: Money
+    discount_price: BlankableMoney = None
+
+
+class BlinkMenuModifier(VendorModel):
+    id: Id
+    code: str | None = None
+    name: str
+    is_required: FlexBool = False
+    max_multi_select_count: FlexInt | None = None
+    min_multi_select_count: FlexInt | None = None
+    modifier_options: Annotated[list[BlinkMenuModifierOption], NullableList] = Field(default_factory=list)
+
+
+class BlinkMenuItem(VendorModel):
+    """data[] of Fetch Menu. ``id`` may be empty (the doc's sample has ``"id": ""``)."""
+
+    id: Id
+    name: str
+    price: Money
+    discount_price: BlankableMoney = None
+    category: Annotated[list[BlinkMenuCategory], NullableList] = Field(default_factory=list)
+    # The doc gives no shape for a branch entry: kept as sent (numbers already Decimal).
+    branches: Annotated[list[Any], NullableList] = Field(default_factory=list)
+    modifiers: Annotated[list[BlinkMenuModifier], NullableList] = Field(default_factory=list)
+
+
+class BlinkMenuPage(VendorModel):
+    """One page of GET /interface/v1/fetchMenu."""
+
+    total_items: FlexInt | None = None
+    last_page: FlexInt | None = None
+    current_page: FlexInt | None = None
+    per_page: FlexInt | None = None
+    next_page_path: str | None = None
+    last_page_path: str | None = None
+    data: Annotated[list[BlinkMenuItem], NullableList] = Field(default_factory=list)
+
+
+# --- Stock and Price Syncing --------------------------------------------------------------------
+
+
+class BlinkBranchStockPrice(BlinkRequest):
+    """products[].branches[]: a branch's own price (None when it is the product's) and stock."""
+
+    id: Id = Field(min_length=1)
+    is_active: bool | None = None  # in the doc's sample payload, not in its table
+    price: Money | None = Field(default=None, ge=0)
+    discount_price: Money | None = Field(default=None, ge=0)
+    stock_quantity: int | None = Field(default=None, ge=0)
+
+
+class BlinkProductStockPrice(BlinkRequest):
+    id: Id = Field(min_length=1)
+    price: Money = Field(ge=0)
+    discount_price: Money = Field(default=Decimal(0), ge=0)  # the doc: send 0 if no discount
+    branches: list[BlinkBranchStockPrice]
+
+
+class BlinkStockAndPriceSync(BlinkRequest):
+    """POST /interface/v1/syncStockAndPrice. Prices are sent as JSON numbers (the doc: decimal)."""
+
+    products: list[BlinkProductStockPrice] = Field(min_length=1)
+
+
+# --- Branches -----------------------------------------------------------------------------------
+
+
+class BlinkBranch(VendorModel):
+    id: Id
+    blink_id: Id | None = None
+    branch: str | None = None
+    branch_address: str | None = None
+    is_live: FlexBool | None = None
+    is_active: FlexBool | None = None
+
+
+class BlinkBranchesResponse(BlinkEnvelope):
+    data: Annotated[list[BlinkBranch], NullableList] = Field(default_factory=list)
+
+
+# --- Customers ----------------------------------------------------------------------------------
+
+
+class BlinkCustomer(VendorModel):
+    full_name: str | None = None
+    phone: str | None = None
+    gender: str | None = None
+    date_of_birth: BlankableDate = None
+    created_at: UtcDateTime | None = None
+    email: str | None = None
+    wallet_balance: BlankableMoney = None
+    loyalty_points: BlankableMoney = None
+
+
+class BlinkCustomerPage(VendorModel):
+    """The ``data`` paginator of GET /interface/v1/customers (Laravel's length-aware paginator)."""
+
+    current_page: FlexInt | None = None
+    data: Annotated[list[BlinkCustomer], NullableList] = Field(default_factory=list)
+    first_page_url: str | None = None
+    from_: FlexInt | None = Field(default=None, alias="from")
+    last_page: FlexInt | None = None
+    last_page_url: str | None = None
+    next_page_url: str | None = None
+    path: str | None = None
+    per_page: FlexInt | None = None
+    prev_page_url: str | None = None
+    to: FlexInt | None = None
+    total: FlexInt | None = None
+
+
+class BlinkCustomersResponse(BlinkEnvelope):
+    data: BlinkCustomerPage
+
+
+# --- Submit Order -------------------------------------------------------------------------------
+
+_SCHEDULED_TIME = re.compile(r"^\d{2}-\d{2}-\d{4} \d{2}:\d{2} (AM|PM)$")
+
+
+class BlinkSubmitOrderDelivery(BlinkRequest):
+    house_num: str = Field(min_length=1)
+    street: str = Field(min_length=1)
+    building: str | None = None
+    area: str = Field(min_length=1)
+    city: str = Field(min_length=1)
+    latitude: Money | None = None  # the doc: float; sent as an exact JSON number
+    longitude: Money | None = None
+
+
+class BlinkSubmitOrderSubOption(BlinkRequest):
+    sub_option_id: Id = Field(min_length=1)
+    price: MoneyText = Field(ge=0)
+    quantity: IntText = Field(ge=1)
+
+
+class BlinkSubmitOrderItem(BlinkRequest):
+    blink_item_id: Id = Field(min_length=1)
+    name: str = Field(min_length=1)
+    description: str | None = None
+    notes: str | None = None
+    actual_price: MoneyText = Field(ge=0)
+    price: MoneyText = Field(ge=0)
+    quantity: IntText = Field(ge=1)
+    sub_options: list[BlinkSubmitOrderSubOption] = Field(default_factory=list)
+
+
+class BlinkSubmitOrderRequest(BlinkRequest):
+    """POST /interface/v1/submitOrder. Money fields the doc types as strings are sent as strings."""
+
+    blink_branch_id: Id = Field(min_length=1)
+    delivery: BlinkSubmitOrderDelivery | None = None  # required when delivery_type is "delivery"
+    customer_name: str = Field(min_length=1)
+    customer_phone: str = Field(min_length=1)  # +92xxxx or +92xxx-xxx
+    customer_email: str | None = None
+    is_scheduled: Literal[0, 1] = 0
+    # "DD-MM-YYYY hh:mm AM|PM" as in the doc ("22-05-2025 08:00 PM"); the doc does not say which
+    # timezone, so the caller formats it (for the branch's local time).
+    scheduled_delivery_time: str | None = None
+    delivery_type: Literal["dinein", "pickup", "delivery"]
+    payment_method: Literal["Cash", "Online"]
+    tax_amount: MoneyText | None = None
+    tax_percentage: MoneyText | None = None
+    subtotal: MoneyText
+    total: MoneyText
+    delivery_charges: MoneyText
+    delivery_eta: int | None = Field(default=None, ge=0)  # minutes; Blink's default is 60
+    instructions: str | None = None
+    items: list[BlinkSubmitOrderItem] = Field(min_length=1)
+
+    @field_validator("scheduled_delivery_time")
+    @classmethod
+    def _scheduled_time_format(cls, value: str | None) -> str | None:
+        if value is not None and not _SCHEDULED_TIME.match(value):
+            raise ValueError('scheduled_delivery_time must look like "22-05-2025 08:00 PM"')
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BlinkSubmitOrderRequest:
+        if self.delivery_type == "delivery" and self.delivery is None:
+            raise ValueError("a delivery order needs its delivery address")
+        if self.is_scheduled and not self.scheduled_delivery_time:
+            raise ValueError("a scheduled order needs scheduled_delivery_time")
+        return self
+
+
+class BlinkSubmittedOrder(VendorModel):
+    id: Id
+    unique_code: str | None = None
+
+
+class BlinkSubmitOrderResponse(BlinkEnvelope):
+    data: BlinkSubmittedOrder
+
+
+# --- Fetch Order / Order List -------------------------------------------------------------------
+
+
+class BlinkOrderItem(VendorModel):
+    """items[] of Fetch Order and Order List."""
+
+    item_id: Id
+    quantity: FlexInt
+    price: BlankableMoney = None
+    actual_price: BlankableMoney = None
+    details: str | None = None
+    notes: str | None = None
+
+
+class BlinkOrderSummary(VendorModel):
+    """data[] of GET /interface/v1/getOrderList."""
+
+    id: Id
+    unique_code: str | None = None
+    customer_name: str | None = None
+    customer_phone: str | None = None
+    delivery_type: str | None = None
+    status: str | None = None  # a name: "ACCEPTED", "REJECTED", ...
+    ordertime: UtcDateTime | None = None
+    payment_method: str | None = None
+    subtotal: BlankableMoney = None
+    total: BlankableMoney = None
+    delivery_charges: BlankableMoney = None
+    items: Annotated[list[BlinkOrderItem], NullableList] = Field(default_factory=list)
+
+    @property
+    def order_status(self) -> BlinkOrderStatus | None:
+        """``status`` as the numeric Blink status; None for a name the doc does not list."""
+        try:
+            return BlinkOrderStatus[(self.status or "").strip().upper()]
+        except KeyError:
+            return None
+
+
+class BlinkOrderDetails(BlinkOrderSummary):
+    """data of GET /interface/v1/getOrder."""
+
+    latitude: BlankableMoney = None
+    longitude: BlankableMoney = None
+    delivery_eta: FlexInt | None = None
+    instruction: str | None = None
+    promo_code: str | None = None
+    promo_discount: BlankableMoney = None
+    reject_reason: str | None = None
+
+
+class BlinkOrderResponse(BlinkEnvelope):
+    data: BlinkOrderDetails
+
+
+class BlinkPagination(VendorModel):
+    """``pagination`` of Order List and Abandoned Carts."""
+
+    total: FlexInt | None = None
+    per_page: FlexInt | None = None
+    current_page: FlexInt | None = None
+    last_page: FlexInt | None = None
+    from_: FlexInt | None = Field(default=None, alias="from")
+    to: FlexInt | None = None
+    has_more: FlexBool = False
+
+
+class BlinkOrderListResponse(BlinkEnvelope):
+    data: Annotated[list[BlinkOrderSummary], NullableList] = Field(default_factory=list)
+    pagination: BlinkPagination | None = None
+
+
+# --- Abandoned Carts ----------------------------------------------------------------------------
+
+
+class BlinkCartCustomer(VendorModel):
+    name: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    latitude: BlankableMoney = None  # "" in the sample: None
+    longitude: BlankableMoney = None
+
+
+class BlinkCartNotification(VendorModel):
+    status: str | None = None
+    sent_at: UtcDateTime | None = None
+
+
+class BlinkCartSubOption(VendorModel):
+    id: Id
+    name: str | None = None
+    price: BlankableMoney = None
+    actual_price: BlankableMoney = None
+
+
+class BlinkCartOption(VendorModel):
+    id: Id
+    name: str | None = None
+    suboptions: Annotated[list[BlinkCartSubOption], NullableList] = Field(default_factory=list)
+
+
+class BlinkCartItem(VendorModel):
+    dish_id: Id
+    quantity: FlexInt
+    details: str | None = None
+    unit_price: BlankableMoney = None
+    actual_unit_price: BlankableMoney = None
+    total_price: BlankableMoney = None
+    actual_total_price: BlankableMoney = None
+    selected_suboption_ids: list[Id] = Field(default_factory=list)
+    options: Annotated[list[BlinkCartOption], NullableList] = Field(default_factory=list)
+
+    @field_validator("selected_suboption_ids", mode="before")
+    @classmethod
+    def _json_encoded_list(cls, value: Any) -> Any:
+        """Blink sends this list JSON-encoded inside a string ("[]", "[6044445]")."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return []
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError as exc:
+                raise ValueError("selected_suboption_ids is not a JSON list") from exc
+        return value
+
+
+class BlinkAbandonedCart(VendorModel):
+    order_id: OptionalId = None
+    branch_id: OptionalId = None
+    customer: BlinkCartCustomer | None = None
+    notification: BlinkCartNotification | None = None
+    created_at: UtcDateTime | None = None
+    cart_value: BlankableMoney = None
+    cart_items: Annotated[list[BlinkCartItem], NullableList] = Field(default_factory=list)
+
+
+class BlinkAbandonedCartPage(VendorModel):
+    current_page: FlexInt | None = None
+    data: Annotated[list[BlinkAbandonedCart], NullableList] = Field(default_factory=list)
+
+
+class BlinkAbandonedCartsResponse(BlinkEnvelope):
+    pagination: BlinkPagination | None = None
+    data: BlinkAbandonedCartPage = Field(default_factory=BlinkAbandonedCartPage)
+
+
+# --- Order Status Syncing -----------------------------------------------------------------------
+
+
+class BlinkOrderStatusSync(BlinkRequest):
+    """POST /interface/v1/syncOrderStatus. Rejecting (4) needs a comment: refused here otherwise."""
+
+    blink_order_id: Id = Field(min_length=1)
+    status: BlinkOrderStatus
+    comment: str | None = None
+
+    @model_validator(mode="after")
+    def _rejection_needs_a_comment(self) -> BlinkOrderStatusSync:
+        if self.status is BlinkOrderStatus.REJECTED and not (self.comment and self.comment.strip()):
+            raise ValueError("Blink requires a comment (the rejection reason) to set status 4 (rejected)")
+        return self

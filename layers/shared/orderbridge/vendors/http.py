@@ -24,9 +24,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 from tenacity.wait import wait_base
 
@@ -171,6 +172,25 @@ def _vendor_of(response: httpx.Response) -> str:
     except RuntimeError:  # a response built without a request
         return "vendor"
     return str(request.extensions.get("orderbridge_vendor", "vendor"))
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_answer(vendor: str, model: type[M], body: Any, *, status_code: int | None = None) -> M:
+    """``body`` validated as ``model``.
+
+    An answer off the documented shape is a :class:`PermanentVendorError` that names the fields
+    only: pydantic's own message would echo the values, customer data among them.
+    """
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(part) for part in error["loc"]) or "(body)" for error in exc.errors())
+        raise PermanentVendorError(
+            vendor, f"the answer does not match {model.__name__} at: {fields}"[:MAX_MESSAGE_CHARS],
+            status_code=status_code,
+        ) from None
 
 
 # The standard library cannot write a Decimal as a JSON number without passing it through float
