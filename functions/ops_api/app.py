@@ -11,12 +11,12 @@ app = make_resolver()
 @app.get("/ops/orders/<order_id>")
 def get_order(order_id: str):
     include_raw = app.current_event.get_query_string_value("include", "") == "raw"
-    return respond(ops.get_order(order_id, get_deps(), include_raw=include_raw))
+    return respond(ops.get_order(order_id, get_deps(), include_raw=include_raw), exclude_none=False)
 
 
 @app.get("/ops/orders")
 def list_orders():
-    return respond(ops.list_orders(dict(app.current_event.query_string_parameters or {}), get_deps()))
+    return respond(ops.list_orders(dict(app.current_event.query_string_parameters or {}), get_deps()), exclude_none=False)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from orderbridge.domain.ids import order_id_for
+
 from tests.conftest import table_items
 from tests.support import samples
 from tests.support.apigw import invoke

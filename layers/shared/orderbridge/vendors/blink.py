@@ -84,12 +84,12 @@ TOKEN_FALLBACK_TTL_SECONDS = 15 * 60.0
 P = TypeVar("P")
 
 
-def raise_for_soft_failure(body: Any, *, status_code: int | None = None) -> None:
-    """Raise when a 2xx body says ``"success": false`` (Blink's soft failure)."""
+def raise_for_soft_failure(body: Any, *, status_code: int | None = None, vendor: str = VENDOR) -> None:
+    """Raise when a 2xx body says ``"success": false`` (the Blink platform's soft failure)."""
     if isinstance(body, Mapping) and body.get("success") in (False, "false", 0, "0"):
         message, code = describe_vendor_body(body)
         raise PermanentVendorError(
-            VENDOR, message or "Blink answered success: false", status_code=status_code, vendor_code=code
+            vendor, message or "the answer says success: false", status_code=status_code, vendor_code=code
         )
 
 

@@ -35,11 +35,11 @@ class ErrorAnswer(OurModel):
     errors: list[FieldErrorAnswer] = []
 
 
-def respond(model: BaseModel, status_code: int = 200) -> Response:
+def respond(model: BaseModel, status_code: int = 200, *, exclude_none: bool = True) -> Response:
     return Response(
         status_code=status_code,
         content_type="application/json",
-        body=model.model_dump_json(exclude_none=True, by_alias=True),
+        body=model.model_dump_json(exclude_none=exclude_none, by_alias=True),
     )
 
 

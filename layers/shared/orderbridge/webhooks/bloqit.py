@@ -40,9 +40,10 @@ def receive_event(request: WebhookRequest, deps: Deps) -> tuple[int, WebhookAck]
     rent = deps.rents.get(event.rent) if event.category == "rent" and event.rent else None
     if rent is None:
         created = deps.rents.record_event_only(event.id, record)
-        report(Outcome(None, created=created, duplicate=not created), f"Bloq.It {event.code_name}")
         if event.category == "rent":
+            report(Outcome(None, created=created, duplicate=not created), f"Bloq.It {event.code_name}")
             return 202, WebhookAck(status="unmatched")
+        logger.info(f"Bloq.It {event.code_name} {'recorded' if created else 'duplicate: already recorded'}")
         return 200, WebhookAck(status="accepted")
 
     logger.set_correlation_id(rent.order_id)

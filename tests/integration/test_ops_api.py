@@ -1,0 +1,73 @@
+"""GET /ops/orders/{order_id} and GET /ops/orders."""
+
+from __future__ import annotations
+
+import json
+
+from orderbridge.domain.ids import order_id_for
+
+from tests.support import samples
+from tests.support.template import template
+
+BLINK_ORDER = order_id_for("blink", "1236589")
+PARTNER_ORDER = order_id_for("partner:demo-partner", "order_id")
+
+
+def test_order_detail_has_status_order_and_timeline_without_raw_by_default(hub):
+    hub.blink_order(samples.text("blink_order_webhook.json"))
+    answer = hub.ops_order(BLINK_ORDER)
+    assert answer.status == 200
+    assert answer.body["status"] == "pending" and answer.body["order"]["order_id"] == BLINK_ORDER
+    assert [e["kind"] for e in answer.body["timeline"]] == ["order_received"]
+    assert "raw" not in answer.body["timeline"][0]
+    raw = hub.ops_order(BLINK_ORDER, include="raw").body["timeline"][0]["raw"]
+    assert json.loads(raw)["blink_order_id"] == "1236589"
+
+
+def test_unknown_order_is_404(hub):
+    answer = hub.ops_order("nope")
+    assert answer.status == 404 and answer.body["error"] == "not_found"
+
+
+def test_list_by_status_by_branch_and_by_day(hub, fixed_now):
+    hub.blink_order(samples.text("blink_order_webhook.json"))
+    hub.partner_order(samples.text("blend_order_created.jsonc"))
+    hub.blink_status({"blink_order_id": "1236589", "status": 1})
+    by_status = hub.ops_list(status="accepted").body["orders"]
+    assert [o["order_id"] for o in by_status] == [BLINK_ORDER]
+    by_branch = hub.ops_list(branch="12345").body["orders"]
+    assert {o["order_id"] for o in by_branch} == {BLINK_ORDER, PARTNER_ORDER}
+    both = hub.ops_list(branch="12345", status="pending").body["orders"]
+    assert [o["order_id"] for o in both] == [PARTNER_ORDER]
+    today = hub.ops_list().body
+    assert today["filters"] == {"date": "2026-11-22"} and len(today["orders"]) == 2
+    assert hub.ops_list(date="2026-11-21").body["orders"] == []
+
+
+def test_list_pages_with_a_cursor(hub, seeded):
+    for n in range(5):
+        hub.blink_order(samples.load("blink_order_webhook.json") | {"blink_order_id": str(1000 + n)})
+    seen, cursor = [], None
+    for _ in range(5):
+        body = hub.ops_list(branch="12345", limit="2", **({"cursor": cursor} if cursor else {})).body
+        seen += [o["order_id"] for o in body["orders"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == 5 == len(set(seen))
+
+
+def test_bad_query_is_400_with_reasons(hub):
+    answer = hub.ops_list(status="lost", limit="0", date="yesterday", cursor="%%%")
+    assert answer.status == 400
+    assert {e["field"] for e in answer.body["errors"]} == {"status", "limit", "date", "cursor"}
+
+
+def test_ops_routes_require_an_api_key_in_api_gateway():
+    events = template()["Resources"]["OpsApiFunction"]["Properties"]["Events"]
+    assert {e["Properties"]["Path"]: e["Properties"]["Auth"]["ApiKeyRequired"] for e in events.values()} == {
+        "/ops/orders/{order_id}": True,
+        "/ops/orders": True,
+    }
+    usage_plan = template()["Resources"]["Api"]["Properties"]["Auth"]["UsagePlan"]
+    assert usage_plan["CreateUsagePlan"] == "PER_API"
