@@ -80,7 +80,7 @@ PaymentType = Literal["COD", "ONLINE"]
 
 def _utc_iso_z(value: datetime) -> str:
     """UTC ISO 8601 with milliseconds and a Z, as in the doc: 2024-06-06T04:29:15.000Z."""
-    utc = value.astimezone(UTC)
+    utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
 
