@@ -16,7 +16,8 @@ def get_order(order_id: str):
 
 @app.get("/ops/orders")
 def list_orders():
-    return respond(ops.list_orders(dict(app.current_event.query_string_parameters or {}), get_deps()), exclude_none=False)
+    query = dict(app.current_event.query_string_parameters or {})
+    return respond(ops.list_orders(query, get_deps()), exclude_none=False)
 
 
 @logger.inject_lambda_context(clear_state=True)
