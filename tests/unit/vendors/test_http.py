@@ -385,3 +385,38 @@ def test_logs_never_carry_headers_tokens_query_values_or_bodies() -> None:
     assert '"path":"/api/customers"' in output.replace(" ", "")
     for secret in ("tok-SECRET-123", "key-SECRET-456", "923001234567", "Jane Roe", "jane@example.com"):
         assert secret not in output
+
+
+# --- soft failures inside a 2xx ----------------------------------------------------------------------
+
+
+def test_a_check_raising_a_retryable_soft_failure_is_retried_like_a_5xx() -> None:
+    # Given a vendor that answers 200 with an error code in the body once, then succeeds
+    transport = ScriptedTransport(json_response({"code": "503"}), json_response({"code": "200"}))
+    sleep = SleepRecorder()
+
+    def check(response: httpx.Response) -> None:
+        if decode_json(response)["code"] != "200":
+            raise RetryableVendorError("acme", "busy", status_code=response.status_code, vendor_code="503")
+
+    # When the call is made with that check
+    response = make_client(transport, sleep).request("POST", "/orders/details", data={"order_id": "1"}, check=check)
+
+    # Then the soft failure was retried and the good answer returned
+    assert decode_json(response) == {"code": "200"}
+    assert len(transport.requests) == 2
+    assert len(sleep.waits) == 1
+
+
+def test_a_check_raising_a_permanent_soft_failure_is_not_retried_and_is_logged() -> None:
+    transport = ScriptedTransport(json_response({"success": False, "msg": "bad branch"}))
+
+    def check(response: httpx.Response) -> None:
+        raise PermanentVendorError("acme", "bad branch", status_code=response.status_code)
+
+    with captured_logs() as stream, pytest.raises(PermanentVendorError):
+        make_client(transport).request("GET", "/things", check=check)
+
+    assert len(transport.requests) == 1
+    (record,) = [r for r in log_records(stream) if r.get("path") == "/api/things"]
+    assert (record["status"], record["error"]) == (200, "PermanentVendorError")

@@ -364,12 +364,16 @@ class VendorHttpClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         data: Mapping[str, Any] | None = None,
+        check: Callable[[httpx.Response], None] | None = None,
     ) -> httpx.Response:
         """Send a request (retrying what is retryable) and return the 2xx response.
 
         ``params`` entries that are None are left out. ``json`` is written with :func:`encode_json`
         (Decimal stays exact); ``data`` is sent as a URL-encoded form. Anything but a 2xx answer is
         raised as a :class:`VendorError`.
+
+        ``check`` looks at each 2xx answer inside the attempt and may raise a :class:`VendorError`
+        for a soft failure; a :class:`RetryableVendorError` from it is retried like a 5xx.
         """
         if json is not None and data is not None:
             raise ValueError("send either json or data, not both")
@@ -387,7 +391,7 @@ class VendorHttpClient:
                 method.upper(), path, params=query or None, content=content, data=form, headers=headers
             )
             request.extensions["orderbridge_vendor"] = self.vendor
-            return self._send(request, attempt=next(attempts))
+            return self._send(request, attempt=next(attempts), check=check)
 
         return self._retrying(send_once)
 
@@ -400,7 +404,13 @@ class VendorHttpClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _send(self, request: httpx.Request, *, attempt: int) -> httpx.Response:
+    def _send(
+        self,
+        request: httpx.Request,
+        *,
+        attempt: int,
+        check: Callable[[httpx.Response], None] | None = None,
+    ) -> httpx.Response:
         started = time.perf_counter()
         status: int | None = None
         error: VendorError | None = None
@@ -413,6 +423,8 @@ class VendorHttpClient:
                 raise PermanentVendorError(self.vendor, str(exc) or type(exc).__name__) from exc
             status = response.status_code
             raise_for_vendor_status(self.vendor, response)
+            if check is not None:
+                check(response)
             return response
         except VendorError as exc:
             error = exc

@@ -1,0 +1,112 @@
+"""Client of the DispatchNINJA order API (vendor-docs/dispatchninja-order-api.txt).
+
+Requests are URL-encoded forms with the merchant's public key in ``X-API-KEY``; the base URL ends
+with the API version (``https://DOMAIN/dn_api/1.1.0``). DispatchNINJA has no webhooks: the delivery's
+progress is read by polling :meth:`DispatchNinjaClient.order_details`.
+
+Every answer carries its own ``code``: anything but "200" is a failure even inside an HTTP 200. It is
+classified like an HTTP status (5xx and 429 retried, 401/403 auth, 404 not found, other codes
+permanent) and raised with DispatchNINJA's ``status`` / ``response.message``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import httpx
+
+from orderbridge.config import VendorSettings
+from orderbridge.models.dispatchninja import (
+    DispatchNinjaAddOrderRequest,
+    DispatchNinjaAddOrderResponse,
+    DispatchNinjaAddOrderResult,
+    DispatchNinjaEnvelope,
+    DispatchNinjaOrderDetails,
+    DispatchNinjaOrderDetailsResponse,
+)
+from orderbridge.vendors.credentials import DispatchNinjaCredentials, VendorCredentials
+from orderbridge.vendors.http import (
+    PermanentVendorError,
+    VendorHttpClient,
+    decode_json,
+    describe_vendor_body,
+    error_for_status,
+    parse_answer,
+)
+
+VENDOR = "dispatchninja"
+ADD_ORDER_PATH = "/orders/add"
+ORDER_DETAILS_PATH = "/orders/details"
+
+E = TypeVar("E", bound=DispatchNinjaEnvelope)
+
+
+def raise_for_answer_code(response: httpx.Response) -> None:
+    """Raise the error a DispatchNINJA answer's own ``code`` means (anything but "200")."""
+    body = decode_json(response)
+    if not isinstance(body, Mapping):
+        raise PermanentVendorError(VENDOR, "the answer is not a JSON object", status_code=response.status_code)
+    code = str(body.get("code", "")).strip()
+    if code == "200":
+        return
+    message, _ = describe_vendor_body(body)
+    raise error_for_status(
+        VENDOR,
+        int(code) if code.isdigit() else None,
+        message or f"the answer's code is {code or 'missing'}",
+        vendor_code=code or None,
+        http_status=response.status_code,
+    )
+
+
+class DispatchNinjaClient:
+    """Typed client of the DispatchNINJA order API. Build it once per merchant per container."""
+
+    def __init__(self, http: VendorHttpClient) -> None:
+        self._http = http
+
+    @classmethod
+    def create(
+        cls,
+        vendor_settings: VendorSettings,
+        credentials: DispatchNinjaCredentials | VendorCredentials,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> DispatchNinjaClient:
+        """A client for ``vendor_settings.dispatchninja_base_url`` with the merchant's API key.
+
+        ``transport`` and ``sleep`` are for tests (a mock transport; no waiting between retries).
+        """
+        if isinstance(credentials, VendorCredentials):
+            credentials = credentials.require_dispatchninja()
+        http = VendorHttpClient(
+            vendor=VENDOR,
+            base_url=vendor_settings.dispatchninja_base_url.rstrip("/"),
+            headers={"X-API-KEY": credentials.api_key.get_secret_value()},
+            connect_timeout=vendor_settings.connect_timeout_seconds,
+            read_timeout=vendor_settings.read_timeout_seconds,
+            max_attempts=vendor_settings.max_attempts,
+            transport=transport,
+            sleep=sleep,
+        )
+        return cls(http)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def add_order(self, order: DispatchNinjaAddOrderRequest) -> DispatchNinjaAddOrderResult:
+        """Create a delivery (POST orders/add); keep the answer's ``order_id`` to poll its status."""
+        return self._post(DispatchNinjaAddOrderResponse, ADD_ORDER_PATH, order.to_form()).response
+
+    def order_details(self, order_id: str | int) -> DispatchNinjaOrderDetails:
+        """The delivery's current state (POST orders/details): see ``is_completed``/``is_canceled``."""
+        if not str(order_id).strip():
+            raise ValueError("order_id is required")
+        return self._post(DispatchNinjaOrderDetailsResponse, ORDER_DETAILS_PATH, {"order_id": str(order_id)}).response
+
+    def _post(self, model: type[E], path: str, form: Mapping[str, Any]) -> E:
+        response = self._http.request("POST", path, data=form, check=raise_for_answer_code)
+        return parse_answer(VENDOR, model, decode_json(response), status_code=response.status_code)
