@@ -31,6 +31,7 @@ from orderbridge import aws as aws_clients  # noqa: E402
 from orderbridge.config import get_settings  # noqa: E402
 from orderbridge.deps import get_deps  # noqa: E402
 from orderbridge.models.config import Branch, ItemMapping, Merchant, Partner, PartnerBranch  # noqa: E402
+from orderbridge_local.emulator import serialise_dynamodb_writes  # noqa: E402
 
 from tests.support.template import table_definitions  # noqa: E402
 
@@ -60,6 +61,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for logical, env in TABLE_ENV.items():
         monkeypatch.setenv(env, logical)
     monkeypatch.setenv("WEBHOOK_SECRET_NAME", SECRET_NAME)
+    serialise_dynamodb_writes()  # DynamoDB's conditional writes are atomic; moto's are not
     with mock_aws():
         aws_clients.reset_clients()
         get_settings.cache_clear()

@@ -20,7 +20,9 @@ NODE_SIGNER = Path(__file__).resolve().parents[1] / "node" / "sign.js"
 NOW = 1_795_000_000.0  # seconds
 TS = str(int(NOW * 1000))  # Date.now() style milliseconds
 BODY = '{"_id":"evt-1","codeName":"rent.in_progress","rent":"rent-1"}'
-SECRETS = [SecretStr("bloq-secret-current"), SecretStr("bloq-secret-previous")]
+CURRENT = "bloq-secret-current-0123456789abcdef0123456789abcdef0123456789ab"
+PREVIOUS = "bloq-secret-previous-0123456789abcdef0123456789abcdef0123456789a"
+SECRETS = [SecretStr(CURRENT), SecretStr(PREVIOUS)]
 SETTINGS = BloqSignatureSettings()
 
 
@@ -62,17 +64,17 @@ def _verify(request: WebhookRequest, secrets=SECRETS, settings=SETTINGS, now=NOW
 @node_required
 @pytest.mark.parametrize("algorithm", ["HS256", "HS512"])
 def test_signature_made_by_node_jsonwebtoken_verifies(algorithm):
-    _verify(_request(_node_sign(f"{TS}.{BODY}", "bloq-secret-current", algorithm)))
+    _verify(_request(_node_sign(f"{TS}.{BODY}", CURRENT, algorithm)))
 
 
 @node_required
 def test_node_signature_with_the_previous_secret_verifies_during_rotation():
-    _verify(_request(_node_sign(f"{TS}.{BODY}", "bloq-secret-previous")))
+    _verify(_request(_node_sign(f"{TS}.{BODY}", PREVIOUS)))
 
 
 @node_required
 def test_node_signature_over_a_tampered_body_is_refused():
-    signature = _node_sign(f"{TS}.{BODY}", "bloq-secret-current")
+    signature = _node_sign(f"{TS}.{BODY}", CURRENT)
     with pytest.raises(Unauthorized):
         _verify(_request(signature, body=BODY.replace("rent-1", "rent-2")))
 
@@ -80,12 +82,12 @@ def test_node_signature_over_a_tampered_body_is_refused():
 @node_required
 def test_node_signature_with_a_wrong_secret_is_refused():
     with pytest.raises(Unauthorized):
-        _verify(_request(_node_sign(f"{TS}.{BODY}", "somebody-else")))
+        _verify(_request(_node_sign(f"{TS}.{BODY}", "somebody-else-0123456789abcdef0123456789abcdef0123456789abcdef")))
 
 
 @node_required
 def test_node_signature_over_another_timestamp_is_refused():
-    signature = _node_sign(f"{TS}.{BODY}", "bloq-secret-current")
+    signature = _node_sign(f"{TS}.{BODY}", CURRENT)
     with pytest.raises(Unauthorized):
         _verify(_request(signature, timestamp=str(int(TS) + 1000)))
 
@@ -103,7 +105,7 @@ def test_node_is_available_in_ci():
 
 
 def test_pyjwt_and_node_produce_the_same_token_shape():
-    token = _pyjwt_sign(f"{TS}.{BODY}", "bloq-secret-current")
+    token = _pyjwt_sign(f"{TS}.{BODY}", CURRENT)
     header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
     assert header == {"alg": "HS256"}
     _verify(_request(token))
@@ -112,12 +114,12 @@ def test_pyjwt_and_node_produce_the_same_token_shape():
 def test_stale_timestamp_is_refused_even_with_a_valid_signature():
     old = str(int((NOW - 301) * 1000))
     with pytest.raises(Unauthorized, match="window"):
-        _verify(_request(_pyjwt_sign(f"{old}.{BODY}", "bloq-secret-current"), timestamp=old))
+        _verify(_request(_pyjwt_sign(f"{old}.{BODY}", CURRENT), timestamp=old))
 
 
 def test_timestamp_in_seconds_is_understood_and_tolerance_is_configurable():
     ts = str(int(NOW - 100))
-    token = _pyjwt_sign(f"{ts}.{BODY}", "bloq-secret-current")
+    token = _pyjwt_sign(f"{ts}.{BODY}", CURRENT)
     _verify(_request(token, timestamp=ts))
     with pytest.raises(Unauthorized):
         _verify(_request(token, timestamp=ts), settings=BloqSignatureSettings(tolerance_seconds=60))
@@ -137,7 +139,7 @@ def test_missing_signature_headers_are_refused_naming_them():
 
 def test_configured_header_names_are_used():
     settings = BloqSignatureSettings(signature_header="x-signature", timestamp_header="x-timestamp")
-    token = _pyjwt_sign(f"{TS}.{BODY}", "bloq-secret-current")
+    token = _pyjwt_sign(f"{TS}.{BODY}", CURRENT)
     _verify(WebhookRequest(body=BODY, headers={"x-signature": token, "x-timestamp": TS}), settings=settings)
     with pytest.raises(Unauthorized):
         _verify(_request(token), settings=settings)
@@ -145,7 +147,7 @@ def test_configured_header_names_are_used():
 
 def test_signature_over_the_compact_serialisation_of_a_pretty_body_verifies():
     pretty = json.dumps(json.loads(BODY), indent=2)
-    token = _pyjwt_sign(f"{TS}.{BODY}", "bloq-secret-current")  # JSON.stringify(body) is compact
+    token = _pyjwt_sign(f"{TS}.{BODY}", CURRENT)  # JSON.stringify(body) is compact
     _verify(_request(token, body=pretty))
 
 
