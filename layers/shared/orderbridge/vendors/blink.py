@@ -82,6 +82,7 @@ TOKEN_REFRESH_MARGIN_SECONDS = 60.0
 TOKEN_FALLBACK_TTL_SECONDS = 15 * 60.0
 
 P = TypeVar("P")
+BaseModelT = TypeVar("BaseModelT", bound=BaseModel)
 
 
 def raise_for_soft_failure(body: Any, *, status_code: int | None = None, vendor: str = VENDOR) -> None:
@@ -371,8 +372,6 @@ class BlinkClient:
         raise_for_soft_failure(answer, status_code=response.status_code)
         return parse_answer(VENDOR, model, answer, status_code=response.status_code)
 
-
-BaseModelT = TypeVar("BaseModelT", bound=BaseModel)
 
 
 def _utc(value: datetime, name: str) -> datetime:
