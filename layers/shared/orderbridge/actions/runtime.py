@@ -48,43 +48,51 @@ class InvalidActionInput(Exception):
 
 @dataclass
 class VendorClients:
-    """One client per vendor per merchant, built on first use and kept for the container.
+    """One client per vendor per merchant, kept for the container while its credentials hold.
 
-    ``transport`` replaces the network in tests (respx / httpx.MockTransport); ``credentials``
-    replaces the Secrets Manager lookup.
+    The credentials are looked up on every use (Powertools caches the secret for its max age), and
+    a client whose credentials changed — a rotated API key — is replaced, so rotation does not
+    wait for a cold start. ``transport`` replaces the network in tests (respx /
+    httpx.MockTransport); ``credentials`` replaces the Secrets Manager lookup.
     """
 
     settings: Settings
     transport: httpx.BaseTransport | None = None
     credentials: Callable[[str], VendorCredentials] | None = None
-    _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _clients: dict[tuple[str, str], tuple[Any, Any]] = field(default_factory=dict)
 
     def _creds(self, merchant_id: str) -> VendorCredentials:
         if self.credentials is not None:
             return self.credentials(merchant_id)
         return get_vendor_credentials(merchant_id, self.settings.vendors)
 
-    def _get(self, vendor: str, merchant_id: str, build: Callable[[VendorCredentials], Any]) -> Any:
+    def _get(self, vendor: str, merchant_id: str, build: Callable[[Any], Any]) -> Any:
+        creds = getattr(self._creds(merchant_id), f"require_{vendor}")()
         key = (vendor, merchant_id)
-        if key not in self._clients:
-            self._clients[key] = build(self._creds(merchant_id))
-        return self._clients[key]
+        held = self._clients.get(key)
+        if held is not None and held[0] == creds:
+            return held[1]
+        if held is not None:
+            held[1].close()
+        client = build(creds)
+        self._clients[key] = (creds, client)
+        return client
 
     def blink(self, merchant_id: str) -> BlinkClient:
         return self._get("blink", merchant_id, lambda c: BlinkClient.create(
-            self.settings.vendors, c.require_blink(), transport=self.transport))
+            self.settings.vendors, c, transport=self.transport))
 
     def blink_logistics(self, merchant_id: str) -> BlinkLogisticsClient:
         return self._get("blink_logistics", merchant_id, lambda c: BlinkLogisticsClient.create(
-            self.settings.vendors, c.require_blink_logistics(), transport=self.transport))
+            self.settings.vendors, c, transport=self.transport))
 
     def bloqit(self, merchant_id: str) -> BloqitClient:
         return self._get("bloqit", merchant_id, lambda c: BloqitClient.create(
-            self.settings.vendors, c.require_bloqit(), transport=self.transport))
+            self.settings.vendors, c, transport=self.transport))
 
     def dispatchninja(self, merchant_id: str) -> DispatchNinjaClient:
         return self._get("dispatchninja", merchant_id, lambda c: DispatchNinjaClient.create(
-            self.settings.vendors, c.require_dispatchninja(), transport=self.transport))
+            self.settings.vendors, c, transport=self.transport))
 
 
 @dataclass
