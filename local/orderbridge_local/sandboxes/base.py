@@ -671,7 +671,9 @@ class Sandbox:
         return response(environ, start_response)
 
     def _json_response(self, reply: Reply) -> Response:
-        body = json.dumps(reply.body)
+        # Under the state lock: a reply may share objects that a webhook worker updates.
+        with self._lock:
+            body = json.dumps(reply.body)
         return Response(body, status=reply.status, headers=reply.headers, mimetype="application/json")
 
     def _respond(self, request: Request) -> Response:
