@@ -15,7 +15,7 @@ Settings common to every sandbox (:class:`SandboxSettings`)
 -----------------------------------------------------------
 ``seed``
     Seeds the two random generators (ids and codes; fault draws). ``POST /_admin/reset`` re-seeds
-    them, so a run is reproducible.
+    both, and setting faults re-seeds the fault draws, so a run is reproducible.
 ``webhook_mode``
     ``"sync"``: outbound webhooks are sent before the request (or admin command) that caused them
     is answered, and the admin command's answer carries their records. ``"thread"`` (default, like
@@ -33,7 +33,7 @@ Settings common to every sandbox (:class:`SandboxSettings`)
 ``tick_seconds``
     Period of the background ticker (auto-advance, expiry), for sandboxes that have one.
 ``log_limit``
-    How many request and webhook records are kept (oldest dropped first).
+    How many request and webhook records are kept (oldest dropped first). Fixed at construction.
 
 Admin routes (every sandbox; never subject to faults, never recorded as vendor requests)
 -----------------------------------------------------------------------------------------
@@ -441,7 +441,10 @@ class Sandbox:
             faults = FaultSettings()
         elif isinstance(faults, dict):
             faults = FaultSettings.model_validate(faults)
-        self._faults = faults
+        with self._log_lock:
+            # Re-seeded: a given fault setting draws the same errors from the moment it is set.
+            self._fault_rng = random.Random(self.settings.seed + 1)
+            self._faults = faults
 
     def requests_log(self) -> list[dict[str, Any]]:
         with self._log_lock:

@@ -958,7 +958,6 @@ class BlinkSandbox(Sandbox):
             order_id = self._new_order_id()
         payload["blink_order_id"] = str(order_id)
         now = sql_time(self.now())
-        payload.setdefault("order_key", None)
         if "order_key" not in overrides:
             payload["order_key"] = self._unique_code()
         for key in ("created_at", "due_at"):

@@ -1020,6 +1020,8 @@ class BloqitSandbox(Sandbox):
             self._place(rent, request, bloq_required=False)
         if not rent["locker"]:
             raise self.fail(400, "lockerIDInvalid", "lockerID is required: no locker was selected for this delivery.")
+        if rent["state"] == "created":
+            self._set_state(rent, "reserved", self._actor())
         self._start_dropoff(rent, self._actor())
         return Reply(self._rent_view(rent))
 

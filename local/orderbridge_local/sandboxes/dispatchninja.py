@@ -6,7 +6,7 @@ Settings (:class:`DispatchNinjaSettings`, on top of :class:`~.base.SandboxSettin
 ``api_key``
     The public key every request must carry in ``X-API-KEY``.
 ``base_path``
-    Default ``/dn_api/1.1.0`` (``https://DOMAIN/dn_api/API_VERSION/APP/TASK``).
+    Default ``/dn_api/1.1.0`` (``https://DOMAIN/dn_api/API_VERSION/APP/TASK``). Fixed at construction.
 ``required_add_fields``
     Fields ``orders/add`` refuses to go without. The doc's table has a "Required" column whose marks
     did not survive; default: ``client_name``, ``client_address``, ``customer_name``,

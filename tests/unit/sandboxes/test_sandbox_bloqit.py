@@ -550,3 +550,23 @@ def test_return_a_delivery_after_expiry(bloqit: ServerHandle, api: httpx.Client)
 
     assert too_early.status_code == 409
     assert (returned["type"], returned["state"]) == ("return", "in_progress")
+
+
+def test_select_locker_then_make_with_another_locker(bloqit: ServerHandle, api: httpx.Client) -> None:
+    # Given a delivery created without a bloq
+    rent_id = api.post(f"{bloqit.url}{API}/deliveries", json={"deliveryDateLimit": future(4)}).json()["_id"]
+    lockers = api.get(f"{bloqit.url}{API}/bloqs/{LISBON_T1}/free-lockers").json()
+
+    # When a locker type is selected, then make names a specific locker
+    no_bloq = api.put(f"{bloqit.url}{API}/deliveries/{rent_id}/select-locker", params={"lockerType": "L"})
+    selected = api.put(
+        f"{bloqit.url}{API}/deliveries/{rent_id}/select-locker", params={"bloqID": LISBON_T1, "lockerType": "L"}
+    ).json()
+    made = api.put(f"{bloqit.url}{API}/deliveries/{rent_id}/make", params={"lockerID": lockers[0]["_id"]}).json()
+
+    # Then the rent moved created → reserved → starting, on the locker make named, the first one freed
+    assert no_bloq.status_code == 400
+    assert selected["state"] == "reserved" and selected["details"]["lockerType"] == "L"
+    assert (made["state"], made["locker"]) == ("starting", lockers[0]["_id"])
+    free = {locker["_id"] for locker in api.get(f"{bloqit.url}{API}/bloqs/{LISBON_T1}/free-lockers").json()}
+    assert selected["locker"] in free and lockers[0]["_id"] not in free
