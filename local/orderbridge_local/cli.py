@@ -1,0 +1,289 @@
+"""``python -m orderbridge_local`` — the local stack's command line.
+
+    run      the whole product on 127.0.0.1 (``make run``)
+    demo     place a sample order through the running stack and follow its timeline
+    invoke   run one function on an event file (``sam local invoke`` without Docker)
+    fire     fire a schedule of the running stack now
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+DEFAULT_STATE = Path(".local/stack.json")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orderbridge_local", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the local stack until Ctrl-C")
+    run.add_argument("--port", type=int, default=3000, help="API port (default 3000; 0 = any free port)")
+    run.add_argument("--emulator-port", type=int, default=0, help="AWS emulator port (default: any free port)")
+    run.add_argument("--template", type=Path, default=None, help="SAM template (default: ./template.yaml)")
+    run.add_argument("--state-dir", type=Path, default=None, help="where stack.json goes (default <template dir>/.local)")
+    run.add_argument("--no-sandboxes", action="store_true", help="do not start the vendor sandboxes")
+    run.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE",
+                     help="template parameters, as with sam deploy")
+    run.add_argument("--stage", default="local", help="the Stage parameter (default local)")
+    run.add_argument("--schedule-speed", type=float, default=1.0,
+                     help="run the schedules' clock this many times faster (default 1)")
+    run.add_argument("--max-workers", type=int, default=4, help="warm workers per function at most (default 4)")
+    run.add_argument("--no-warm", action="store_true", help="do not start one worker per function at start-up")
+    run.add_argument("--verbose", "-v", action="store_true", help="also print every line the functions log")
+
+    demo = commands.add_parser("demo", help="place a sample order and print its timeline as it grows")
+    demo.add_argument("--state", type=Path, default=DEFAULT_STATE)
+    demo.add_argument("--timeout", type=float, default=60.0, help="give up after this many seconds")
+    demo.add_argument("--idle", type=float, default=5.0, help="stop after this many seconds without news")
+
+    invoke = commands.add_parser("invoke", help="run one function on an event (sam local invoke, no Docker)")
+    invoke.add_argument("function", help="the function's logical id in the template")
+    invoke.add_argument("-e", "--event", type=Path, default=None, help="event JSON file ('-' for stdin; default {})")
+    invoke.add_argument("--state", type=Path, default=DEFAULT_STATE,
+                        help="a running stack's stack.json (used when the stack answers)")
+    invoke.add_argument("--template", type=Path, default=None, help="SAM template (default: ./template.yaml)")
+    invoke.add_argument("--fresh", action="store_true", help="always use a fresh in-process emulator")
+
+    fire = commands.add_parser("fire", help="fire a schedule of the running stack now")
+    fire.add_argument("name", help="rule or schedule (name or logical id), or the function/state machine it targets")
+    fire.add_argument("--state", type=Path, default=DEFAULT_STATE)
+
+    args = parser.parse_args(argv)
+    return {"run": _run, "demo": _demo, "invoke": _invoke, "fire": _fire}[args.command](args)
+
+
+# ------------------------------------------------------------------------------------- run
+
+
+def _run(args: argparse.Namespace) -> int:
+    from orderbridge_local.stack import LocalStack, StackConfig, default_template
+
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = StackConfig(
+        template=args.template or default_template(),
+        port=args.port,
+        emulator_port=args.emulator_port,
+        state_dir=args.state_dir,
+        stage=args.stage,
+        parameter_overrides=_pairs(args.parameter_overrides),
+        sandboxes=not args.no_sandboxes,
+        schedule_speed=args.schedule_speed,
+        max_workers=args.max_workers,
+        warm=not args.no_warm,
+        verbose=args.verbose,
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if not stop.is_set():
+            stop.set()
+            if not started.is_set():
+                raise KeyboardInterrupt  # interrupt the start-up; LocalStack.start cleans up
+
+    started = threading.Event()
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    stack = LocalStack(config)
+    print(f"Starting the Orderbridge local stack from {config.template} …", flush=True)
+    try:
+        stack.start()
+    except KeyboardInterrupt:
+        print("Interrupted during start-up; everything started was stopped.", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        print(f"The local stack could not start: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    started.set()
+    print(stack.banner(), flush=True)
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        print("Stopping …", flush=True)
+        stack.stop()
+        print("Stopped.", flush=True)
+    return 0
+
+
+def _pairs(values: list[str]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep:
+            raise SystemExit(f"--parameter-overrides wants KEY=VALUE, got {value!r}")
+        out[key] = rest
+    return out
+
+
+# ------------------------------------------------------------------------------- the state
+
+
+def read_state(path: Path) -> dict[str, Any] | None:
+    """The running stack's stack.json, if the stack answers (a stale file is ignored)."""
+    try:
+        info = json.loads(path.read_text())
+        response = httpx.get(f"{info['admin']}/health", timeout=2.0, trust_env=False)
+        return info if response.status_code == 200 else None
+    except (OSError, ValueError, KeyError, httpx.HTTPError):
+        return None
+
+
+def _need_state(path: Path) -> dict[str, Any]:
+    info = read_state(path)
+    if info is None:
+        raise SystemExit(f"no running local stack ({path} missing or not answering): start it with `make run`")
+    return info
+
+
+# ------------------------------------------------------------------------------------ fire
+
+
+def _fire(args: argparse.Namespace) -> int:
+    info = _need_state(args.state)
+    response = httpx.post(f"{info['admin']}/schedules/{args.name}/fire", timeout=30.0, trust_env=False)
+    print(json.dumps(response.json(), indent=2))
+    return 0 if response.status_code == 200 else 1
+
+
+# ------------------------------------------------------------------------------------ demo
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from orderbridge.domain.ids import order_id_for
+
+    info = _need_state(args.state)
+    with httpx.Client(timeout=15.0, trust_env=False) as http:
+        blink = info.get("sandboxes", {}).get("blink")
+        if blink:
+            placed = http.post(f"{blink}/_admin/place-order", json={})
+            placed.raise_for_status()
+            blink_order_id = str(placed.json()["order"]["blink_order_id"])
+            print(f"Placed Blink order {blink_order_id} in the Blink sandbox; it sends the Order Webhook to the stack.")
+        else:
+            sample = json.loads((Path(__file__).resolve().parents[2] / "tests/samples/blink_order_webhook.json")
+                                .read_text())
+            blink_order_id = str(int(time.time() * 1000) % 10**9)
+            sample["blink_order_id"] = blink_order_id
+            answer = http.post(info["webhooks"]["blink_orders"], json=sample)
+            print(f"POSTed the Blink sample as order {blink_order_id}: {answer.status_code} {answer.text}")
+        order_id = order_id_for("blink", blink_order_id)
+        print(f"Order id {order_id}; its timeline (GET /ops/orders/{order_id}):")
+        return _follow(http, info, order_id, timeout=args.timeout, idle=args.idle)
+
+
+def _follow(http: httpx.Client, info: dict[str, Any], order_id: str, *, timeout: float, idle: float) -> int:
+    seen: set[str] = set()
+    deadline = time.monotonic() + timeout
+    last_news = time.monotonic()
+    status = None
+    while time.monotonic() < deadline and time.monotonic() - last_news < idle:
+        response = http.get(f"{info['api']}/ops/orders/{order_id}", headers={"X-Api-Key": info["ops_api_key"]})
+        if response.status_code == 200:
+            detail = response.json()
+            for event in detail.get("timeline", []):
+                key = json.dumps(event, sort_keys=True, default=str)
+                if key not in seen:
+                    seen.add(key)
+                    last_news = time.monotonic()
+                    when = event.get("received_at") or event.get("at") or ""
+                    print(f"  {when}  [{event.get('source')}] {event.get('kind')}: {event.get('summary')}")
+            if detail.get("status") != status:
+                status = detail.get("status")
+                print(f"  status: {status}  tracks: {json.dumps(detail.get('tracks'))}")
+                last_news = time.monotonic()
+        elif response.status_code != 404:
+            print(f"  ops API: {response.status_code} {response.text}")
+        time.sleep(0.5)
+    if not seen:
+        print("  the order did not appear; see the stack's log")
+        return 1
+    print(f"Idle for {idle:.0f} s: done.")
+    return 0
+
+
+# ---------------------------------------------------------------------------------- invoke
+
+
+def _invoke(args: argparse.Namespace) -> int:
+    from orderbridge_local import aws_emulator as emu
+    from orderbridge_local import template as tpl
+    from orderbridge_local.runtime import Runtime
+    from orderbridge_local.stack import default_template
+
+    event = _read_event(args.event)
+    info = None if args.fresh else read_state(args.state)
+    template_path = args.template or (Path(info["template"]) if info else default_template())
+    overrides = {"Stage": "local"}
+    local = tpl.load(template_path, overrides=overrides)
+    if args.function not in local.functions:
+        raise SystemExit(f"no function {args.function!r} in {template_path}; functions: {', '.join(local.functions)}")
+    spec = local.functions[args.function]
+
+    emulator = None
+    try:
+        if info is not None:
+            endpoint, region = info["emulator"]["endpoint_url"], info["emulator"]["region"]
+            deployed = _deployed_function(endpoint, region, info["emulator"]["stack_name"], args.function)
+            print(f"Invoking {args.function} against the running stack's emulator ({endpoint})", file=sys.stderr)
+        else:
+            from orderbridge_local import seed
+
+            emulator = emu.Emulator(region=local.region).start()
+            stack = emu.deploy(emulator, local)
+            settings = seed.app_settings([f.environment for f in stack.functions.values()])
+            seed.seed(settings, dynamodb=emulator.client("dynamodb"), secretsmanager=emulator.client("secretsmanager"),
+                      dev=seed.DevSecrets.generate())
+            endpoint, region, deployed = emulator.url, local.region, stack.functions[args.function]
+            print(f"Invoking {args.function} on a fresh in-process emulator (template deployed, demo data seeded)",
+                  file=sys.stderr)
+        runtime = Runtime({args.function: spec}, {args.function: deployed}, endpoint_url=endpoint, region=region,
+                          max_workers=1)
+        if emulator is not None:
+            emulator.patches.router = runtime.route_from_emulator
+        try:
+            invocation = runtime.invoke(args.function, event, source="invoke")
+        finally:
+            runtime.stop()
+    finally:
+        if emulator is not None:
+            emulator.stop()
+    for line in invocation.logs:
+        print(line, file=sys.stderr)
+    cold = f", init {invocation.cold_init_ms:.0f} ms" if invocation.cold_init_ms is not None else ""
+    print(f"REPORT RequestId: {invocation.request_id} Duration: {invocation.duration_ms:.1f} ms{cold}",
+          file=sys.stderr)
+    print(invocation.payload().decode())
+    return 0 if invocation.ok else 1
+
+
+def _read_event(path: Path | None) -> Any:
+    if path is None:
+        return {}
+    text = sys.stdin.read() if str(path) == "-" else path.read_text()
+    return json.loads(text)
+
+
+def _deployed_function(endpoint: str, region: str, stack_name: str, logical_id: str) -> Any:
+    """The deployed function (name, ARN, resolved environment), asked of the emulator's APIs."""
+    from orderbridge_local import aws_emulator as emu
+
+    cfn = emu.client("cloudformation", endpoint, region)
+    physical = cfn.describe_stack_resource(StackName=stack_name, LogicalResourceId=logical_id)[
+        "StackResourceDetail"]["PhysicalResourceId"]
+    config = emu.client("lambda", endpoint, region).get_function_configuration(FunctionName=physical)
+    variables = (config.get("Environment") or {}).get("Variables") or {}
+    return emu.DeployedFunction(logical_id=logical_id, name=config["FunctionName"], arn=config["FunctionArn"],
+                                environment={k: emu.env_str(v) for k, v in variables.items()})

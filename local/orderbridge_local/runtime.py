@@ -1,0 +1,471 @@
+"""The local Lambda runtime: every function's real handler, with that function's own environment,
+in warm worker processes.
+
+Isolation: one process per concurrent invocation of a function (a pool per function that grows
+with concurrency up to a cap, like Lambda execution environments). Environment variables, module
+state (Powertools' cached settings and clients, ``functools.cache`` deps) and ``sys.path`` are
+per process, so two functions never see each other's configuration, and a handler that hangs
+past its ``Timeout`` is killed without touching anything else. A worker (:mod:`.worker`) is a
+standard-library script run with the project's interpreter; it imports the handler once (the
+cold start) and then serves invocations one at a time.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import logging
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orderbridge_local.aws_emulator import DEV_CREDENTIALS, DeployedFunction
+from orderbridge_local.template import FunctionSpec
+
+logger = logging.getLogger("orderbridge_local.runtime")
+
+WORKER_SCRIPT = Path(__file__).with_name("worker.py")
+READY_TIMEOUT_SECONDS = 30.0
+ACQUIRE_TIMEOUT_SECONDS = 30.0
+
+# Defaults the local runtime adds under the function's own variables: there is no X-Ray daemon.
+LOCAL_DEFAULTS = {"POWERTOOLS_TRACE_DISABLED": "true", "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR"}
+
+
+def function_environment(
+    spec: FunctionSpec, deployed: DeployedFunction, *, endpoint_url: str, region: str
+) -> dict[str, str]:
+    """The process environment of one function's workers: the deployed function's variables (the
+    template's Globals and its own, resolved by the emulator's CloudFormation), then what the Lambda
+    runtime itself sets (reserved: a function cannot override them), with boto3 pointed at the
+    emulator and nothing of the developer's own AWS configuration."""
+    reserved = {
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        **DEV_CREDENTIALS,
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+        "AWS_LAMBDA_FUNCTION_NAME": deployed.name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{deployed.name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "local",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "_HANDLER": spec.handler,
+        "LAMBDA_TASK_ROOT": str(spec.code_dir),
+        "TZ": "UTC",
+        "LANG": "C.UTF-8",
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+        "ORDERBRIDGE_LOCAL_PATH": os.pathsep.join(str(p) for p in spec.layer_dirs),
+    }
+    return {**LOCAL_DEFAULTS, **deployed.environment, **reserved}
+
+
+# ----------------------------------------------------------------------------------- results
+
+
+@dataclass
+class Invocation:
+    """One invocation, as the event log and the emulator's Invoke answer need it."""
+
+    request_id: str
+    function: str  # logical id
+    source: str
+    started_at: float
+    ok: bool = False
+    result: str | None = None  # the handler's return value, JSON text
+    error: dict[str, Any] | None = None
+    logs: list[str] = field(default_factory=list)
+    duration_ms: float = 0.0
+    cold_init_ms: float | None = None
+    status: str = ""  # what the log line shows: an HTTP status, "ok", an error type
+    order_id: str | None = None
+
+    def payload(self) -> bytes:
+        if self.ok:
+            return (self.result or "null").encode()
+        return json.dumps(self.error or {}).encode()
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "request_id": self.request_id,
+            "function": self.function,
+            "source": self.source,
+            "started_at": self.started_at,
+            "ok": self.ok,
+            "status": self.status,
+            "order_id": self.order_id,
+            "duration_ms": self.duration_ms,
+            "cold_init_ms": self.cold_init_ms,
+            "error": self.error.get("errorType") if self.error else None,
+        }
+
+
+class WorkerGone(Exception):
+    pass
+
+
+# ------------------------------------------------------------------------------------ worker
+
+
+class Worker:
+    """One worker process of one function (see :mod:`.worker` for the protocol)."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, spec: FunctionSpec, env: dict[str, str]) -> None:
+        self.spec = spec
+        self.id = next(self._ids)
+        self.cold = True
+        self.init_ms: float | None = None
+        self.init_logs: list[str] = []
+        self._messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.process = subprocess.Popen(
+            [sys.executable, "-u", str(WORKER_SCRIPT)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            cwd=str(spec.code_dir),
+            start_new_session=True,  # Ctrl-C in the terminal is for the stack, which stops its workers
+        )
+        self._reader = threading.Thread(target=self._read, name=f"worker-{spec.logical_id}-{self.id}", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            try:
+                self._messages.put(json.loads(line))
+            except ValueError:
+                logger.warning("%s worker %s: unreadable line %r", self.spec.logical_id, self.id, line[:200])
+        self._messages.put(None)
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> None:
+        message = self._next(timeout)
+        if message.get("type") != "ready":
+            raise WorkerGone(f"unexpected first message {message.get('type')}")
+        self.init_ms = message.get("init_ms")
+        self.init_logs = message.get("logs") or []
+        self.init_error = message.get("init_error")
+
+    def _next(self, timeout: float) -> dict[str, Any]:
+        try:
+            message = self._messages.get(timeout=max(0.0, timeout))
+        except queue.Empty:
+            raise TimeoutError from None
+        if message is None:
+            raise WorkerGone(f"worker exited with {self.process.poll()}")
+        return message
+
+    def invoke(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write((json.dumps(request) + "\n").encode())
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise WorkerGone(str(exc)) from exc
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self._next(deadline - time.monotonic())
+            if message.get("type") == "answer" and message.get("id") == request["id"]:
+                return message
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 2.0) -> None:
+        if self.process.poll() is None:
+            try:
+                if self.process.stdin:
+                    self.process.stdin.close()  # the worker's loop ends on EOF
+            except OSError:
+                pass
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._close_pipes()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            try:
+                self.process.wait(2.0)
+            except subprocess.TimeoutExpired:
+                logger.error("worker %s of %s did not die", self.process.pid, self.spec.logical_id)
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        for pipe in (self.process.stdin, self.process.stdout):
+            try:
+                if pipe:
+                    pipe.close()
+            except OSError:
+                pass
+        self._reader.join(1.0)
+
+
+class FunctionPool:
+    """The warm workers of one function; grows with concurrency up to ``max_workers``."""
+
+    def __init__(self, spec: FunctionSpec, env: dict[str, str], max_workers: int) -> None:
+        self.spec = spec
+        self.env = env
+        self.max_workers = max(1, max_workers)
+        self._idle: deque[Worker] = deque()
+        self._all: set[Worker] = set()
+        self._cond = threading.Condition()
+        self._closed = False
+
+    def acquire(self, timeout: float = ACQUIRE_TIMEOUT_SECONDS) -> Worker:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise WorkerGone("the runtime is stopping")
+                while self._idle:
+                    worker = self._idle.pop()  # most recently used first: keeps the others cold-able
+                    if worker.alive:
+                        return worker
+                    self._all.discard(worker)
+                if len(self._all) < self.max_workers:
+                    worker = Worker(self.spec, self.env)
+                    self._all.add(worker)
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"no free worker for {self.spec.logical_id} within {timeout:.0f} s")
+                self._cond.wait(remaining)
+        try:
+            worker.wait_ready()
+        except Exception:
+            self.discard(worker)
+            raise
+        return worker
+
+    def release(self, worker: Worker) -> None:
+        with self._cond:
+            if worker.alive and not self._closed:
+                self._idle.append(worker)
+            else:
+                self._all.discard(worker)
+            self._cond.notify()
+
+    def discard(self, worker: Worker) -> None:
+        worker.kill()
+        with self._cond:
+            self._all.discard(worker)
+            self._cond.notify()
+
+    @property
+    def size(self) -> int:
+        return len(self._all)
+
+    def stop(self) -> None:
+        with self._cond:
+            self._closed = True
+            workers = list(self._all)
+            self._all.clear()
+            self._idle.clear()
+            self._cond.notify_all()
+        for worker in workers:
+            worker.stop(timeout=1.0)
+
+
+# ----------------------------------------------------------------------------------- runtime
+
+
+Listener = Callable[[Invocation], None]
+
+
+class Runtime:
+    """Runs the template's functions. ``invoke`` is what API Gateway, Step Functions, schedules,
+    stream pollers and the ``invoke`` command all go through."""
+
+    def __init__(
+        self,
+        functions: dict[str, FunctionSpec],
+        deployed: dict[str, DeployedFunction],
+        *,
+        endpoint_url: str,
+        region: str,
+        max_workers: int = 4,
+        history: int = 500,
+    ) -> None:
+        self.functions = functions
+        self.deployed = deployed
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self.pools = {
+            name: FunctionPool(
+                spec,
+                function_environment(spec, deployed[name], endpoint_url=endpoint_url, region=region),
+                min(max_workers, spec.reserved_concurrency or max_workers),
+            )
+            for name, spec in functions.items()
+        }
+        self.listeners: list[Listener] = []
+        self.recent: deque[Invocation] = deque(maxlen=history)
+        self._recent_lock = threading.Lock()
+        self._async = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambda-async")
+
+    # ------------------------------------------------------------------ lookups
+
+    def logical_id(self, name_or_arn: str) -> str:
+        """A function's logical id from its logical id, physical name or ARN (qualifier ignored)."""
+        if name_or_arn in self.functions:
+            return name_or_arn
+        name = name_or_arn.split(":function:")[-1].split(":")[0]
+        for logical, fn in self.deployed.items():
+            if name in (fn.name, logical):
+                return logical
+        raise KeyError(f"no local function {name_or_arn!r}; known: {', '.join(sorted(self.functions))}")
+
+    # ------------------------------------------------------------------ invoking
+
+    def invoke(self, function: str, event: Any, *, source: str, timeout: float | None = None) -> Invocation:
+        logical = self.logical_id(function)
+        spec = self.functions[logical]
+        deployed = self.deployed[logical]
+        pool = self.pools[logical]
+        invocation = Invocation(request_id=str(uuid.uuid4()), function=logical, source=source, started_at=time.time())
+        limit = float(timeout if timeout is not None else spec.timeout)
+        began = time.perf_counter()
+        worker: Worker | None = None
+        try:
+            worker = pool.acquire()
+            if worker.cold:
+                invocation.cold_init_ms = worker.init_ms
+                invocation.logs.extend(worker.init_logs)
+                worker.cold = False
+            deadline_ms = int(time.time() * 1000 + limit * 1000)
+            request = {
+                "id": invocation.request_id,
+                "event": event,
+                "context": {
+                    "function_name": deployed.name,
+                    "invoked_function_arn": deployed.arn,
+                    "memory_limit_in_mb": spec.memory_mb,
+                    "aws_request_id": invocation.request_id,
+                    "deadline_ms": deadline_ms,
+                },
+            }
+            answer = worker.invoke(request, timeout=limit)
+            invocation.ok = bool(answer.get("ok"))
+            invocation.result = answer.get("result")
+            invocation.error = answer.get("error")
+            invocation.logs.extend(answer.get("logs") or [])
+        except TimeoutError:
+            invocation.error = {
+                "errorType": "Sandbox.Timedout",
+                "errorMessage": f"Task timed out after {limit:.2f} seconds",
+            }
+            if worker is not None:
+                pool.discard(worker)
+                worker = None
+        except WorkerGone as exc:
+            invocation.error = {"errorType": "Runtime.ExitError", "errorMessage": f"worker exited: {exc}"}
+            if worker is not None:
+                pool.discard(worker)
+                worker = None
+        finally:
+            if worker is not None:
+                pool.release(worker)
+        invocation.duration_ms = round((time.perf_counter() - began) * 1000, 1)
+        self._record(invocation)
+        return invocation
+
+    def invoke_async(self, function: str, event: Any, *, source: str) -> str:
+        """An ``Event`` invocation: accepted now, run in the background (no retries)."""
+        request_id = str(uuid.uuid4())
+        logical = self.logical_id(function)
+        self._async.submit(self._safe_invoke, logical, event, source)
+        return request_id
+
+    def _safe_invoke(self, function: str, event: Any, source: str) -> None:
+        try:
+            self.invoke(function, event, source=source)
+        except Exception:
+            logger.exception("async invocation of %s failed", function)
+
+    def route_from_emulator(
+        self, function_name: str, payload: bytes, invocation_type: str, log_type: str | None
+    ) -> tuple[bytes, str | None, str]:
+        """The emulator's Lambda ``Invoke`` (from Step Functions, an SDK, the CLI) → this runtime."""
+        try:
+            event = json.loads(payload or b"{}")
+        except ValueError:
+            event = payload.decode("utf-8", "replace")
+        source = "lambda:invoke"
+        if invocation_type == "Event":
+            self.invoke_async(function_name, event, source=source + " (async)")
+            return b"", None, ""
+        if invocation_type == "DryRun":
+            return b"", None, ""
+        invocation = self.invoke(function_name, event, source=source)
+        tail = ""
+        if log_type == "Tail":
+            tail = base64.b64encode("\n".join(invocation.logs).encode()[-4096:]).decode()
+        return invocation.payload(), (None if invocation.ok else "Unhandled"), tail
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def _record(self, invocation: Invocation) -> None:
+        with self._recent_lock:
+            self.recent.append(invocation)
+        for listener in list(self.listeners):
+            try:
+                listener(invocation)
+            except Exception:
+                logger.exception("invocation listener failed")
+
+    def history(self, function: str | None = None, source_prefix: str | None = None) -> list[dict[str, Any]]:
+        with self._recent_lock:
+            items = list(self.recent)
+        return [
+            i.summary()
+            for i in items
+            if (function is None or i.function == function)
+            and (source_prefix is None or i.source.startswith(source_prefix))
+        ]
+
+    def warm(self, functions: Iterable[str] | None = None) -> None:
+        """Start one worker per function, in parallel, and wait (bounded) until each is ready."""
+        names = list(functions if functions is not None else self.functions)
+
+        def start(name: str) -> None:
+            try:
+                pool = self.pools[name]
+                pool.release(pool.acquire())
+            except Exception as exc:
+                logger.warning("could not warm %s: %s", name, exc)
+
+        threads = [threading.Thread(target=start, args=(n,), daemon=True) for n in names]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(READY_TIMEOUT_SECONDS)
+
+    def stop(self) -> None:
+        self._async.shutdown(wait=False, cancel_futures=True)
+        for pool in self.pools.values():
+            pool.stop()
