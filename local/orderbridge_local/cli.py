@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--port", type=int, default=3000, help="API port (default 3000; 0 = any free port)")
     run.add_argument("--emulator-port", type=int, default=0, help="AWS emulator port (default: any free port)")
     run.add_argument("--template", type=Path, default=None, help="SAM template (default: ./template.yaml)")
-    run.add_argument("--state-dir", type=Path, default=None, help="where stack.json goes (default <template dir>/.local)")
+    run.add_argument("--state-dir", type=Path, default=None,
+                     help="where stack.json goes (default: <template folder>/.local)")
     run.add_argument("--no-sandboxes", action="store_true", help="do not start the vendor sandboxes")
     run.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE",
                      help="template parameters, as with sam deploy")

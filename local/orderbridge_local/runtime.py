@@ -455,7 +455,9 @@ class Runtime:
         def start(name: str) -> None:
             try:
                 pool = self.pools[name]
-                pool.release(pool.acquire())
+                worker = pool.acquire()
+                worker.cold = False  # its start-up happened now, not in an invocation
+                pool.release(worker)
             except Exception as exc:
                 logger.warning("could not warm %s: %s", name, exc)
 

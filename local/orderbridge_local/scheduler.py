@@ -347,7 +347,8 @@ class Scheduler:
             for key, schedule in found.items():
                 known = self.schedules.get(key)
                 if known and known.expression == schedule.expression and known.timezone == schedule.timezone:
-                    known.targets, known.enabled, known.logical_id = schedule.targets, schedule.enabled, schedule.logical_id
+                    known.targets, known.enabled = schedule.targets, schedule.enabled
+                    known.logical_id = schedule.logical_id
                     continue
                 schedule.created = now
                 try:
@@ -514,7 +515,9 @@ class TargetDispatcher:
             self.invoke_async(arn, payload, source)
             return f"invoked {arn.split(':function:')[-1]}"
         if ":states:" in arn and ":stateMachine:" in arn:
-            execution = self.client("stepfunctions").start_execution(stateMachineArn=arn, input=json.dumps(payload))
+            execution = self.client("stepfunctions").start_execution(
+                stateMachineArn=arn, name=str(uuid.uuid4()), input=json.dumps(payload)
+            )
             return f"started {execution['executionArn'].split(':')[-1]} of {arn.split(':')[-1]}"
         if ":sqs:" in arn:
             sqs = self.client("sqs")
@@ -522,6 +525,7 @@ class TargetDispatcher:
             sqs.send_message(QueueUrl=url, MessageBody=payload if isinstance(payload, str) else json.dumps(payload))
             return f"sent to {arn.split(':')[-1]}"
         if ":sns:" in arn:
-            self.client("sns").publish(TopicArn=arn, Message=payload if isinstance(payload, str) else json.dumps(payload))
+            message = payload if isinstance(payload, str) else json.dumps(payload)
+            self.client("sns").publish(TopicArn=arn, Message=message)
             return f"published to {arn.split(':')[-1]}"
         raise ValueError(f"targets like {arn} are not fired locally")

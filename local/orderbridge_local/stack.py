@@ -306,8 +306,14 @@ class LocalStack:
             region=region,
             account=tpl.ACCOUNT_ID,
             clock=Clock(self.config.schedule_speed),
-            on_fire=lambda s, notes: self.events.info(f"{'EventBridge':<32} schedule {s.label}: {'; '.join(notes)}"),
+            on_fire=self._log_fire,
         ).start()
+
+    def _log_fire(self, schedule: Schedule, notes: list[str]) -> None:
+        """Lambda targets get their own line from the runtime; other targets one here."""
+        shown = [n for n in notes if not n.startswith("invoked ")]
+        if shown:
+            self.events.info(f"{'EventBridge':<32} schedule {schedule.label}: {'; '.join(shown)}")
 
     def fire(self, name: str) -> list[dict[str, Any]]:
         assert self.scheduler is not None
@@ -360,30 +366,33 @@ class LocalStack:
         temporary.replace(path)
 
     def banner(self) -> str:
+        from orderbridge.domain.ids import order_id_for
+
         info = self.info
+        assert self.template is not None
         blink = info["webhooks"].get("blink_orders", "")
+        row = "  {:<26} {}".format
         lines = [
             "",
-            f"Orderbridge local stack is up ({self.startup_seconds:.1f} s) — template {self.template.path}",
-            f"  API            {info['api']}   (stage {self.config.stage}; routes: {len(info['routes'])})",
+            f"Orderbridge local stack is up in {self.startup_seconds:.1f} s — template {self.template.path}",
+            row("API", f"{info['api']}   (stage {self.config.stage}; {len(info['routes'])} routes)"),
         ]
-        for name, url in info["webhooks"].items():
-            lines.append(f"  {name:<14} {url}")
+        lines += [row(f"webhook {name}", url) for name, url in info["webhooks"].items()]
         lines += [
-            f"  ops API key    {info['ops_api_key']}   (dev only)",
-            f"  emulator       {info['emulator']['endpoint_url']}   (AWS_ENDPOINT_URL; region {self.config.region})",
+            row("ops API key (dev only)", info["ops_api_key"]),
+            row("AWS emulator", f"{info['emulator']['endpoint_url']}   (AWS_ENDPOINT_URL, {self.config.region})"),
         ]
-        for name, url in info["sandboxes"].items():
-            lines.append(f"  sandbox {name:<7}{url}")
+        lines += [row(f"sandbox {name}", url) for name, url in info["sandboxes"].items()]
         if info["schedules"]:
-            lines.append(f"  schedules      {', '.join(info['schedules'])}")
+            lines.append(row("schedules", ", ".join(info["schedules"])))
         lines += [
-            f"  state          {self.config.state_path}",
+            row("stack.json", self.config.state_path),
             "",
             "Try:",
             f"  curl -s -X POST '{blink}' -H 'Content-Type: application/json' "
             f"--data @tests/samples/blink_order_webhook.json",
-            f"  curl -s {info['api']}/ops/orders/blink-1236589 -H 'X-Api-Key: {info['ops_api_key']}'",
+            f"  curl -s {info['api']}/ops/orders/{order_id_for('blink', '1236589')} "
+            f"-H 'X-Api-Key: {info['ops_api_key']}'",
             "  python -m orderbridge_local demo        # places a sample order and follows its timeline",
             "  python -m orderbridge_local fire <schedule or function>",
             "  python -m orderbridge_local invoke <FunctionLogicalId> -e events/<file>.json",

@@ -7,6 +7,7 @@ emulator), polled and delivered to their function as Lambda's poller does: batch
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -57,7 +58,7 @@ class ShardPoller(threading.Thread):
         self.streams = streams
         self.invoke = invoke
         self.region = region
-        self._stop = stop
+        self._halt = stop
 
     def run(self) -> None:
         arn = self.mapping["EventSourceArn"]
@@ -76,21 +77,22 @@ class ShardPoller(threading.Thread):
             return
         pending: list[dict[str, Any]] = []
         attempts = 0
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             if not pending:
                 try:
                     page = self.streams.get_records(ShardIterator=iterator, Limit=batch_size)
                 except Exception:
                     logger.exception("stream %s: GetRecords failed", arn)
-                    self._stop.wait(1.0)
+                    self._halt.wait(1.0)
                     continue
                 iterator = page.get("NextShardIterator") or iterator
                 pending = [to_lambda_record(r, arn, self.region) for r in page.get("Records", [])]
                 attempts = 0
                 if not pending:
-                    self._stop.wait(POLL_SECONDS)
+                    self._halt.wait(POLL_SECONDS)
                     continue
-            invocation = self.invoke(self.mapping["FunctionArn"], {"Records": pending}, f"dynamodb stream {arn.split('/')[1]}")
+            source = f"dynamodb stream {arn.split('/')[1]}"
+            invocation = self.invoke(self.mapping["FunctionArn"], {"Records": pending}, source)
             failed_from = _first_failure(invocation, pending) if report_failures and invocation.ok else None
             if invocation.ok and failed_from is None:
                 pending = []
@@ -102,12 +104,10 @@ class ShardPoller(threading.Thread):
                 continue
             if failed_from is not None:
                 pending = pending[failed_from:]
-            self._stop.wait(min(2.0, 0.2 * 2**attempts))
+            self._halt.wait(min(2.0, 0.2 * 2**attempts))
 
 
 def _first_failure(invocation: Any, records: list[dict[str, Any]]) -> int | None:
-    import json
-
     try:
         answer = json.loads(invocation.result or "null")
     except ValueError:
@@ -139,7 +139,9 @@ class StreamPollers:
         marker = None
         for _ in range(100):
             page = self.lambda_client.list_event_source_mappings(**({"Marker": marker} if marker else {}))
-            out.extend(m for m in page.get("EventSourceMappings", []) if is_dynamodb_stream(m.get("EventSourceArn", "")))
+            out.extend(
+                m for m in page.get("EventSourceMappings", []) if is_dynamodb_stream(m.get("EventSourceArn", ""))
+            )
             marker = page.get("NextMarker")
             if not marker:
                 break

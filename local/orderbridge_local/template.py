@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 import re
 import warnings
@@ -44,6 +45,9 @@ LOCAL_TYPES = ("AWS::Scheduler::Schedule",)
 # Glue resources that only make sense next to what was left out (e.g. the permission that lets
 # API Gateway invoke a function): dropped with it.
 GLUE_TYPES = ("AWS::Lambda::Permission", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+
+# The translator warns about its own unpublished metrics on every translation.
+logging.getLogger("samtranslator.metrics.metrics").setLevel(logging.ERROR)
 
 _HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 _ANY_METHOD = "x-amazon-apigateway-any-method"
@@ -212,34 +216,16 @@ def translate(template: dict[str, Any], parameter_values: dict[str, Any], *, reg
         return copy.deepcopy(template)
     fragment = copy.deepcopy(template)
     values = dict(parameter_values)
-    policies = _ManagedPolicies()
     try:
         to_py27_compatible_template(fragment, values)
         translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
-        translated = translator.translate(fragment, parameter_values=values, get_managed_policy_map=policies.load)
+        # AWS managed policy names resolve from the translator's bundled map; nothing asks IAM.
+        translated = translator.translate(fragment, parameter_values=values, get_managed_policy_map=dict)
         return undo_mark_unicode_str_in_template(translated)
     except Exception as exc:  # the translator's InvalidDocumentException lists every cause
         causes = getattr(exc, "causes", None) or []
         detail = "; ".join(str(c) for c in causes) or str(exc)
         raise TemplateError(f"the SAM translator refused the template: {detail}") from exc
-
-
-class _ManagedPolicies:
-    """The translator asks IAM for the ARNs of AWS managed policies named in ``Policies``; locally
-    every such name is an AWS managed policy ARN (IAM is not enforced by the emulator)."""
-
-    class _AnyName(dict):
-        def __contains__(self, name: object) -> bool:
-            return isinstance(name, str) and re.fullmatch(r"[\w+=,.@-]+", name) is not None
-
-        def __missing__(self, name: str) -> str:
-            return f"arn:aws:iam::aws:policy/{name}"
-
-        def get(self, name: str, default: Any = None) -> Any:
-            return self[name] if name in self else default
-
-    def load(self) -> dict[str, str]:
-        return self._AnyName()
 
 
 def _param_str(value: Any) -> str:
@@ -471,10 +457,11 @@ def _placeholders(value: Any, missing: set[str]) -> Any:
         if set(value) == {"Fn::Sub"}:
             sub = value["Fn::Sub"]
             text, variables = (sub, {}) if isinstance(sub, str) else (sub[0], sub[1])
-            text = _SUB_REF.sub(
-                lambda m: f"local-{m.group(1)}" if m.group(1) in missing and m.group(1) not in variables else m.group(0),
-                text,
-            )
+            def replace(m: re.Match[str]) -> str:
+                name = m.group(1)
+                return f"local-{name}" if name in missing and name not in variables else m.group(0)
+
+            text = _SUB_REF.sub(replace, text)
             return {"Fn::Sub": text if isinstance(sub, str) else [text, _placeholders(variables, missing)]}
         return {k: _placeholders(v, missing) for k, v in value.items()}
     if isinstance(value, list):

@@ -1,0 +1,55 @@
+"""One local stack for the e2e tests: ``python -m orderbridge_local run`` on free ports, in a
+subprocess, with the e2e test template (the real template plus a scheduled function, a stream
+consumer and a state machine, see ``support.py``) and the schedules' clock 30 times faster.
+Started once per session (bounded wait) and stopped in teardown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+from botocore.config import Config
+
+from tests.e2e.support import RunningStack, start_stack, write_test_template
+
+SCHEDULE_SPEED = "30"  # rate(1 minute) fires every 2 s
+
+
+@pytest.fixture(scope="session")
+def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    folder = tmp_path_factory.mktemp("local-stack")
+    template = write_test_template(folder)
+    running = start_stack(template, folder / "state", "--schedule-speed", SCHEDULE_SPEED, "--max-workers", "3")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(running_stack: RunningStack) -> dict[str, Any]:
+    """The running stack's stack.json."""
+    return running_stack.info
+
+
+@pytest.fixture(scope="session")
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=20.0, trust_env=False) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def aws(stack: dict[str, Any]) -> Any:
+    """boto3 clients for the stack's emulator, over HTTP (DEV-ONLY credentials)."""
+    session = boto3.session.Session(
+        aws_access_key_id="local", aws_secret_access_key="local", region_name=stack["emulator"]["region"]
+    )
+    config = Config(connect_timeout=3, read_timeout=20, retries={"max_attempts": 2})
+
+    def client(service: str) -> Any:
+        return session.client(service, endpoint_url=stack["emulator"]["endpoint_url"], config=config)
+
+    return client

@@ -1,0 +1,172 @@
+"""The local stack over HTTP only: the API front, the emulator's APIs, the admin endpoints, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from orderbridge.domain.ids import order_id_for
+from orderbridge.store.orders import order_key
+
+from tests.e2e.support import ROOT, invocations, wait_for
+from tests.support import samples
+
+pytestmark = pytest.mark.e2e
+JSON = {"Content-Type": "application/json"}
+
+
+def _orders_table(stack: dict[str, Any], aws: Any) -> str:
+    config = aws("lambda").get_function_configuration(FunctionName=stack["functions"]["BlinkOrderWebhookFunction"])
+    return config["Environment"]["Variables"]["ORDERS_TABLE"]
+
+
+def _sign_like_bloqit(body: str, secret: str, timestamp: str) -> str:
+    """What the Bloq.It sandbox (and Node's jsonwebtoken) sends: an HS256 JWS of ``<timestamp>.<body>``."""
+    return jwt.api_jws.encode(f"{timestamp}.{body}".encode(), secret, algorithm="HS256", headers={"typ": None})
+
+
+# ------------------------------------------------------------------------------ webhooks, ops API
+
+
+def test_a_blink_order_lands_in_dynamodb_and_the_ops_api_shows_it(stack, http, aws):
+    # Given the Blink Order Webhook sample, as the docs give it
+    body = samples.text("blink_order_webhook.json")
+    order_id = order_id_for("blink", samples.load("blink_order_webhook.json")["blink_order_id"])
+
+    # When Blink posts it to our webhook URL (with its token)
+    answer = http.post(stack["webhooks"]["blink_orders"], content=body, headers=JSON)
+
+    # Then it is accepted, stored in the emulator's DynamoDB, and readable through the ops API
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"status": "accepted", "order_id": order_id}
+    item = aws("dynamodb").get_item(
+        TableName=_orders_table(stack, aws), Key={k: {"S": v} for k, v in order_key(order_id).items()}
+    )
+    assert "Item" in item
+    detail = http.get(f"{stack['api']}/ops/orders/{order_id}", headers={"X-Api-Key": stack["ops_api_key"]})
+    assert detail.status_code == 200, detail.text
+    assert detail.json()["order"]["blink_order_id"] == "1236589"
+    assert [event["kind"] for event in detail.json()["timeline"]] == ["order_received"]
+
+
+def test_the_ops_api_wants_the_api_key_as_api_gateway_does(stack, http):
+    url = f"{stack['api']}/ops/orders/{order_id_for('blink', '1236589')}"
+    for headers in ({}, {"X-Api-Key": "not-the-key"}):
+        answer = http.get(url, headers=headers)
+        assert answer.status_code == 403
+        assert answer.json() == {"message": "Forbidden"}
+        assert answer.headers["x-amzn-ErrorType"] == "ForbiddenException"
+
+
+def test_unknown_routes_and_methods_are_missing_authentication_token(stack, http):
+    for method, path in (("GET", "/nowhere"), ("GET", "/webhooks/blink/orders"), ("DELETE", "/ops/orders")):
+        answer = http.request(method, f"{stack['api']}{path}")
+        assert answer.status_code == 403
+        assert answer.json() == {"message": "Missing Authentication Token"}
+
+
+def test_a_signed_bloqit_event_is_accepted_and_a_forged_one_is_not(stack, http):
+    body = samples.text("bloq_webhook_callback.json")
+    timestamp = str(int(time.time() * 1000))
+    names = stack["bloq_signature_headers"]
+    signed = {
+        names["signature"]: _sign_like_bloqit(body, stack["bloq_webhook_secret"], timestamp),
+        names["timestamp"]: timestamp,
+        "Content-Type": "application/json",
+    }
+    answer = http.post(stack["webhooks"]["bloq"], content=body, headers=signed)
+    assert answer.status_code in (200, 202), answer.text
+    assert answer.json()["status"] in ("accepted", "unmatched")
+
+    forged = {**signed, names["signature"]: _sign_like_bloqit(body, "x" * 40, timestamp)}
+    assert http.post(stack["webhooks"]["bloq"], content=body, headers=forged).status_code == 401
+
+
+def test_dozens_of_concurrent_partner_orders_are_all_answered(stack, http):
+    # The Blend sample as the docs give it (with its // comments), each with its own payload id
+    sample = samples.text("blend_order_created.jsonc")
+    assert '"id": "order_id"' in sample
+
+    def post(index: int) -> httpx.Response:
+        body = sample.replace('"id": "order_id"', f'"id": "e2e-{os.getpid()}-{index}"')
+        return http.post(stack["webhooks"]["partner_orders"], content=body, headers=JSON)
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        answers = list(pool.map(post, range(30)))
+    assert [a.status_code for a in answers] == [200] * 30, [a.text for a in answers if a.status_code != 200]
+    assert all(a.json()["status"] == "success" and a.json()["order_id"] for a in answers)
+    assert len({a.json()["order_id"] for a in answers}) == 30
+
+
+# ---------------------------------------------------------------------- streams, schedules, flows
+
+
+def test_the_orders_stream_is_delivered_to_its_function(stack, http):
+    http.post(stack["webhooks"]["blink_orders"], json={**samples.load("blink_order_webhook.json"),
+                                                       "blink_order_id": "7700001"})
+    found = wait_for(lambda: invocations(stack, "LocalTestTickFunction", "dynamodb stream"),
+                     what="a stream delivery to LocalTestTickFunction")
+    assert found[-1]["ok"] is True
+
+
+def test_schedules_fire_on_their_expressions(stack):
+    # rate(1 minute) (EventBridge rule) and cron(* * * * ? *) (EventBridge Scheduler), clock x30
+    for schedule in ("LocalTestTickFunctionTick", "LocalTestTickFunctionTock"):
+        fired = wait_for(lambda s=schedule: invocations(stack, "LocalTestTickFunction", f"schedule {s}"),
+                         timeout=20.0, what=f"{schedule} firing")
+        assert fired[0]["ok"] is True
+
+
+def test_a_state_machine_runs_to_completion_through_a_task_token(stack, aws, running_stack):
+    # Given the flow's daily schedule, fired now from the command line
+    fired = subprocess.run(
+        [sys.executable, "-m", "orderbridge_local", "fire", "LocalTestFlow", "--state", str(running_stack.state_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert fired.returncode == 0, fired.stdout + fired.stderr
+    machine = json.loads(fired.stdout)["fired"][0]["targets"][0]
+
+    # Then its execution invokes the tick function, waits for the callback's SendTaskSuccess, succeeds
+    sfn = aws("stepfunctions")
+    execution = wait_for(lambda: sfn.list_executions(stateMachineArn=machine)["executions"], what="an execution")[0]
+    done = wait_for(lambda: _finished(sfn, execution["executionArn"]), what="the execution to finish")
+    assert done["status"] == "SUCCEEDED", done
+    assert json.loads(done["output"]) == {"callback": "done"}
+
+
+def test_a_task_token_failure_fails_the_execution(stack, aws):
+    sfn = aws("stepfunctions")
+    machine = next(m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]
+                   if "LocalTestFlow" in m["name"])
+    started = sfn.start_execution(stateMachineArn=machine, name="fails", input=json.dumps({"fail": True}))
+    done = wait_for(lambda: _finished(sfn, started["executionArn"]), what="the execution to finish")
+    assert done["status"] == "FAILED"
+    assert done.get("error") == "Asked.ToFail"
+
+
+def _finished(sfn: Any, arn: str) -> dict[str, Any] | None:
+    execution = sfn.describe_execution(executionArn=arn)
+    return execution if execution["status"] != "RUNNING" else None
+
+
+# ------------------------------------------------------------------------------------------ CLI
+
+
+def test_invoke_runs_one_function_on_an_event_file_against_the_running_stack(running_stack):
+    done = subprocess.run(
+        [sys.executable, "-m", "orderbridge_local", "invoke", "OpsApiFunction", "-e", "events/ops_api_list_orders.json",
+         "--state", str(running_stack.state_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["statusCode"] == 200
+    assert "against the running stack" in done.stderr
