@@ -279,8 +279,13 @@ def target_payload(schedule: Schedule, target: Target, event: dict[str, Any]) ->
             for name, path in (target.input_transformer.get("InputPathsMap") or {}).items()
         }
         text = str(target.input_transformer.get("InputTemplate", ""))
+        as_json = text.strip().startswith(("{", "["))
         for name, value in values.items():
-            text = text.replace(f"<{name}>", value if isinstance(value, str) else json.dumps(value))
+            raw = value if isinstance(value, str) else json.dumps(value)
+            if as_json:  # a JSON template: a bare placeholder becomes a JSON value, a quoted one text
+                text = text.replace(f'"<{name}>"', json.dumps(raw)).replace(f"<{name}>", json.dumps(value))
+            else:
+                text = text.replace(f"<{name}>", raw)
         return _loads(text)
     return event
 

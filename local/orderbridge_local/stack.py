@@ -168,8 +168,8 @@ class LocalStack:
                 admin=AdminApp(self),
                 access_log=self.events.gateway,
             )
-            if self.config.warm:
-                self.runtime.warm()
+            if self.config.warm:  # the functions behind routes; the others start on first use
+                self.runtime.warm(sorted({r.function for r in self.template.routes}))
             self.info = self._stack_json(webhooks, sandbox_urls, settings, seeded)
             self._write_state()
         except BaseException:
