@@ -94,6 +94,11 @@ class Order(OurModel):
     branch_id: str  # our branch id (the config record's id)
     blink_branch_id: str | None = None
     blink_order_id: str | None = None
+    # Set by the outbound actions: Blink's unique code for an order we submitted, and the
+    # courier's ids for the delivery (each also written as an alias, see store.orders).
+    blink_unique_code: str | None = None
+    blink_logistics_task_id: str | None = None
+    dispatchninja_order_id: str | None = None
     order_type: str | None = None
     channel: str | None = None
     payment_method: str | None = None

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
 from orderbridge.models.config import Branch, ItemMapping, Merchant, Partner, PartnerBranch
 from orderbridge.store.batch import Key, batch_get
-from orderbridge.store.dynamo import to_attrs
+from orderbridge.store.dynamo import from_attrs, to_attrs, unavailable
 
 
 def merchant_key(merchant_id: str) -> Key:
@@ -83,6 +84,19 @@ class ConfigStore:
         for record in records:
             item = {**_key_for(record), "record_type": _kind_of(record), **record.model_dump()}
             self.client.put_item(TableName=self.table, Item=to_attrs(item))
+
+    def branch(self, branch_id: str) -> Branch | None:
+        """One branch's configuration (GetItem), or None when it is not configured."""
+        try:
+            answer = self.client.get_item(TableName=self.table, Key=to_attrs(branch_key(branch_id)))
+        except (ClientError, BotoCoreError) as error:
+            raise unavailable(error, "read the branch") from error
+        item = answer.get("Item")
+        if item is None:
+            return None
+        record = parse(from_attrs(item))
+        assert isinstance(record, Branch)
+        return record
 
     def mappings(
         self, partner_id: str, merchant_id: str, wanted: set[tuple[str, str]]

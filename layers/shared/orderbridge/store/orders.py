@@ -21,6 +21,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orderbridge.domain.statuses import ORDER_STATUS_RANK, TrackUpdate
+from orderbridge.errors import NotFound
 from orderbridge.models.order import Order, TimelineEvent
 from orderbridge.store.batch import Key
 from orderbridge.store.dynamo import cancellation_codes, from_attrs, ints, to_attrs, to_value, unavailable
@@ -148,6 +149,88 @@ class OrderStore:
             raise unavailable(error, "record the event") from error
         return Outcome(order_id, created=True, stale=True)
 
+    def link_vendor(
+        self,
+        order_id: str,
+        event: TimelineEvent,
+        *,
+        fields: dict[str, Any] | None = None,
+        alias: tuple[str, str] | None = None,
+        update: TrackUpdate | None = None,
+    ) -> Outcome:
+        """Record what an outbound action did at a vendor, in one transaction: the vendor's ids on
+        the order (``fields``), the alias (source, vendor id) by which the vendor's webhooks find
+        the order, and a timeline event; and, when ``update`` is newer than the order's track, the
+        track. The same event recorded before is a duplicate: nothing is written. A track already
+        further along is left alone: the rest is written and the event has ``applied: false``.
+        Raises ``NotFound`` when the order does not exist.
+        """
+        event_item = _event_item(order_id, event, None)
+        outcome = self._link(order_id, event_item, fields or {}, alias, update, event.received_at)
+        if outcome is not None:
+            return outcome
+        # The track is already at or past ``update``: record the rest without it.
+        outcome = self._link(order_id, {**event_item, "applied": False}, fields or {}, alias, None, event.received_at)
+        assert outcome is not None
+        return Outcome(order_id, created=outcome.created, duplicate=outcome.duplicate, stale=outcome.created)
+
+    def _link(
+        self,
+        order_id: str,
+        event_item: dict[str, Any],
+        fields: dict[str, Any],
+        alias: tuple[str, str] | None,
+        update: TrackUpdate | None,
+        at: datetime,
+    ) -> Outcome | None:
+        """One attempt of :meth:`link_vendor`; None when only the track's rank condition failed."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {":at": to_value(at)}
+        sets = ["updated_at = :at"]
+        present = {name: value for name, value in fields.items() if value is not None}
+        for index, (name, value) in enumerate(present.items()):
+            names[f"#f{index}"] = name
+            values[f":f{index}"] = to_value(value)
+            sets.append(f"#f{index} = :f{index}")
+        condition = "attribute_exists(pk)"
+        if update is not None:
+            names.update({"#track": update.track, "#rank": TRACK_RANK_ATTR[update.track]})
+            values.update({":value": to_value(update.value), ":rank": to_value(update.rank)})
+            sets += ["#track = :value", "#rank = :rank"]
+            condition += " AND (attribute_not_exists(#rank) OR #rank < :rank)"
+        order_update: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": to_attrs(order_key(order_id)),
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
+        if names:
+            order_update["ExpressionAttributeNames"] = names
+        items: list[dict[str, Any]] = [{"Update": order_update}]
+        if alias is not None:
+            source, vendor_id = alias
+            alias_item = {**alias_key(source, vendor_id), "order_id": order_id, "source": source,
+                          "vendor_id": vendor_id}
+            items.append(self._put(alias_item, new_only=False))
+        items.append(self._put(event_item, new_only=True))
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            codes = cancellation_codes(error)
+            if not codes:
+                raise unavailable(error, "record what the vendor did") from error
+            if codes[-1] == "ConditionalCheckFailed":
+                return Outcome(order_id, duplicate=True)
+            if codes[0] == "ConditionalCheckFailed":
+                if update is not None:
+                    return None
+                raise NotFound(f"no order {order_id!r}") from error
+            raise unavailable(error, "record what the vendor did") from error
+        except BotoCoreError as error:
+            raise unavailable(error, "record what the vendor did") from error
+        return Outcome(order_id, created=True)
+
     def track_update(self, order_id: str, update: TrackUpdate, at: datetime) -> dict[str, Any]:
         """A conditional Update of one status track on the order (for a transaction)."""
         rank_attr = TRACK_RANK_ATTR[update.track]
@@ -198,6 +281,20 @@ class OrderStore:
         return {"Put": put}
 
     # -- reads -------------------------------------------------------------------------------
+
+    def load(self, order_id: str) -> tuple[Order, dict[str, Any]] | None:
+        """The order and its status tracks without its timeline (one strongly consistent GetItem)."""
+        try:
+            answer = self.client.get_item(
+                TableName=self.table, Key=to_attrs(order_key(order_id)), ConsistentRead=True
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise unavailable(error, "read the order") from error
+        item = answer.get("Item")
+        if item is None:
+            return None
+        meta = from_attrs(item)
+        return order_from_item(meta), tracks_of(meta)
 
     def get(self, order_id: str, *, include_raw: bool = False) -> OrderView | None:
         items: list[dict[str, Any]] = []

@@ -14,6 +14,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orderbridge.domain.statuses import RENT_STATE_RANK, TrackUpdate
+from orderbridge.errors import NotFound
 from orderbridge.models.bloqit import RentState
 from orderbridge.models.rent import Rent
 from orderbridge.store.batch import Key
@@ -60,6 +61,31 @@ class RentStore:
             ExpressionAttributeValues={":o": to_value(order_id)},
         )
         return [rent_from_item(from_attrs(i)) for i in answer.get("Items", [])]
+
+    def set_details(self, rent_id: str, at: datetime, **fields: Any) -> None:
+        """Set the rent's placement or expiry (``bloq_id``, ``locker_id``, ``expires_at``) as Bloq.It
+        last answered them. Its state moves only through :meth:`state_update` (monotonic)."""
+        allowed = {"bloq_id", "locker_id", "expires_at"}
+        if not fields or set(fields) - allowed:
+            raise ValueError(f"set_details sets only {sorted(allowed)}")
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":f{i}": to_value(value) for i, value in enumerate(fields.values())}
+        sets = [f"#f{i} = :f{i}" for i in range(len(fields))]
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=to_attrs(rent_key(rent_id)),
+                UpdateExpression="SET " + ", ".join([*sets, "updated_at = :at"]),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={**values, ":at": to_value(at)},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise NotFound(f"no rent {rent_id!r}") from error
+            raise unavailable(error, "update the rent") from error
+        except BotoCoreError as error:
+            raise unavailable(error, "update the rent") from error
 
     def state_update(self, rent_id: str, update: TrackUpdate, at: datetime) -> dict[str, Any]:
         """A rank-conditional Update of the rent's state (for a transaction)."""
