@@ -280,6 +280,10 @@ class FunctionPool:
     def size(self) -> int:
         return len(self._all)
 
+    def pids(self) -> list[int]:
+        with self._cond:
+            return sorted(w.process.pid for w in self._all)
+
     def stop(self) -> None:
         with self._cond:
             self._closed = True

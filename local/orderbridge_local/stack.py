@@ -467,7 +467,7 @@ class AdminApp:
     ``GET  /_local/schedules``                    schedules with their next fire time
     ``POST /_local/schedules/<name>/fire``        fire now (rule, schedule, or target function/state machine)
     ``GET  /_local/invocations?function=&source=`` recent invocations
-    ``GET  /_local/workers``                      warm workers per function
+    ``GET  /_local/workers``                      the worker processes (pids) per function
     """
 
     def __init__(self, stack: LocalStack) -> None:
@@ -517,4 +517,4 @@ class AdminApp:
 
     def _workers(self, request: Request) -> tuple[int, Any]:
         assert self.stack.runtime is not None
-        return 200, {name: pool.size for name, pool in self.stack.runtime.pools.items()}
+        return 200, {"workers": {name: pool.pids() for name, pool in self.stack.runtime.pools.items()}}

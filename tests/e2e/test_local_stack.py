@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +18,7 @@ import pytest
 from orderbridge.domain.ids import order_id_for
 from orderbridge.store.orders import order_key
 
-from tests.e2e.support import ROOT, invocations, wait_for
+from tests.e2e.support import ROOT, invocations, start_stack, wait_for
 from tests.support import samples
 
 pytestmark = pytest.mark.e2e
@@ -170,3 +172,41 @@ def test_invoke_runs_one_function_on_an_event_file_against_the_running_stack(run
     answer = json.loads(done.stdout)
     assert answer["statusCode"] == 200
     assert "against the running stack" in done.stderr
+
+
+# ------------------------------------------------------------------------------------ stopping
+
+
+def test_the_real_template_serves_and_ctrl_c_stops_everything(tmp_path):
+    # Given the unmodified template.yaml, run without sandboxes on its own free ports
+    stack = start_stack(ROOT / "template.yaml", tmp_path / "state", "--no-sandboxes")
+    try:
+        info = stack.info
+        body = samples.text("blink_order_status_webhook.json")
+        answer = httpx.post(info["webhooks"]["blink_order_status"], content=body, headers=JSON, timeout=20.0,
+                            trust_env=False)
+        assert answer.status_code in (200, 202), answer.text
+        workers = httpx.get(f"{info['admin']}/workers", timeout=5.0, trust_env=False).json()["workers"]
+        pids = [pid for group in workers.values() for pid in group]
+        assert pids
+    finally:
+        # When Ctrl-C reaches the stack
+        stack.process.send_signal(signal.SIGINT)
+        code = stack.process.wait(20.0)
+    # Then it exits cleanly, its workers are gone and stack.json with them
+    assert code == 0, stack.log()
+    assert not [pid for pid in pids if _alive(pid)]
+    assert not stack.state_path.exists()
+    assert "Stopped." in stack.log()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is not alive: it only waits for its (gone) parent to be reaped
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
