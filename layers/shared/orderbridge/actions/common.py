@@ -100,13 +100,13 @@ def missing(what: str, fields: dict[str, Any]) -> None:
 
 
 def build(model: type[M], what: str, **data: Any) -> M:
-    """``model(**data)``; a validation failure is :class:`ActionRefused` naming the fields only
-    (pydantic's own message would echo the values: phones, addresses)."""
+    """``model(**data)``; a validation failure is :class:`ActionRefused` naming the fields and
+    the rules they break, never the values (those are phones, addresses)."""
     try:
         return model(**data)
     except ValidationError as exc:
         reasons = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or model.__name__}: {error['type']}"
+            f"{'.'.join(str(part) for part in error['loc']) or model.__name__}: {error['msg']}"
             for error in exc.errors(include_input=False, include_url=False)
         )
         raise ActionRefused(f"{what}: {reasons}") from None

@@ -1,0 +1,380 @@
+"""Courier actions: Blink Logistics tasks (create, update, read status) and DispatchNINJA orders
+(create, read details).
+
+Creating a courier job writes an alias from the courier's id to the order, so the Blink Logistics
+task status webhook (alias ``blink_logistics`` + taskId) finds it. DispatchNINJA has no webhooks:
+reading its details is how its progress reaches the order, as a courier timeline event whenever
+the state changed, and on the courier track (monotonic, ``domain.courier``).
+
+Create and update change something at the courier: their Lambdas run them idempotently. Reads
+are not: each read must see the courier's current state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import AwareDatetime, model_validator
+
+from orderbridge.actions.common import (
+    ActionRefused,
+    CustomerDetails,
+    OrderInput,
+    build,
+    customer_of,
+    missing,
+    our_event,
+    require_order,
+)
+from orderbridge.actions.runtime import ActionDeps
+from orderbridge.domain import blink_submit, courier
+from orderbridge.domain.statuses import courier_status_update
+from orderbridge.models.base import OurModel
+from orderbridge.models.blink_logistics import TaskCreateRequest, TaskEvent, TaskType, TaskUpdateRequest
+from orderbridge.models.dispatchninja import DispatchNinjaAddOrderRequest
+from orderbridge.models.order import Order
+from orderbridge.observability import logger
+
+BLINK_LOGISTICS = "blink_logistics"  # alias source the task status webhook reads
+DISPATCHNINJA = "dispatchninja"
+TASK_SOURCE = "orderbridge"  # Blink Logistics' "source of the task creation"
+
+# When the caller gives no times: the courier picks up shortly, and delivers within the hour.
+DEFAULT_PICKUP_LEAD = timedelta(minutes=15)
+DEFAULT_DELIVERY_WINDOW = timedelta(minutes=45)
+
+
+def _contents(order: Order) -> str:
+    """What the courier carries: item names (or ids) and quantities; nothing about the customer."""
+    return ", ".join(f"{item.name or item.product_id or item.source_item_id} x{item.quantity}" for item in order.items)
+
+
+# --------------------------------------------------------------------------------------------------
+# Blink Logistics: create a task
+# --------------------------------------------------------------------------------------------------
+
+
+class CreateBlinkLogisticsTaskInput(OrderInput):
+    """Create the order's delivery task. Customer, address and coordinates come from the order
+    unless given here (for a locker delivery: the Bloq's address and position)."""
+
+    customer: CustomerDetails | None = None
+    pick_up_time: AwareDatetime | None = None  # default: now + 15 min
+    delivery_time: AwareDatetime | None = None  # default: the order's due time, else pickup + 45 min
+    payment_type: Literal["COD", "ONLINE"] | None = None  # default: from the order's payment
+    mapping_branch_id: str | None = None  # default: the order's branch id
+    description: str | None = None  # default: the items and quantities
+    instruction: str | None = None  # default: the order's note
+    type: TaskType = TaskType.NORMAL
+
+
+class CourierTaskOutput(OurModel):
+    order_id: str
+    task_id: str
+    event: str  # Blink Logistics' event name, e.g. TASK_CREATED
+    already_created: bool = False  # the order had a task already: nothing was sent
+
+
+def create_blink_logistics_task(
+    *, request: CreateBlinkLogisticsTaskInput, deps: ActionDeps
+) -> CourierTaskOutput:
+    order, tracks = require_order(deps, request.order_id)
+    if order.blink_logistics_task_id:
+        return CourierTaskOutput(order_id=order.order_id, task_id=order.blink_logistics_task_id,
+                                 event=tracks.get("courier_status") or "TASK_CREATED", already_created=True)
+    customer = customer_of(order, request.customer)
+    missing(f"order {order.order_id} cannot get a Blink Logistics task", {
+        "customer name": customer.name, "customer phone": customer.phone, "customer address": customer.address,
+        "customer latitude": customer.latitude, "customer longitude": customer.longitude,
+    })
+    now = deps.clock()
+    pick_up = request.pick_up_time or now + DEFAULT_PICKUP_LEAD
+    delivery = request.delivery_time or _due(order.due_at, pick_up) or pick_up + DEFAULT_DELIVERY_WINDOW
+    amounts = order.amounts
+    task = build(
+        TaskCreateRequest,
+        f"order {order.order_id} does not make a valid Blink Logistics task",
+        source=TASK_SOURCE,
+        mapping_key=order.order_id,
+        mapping_code=order.order_id,
+        mapping_branch_id=request.mapping_branch_id or order.branch_id,
+        tax=amounts.tax,
+        discount=amounts.discount,
+        delivery_charges=amounts.delivery_charges,
+        sub_total=blink_submit.subtotal(order),
+        payment_type=request.payment_type or courier.payment_type(order),
+        description=request.description or _contents(order),
+        instruction=request.instruction or order.note,
+        customer_name=customer.name,
+        customer_email=customer.email,
+        customer_address=customer.address,
+        customer_phone=customer.phone,
+        lat=customer.latitude,
+        lng=customer.longitude,
+        pick_up_time=pick_up,
+        delivery_time=delivery,
+        type=request.type,
+    )
+    answer = deps.vendors.blink_logistics(order.merchant_id).create_task(task)
+    task_id = answer.data.task_id
+    logger.append_keys(task_id=task_id)
+    event = our_event(
+        deps,
+        f"orderbridge:courier_task:{task_id}",
+        "courier_task_created",
+        f"Blink Logistics task {task_id} created ({answer.task_event.name})",
+        detail={"task_id": task_id, "event_id": answer.event_id, "pick_up_time": pick_up.isoformat(),
+                "delivery_time": delivery.isoformat(), "type": int(request.type)},
+    )
+    deps.orders.link_vendor(
+        order.order_id, event, fields={"blink_logistics_task_id": task_id}, alias=(BLINK_LOGISTICS, task_id),
+        update=courier_status_update(answer.task_event),
+    )
+    return CourierTaskOutput(order_id=order.order_id, task_id=task_id, event=answer.task_event.name)
+
+
+def _due(due_at: datetime | None, pick_up: datetime) -> datetime | None:
+    return due_at if due_at is not None and due_at > pick_up else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Blink Logistics: update a task
+# --------------------------------------------------------------------------------------------------
+
+
+class UpdateBlinkLogisticsTaskInput(OrderInput):
+    """Change the order's task: only what is given here changes."""
+
+    customer: CustomerDetails | None = None
+    pick_up_time: AwareDatetime | None = None
+    delivery_time: AwareDatetime | None = None
+    payment_type: Literal["COD", "ONLINE"] | None = None
+    description: str | None = None
+    instruction: str | None = None
+    type: TaskType = TaskType.NORMAL  # Blink Logistics requires it on every update
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> UpdateBlinkLogisticsTaskInput:
+        changes = self.model_dump(exclude_none=True, exclude={"order_id", "type", "customer"})
+        if not changes and not (self.customer and self.customer.model_dump(exclude_none=True)):
+            raise ValueError("nothing to change: give at least one field of the task")
+        return self
+
+
+def update_blink_logistics_task(
+    *, request: UpdateBlinkLogisticsTaskInput, deps: ActionDeps
+) -> CourierTaskOutput:
+    order, _ = require_order(deps, request.order_id)
+    task_id = order.blink_logistics_task_id
+    if not task_id:
+        raise ActionRefused(f"order {order.order_id} has no Blink Logistics task to update")
+    logger.append_keys(task_id=task_id)
+    customer = request.customer or CustomerDetails()
+    update = build(
+        TaskUpdateRequest,
+        f"the update of task {task_id} is not valid",
+        task_id=task_id,
+        customer_name=customer.name,
+        customer_email=customer.email,
+        customer_address=customer.address,
+        customer_phone=customer.phone,
+        lat=customer.latitude,
+        lng=customer.longitude,
+        pick_up_time=request.pick_up_time,
+        delivery_time=request.delivery_time,
+        payment_type=request.payment_type,
+        description=request.description,
+        instruction=request.instruction,
+        type=request.type,
+    )
+    body = update.model_dump(mode="json", exclude_none=True, exclude={"task_id"})
+    answer = deps.vendors.blink_logistics(order.merchant_id).update_task(update)
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+    event = our_event(
+        deps,
+        f"orderbridge:courier_task_update:{task_id}:{digest}",
+        "courier_task_updated",
+        f"Blink Logistics task {task_id} updated: {', '.join(sorted(body))}",
+        detail={"task_id": task_id, "event_id": answer.event_id, "changed": sorted(body)},
+    )
+    deps.orders.record_event(order.order_id, event, courier_status_update(answer.task_event))
+    return CourierTaskOutput(order_id=order.order_id, task_id=task_id, event=answer.task_event.name)
+
+
+# --------------------------------------------------------------------------------------------------
+# Blink Logistics: read a task's status
+# --------------------------------------------------------------------------------------------------
+
+
+class CourierTaskStatusOutput(OurModel):
+    order_id: str
+    task_id: str
+    event_id: int
+    event: str
+    reason: str | None = None
+    agent_name: str | None = None  # the rider's name; the rider's phone stays in the timeline
+    tracking_link: str | None = None
+    courier_status: str | None = None  # the order's courier track after this read
+    recorded: bool  # a new timeline event was recorded (the status was not seen before)
+
+
+def get_blink_logistics_task_status(*, request: OrderInput, deps: ActionDeps) -> CourierTaskStatusOutput:
+    order, tracks = require_order(deps, request.order_id)
+    answer = deps.vendors.blink_logistics(order.merchant_id).get_task_status(order.order_id)  # our mappingKey
+    data = answer.data
+    logger.append_keys(task_id=data.task_id)
+    event = our_event(
+        deps,
+        f"logistics:{data.task_id}:{answer.event_id}:read",
+        "task_status",
+        f"courier task {answer.task_event.name} (read from Blink Logistics)"
+        + (f" ({data.reason})" if data.reason else ""),
+        detail={"task_id": data.task_id, "event_id": answer.event_id, "event": answer.event, "type": data.type,
+                "reason": data.reason, "agent": data.agent.model_dump() if data.agent else None,
+                "tracking_link": data.tracking_link},
+        source=BLINK_LOGISTICS,
+    )
+    update = courier_status_update(answer.task_event)
+    # The task may have been created by an earlier run that failed before recording it: link it.
+    outcome = deps.orders.link_vendor(
+        order.order_id, event, fields={"blink_logistics_task_id": data.task_id},
+        alias=(BLINK_LOGISTICS, data.task_id), update=update,
+    )
+    applied = outcome.created and not outcome.stale and update is not None
+    return CourierTaskStatusOutput(
+        order_id=order.order_id,
+        task_id=data.task_id,
+        event_id=answer.event_id,
+        event=answer.task_event.name,
+        reason=data.reason or None,
+        agent_name=data.agent.name if data.agent else None,
+        tracking_link=data.tracking_link,
+        courier_status=update.value if applied else tracks.get("courier_status"),
+        recorded=outcome.created,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# DispatchNINJA: create an order
+# --------------------------------------------------------------------------------------------------
+
+
+class CreateDispatchNinjaOrderInput(OrderInput):
+    """Create the order's DispatchNINJA delivery. The pickup is the branch (its name and address)
+    unless given; the customer comes from the order unless given."""
+
+    customer: CustomerDetails | None = None
+    client_name: str | None = None  # pickup: default the branch's name
+    client_address: str | None = None  # pickup: default the branch's address
+    comments: str | None = None  # default: the items and quantities, and the order's note
+
+
+class DispatchNinjaOrderOutput(OurModel):
+    order_id: str
+    dispatchninja_order_id: str
+    already_created: bool = False
+
+
+def create_dispatchninja_order(
+    *, request: CreateDispatchNinjaOrderInput, deps: ActionDeps
+) -> DispatchNinjaOrderOutput:
+    order, _ = require_order(deps, request.order_id)
+    if order.dispatchninja_order_id:
+        return DispatchNinjaOrderOutput(order_id=order.order_id, dispatchninja_order_id=order.dispatchninja_order_id,
+                                        already_created=True)
+    customer = customer_of(order, request.customer)
+    branch = None if request.client_name and request.client_address else deps.config.branch(order.branch_id)
+    client_name = request.client_name or (branch.name if branch else None)
+    client_address = request.client_address or (branch.address if branch else None)
+    what = f"order {order.order_id} cannot get a DispatchNINJA delivery"
+    missing(what, {"pickup name (client_name)": client_name, "pickup address (client_address)": client_address,
+                   "customer name": customer.name, "customer address": customer.address})
+    comments = request.comments or "; ".join(part for part in (_contents(order), order.note) if part)
+    add = build(
+        DispatchNinjaAddOrderRequest,
+        what,
+        client_name=client_name,
+        client_address=client_address,
+        customer_name=customer.name,
+        customer_address=customer.address,
+        customer_email=customer.email,
+        customer_phone=customer.phone,
+        comments=comments,
+    )
+    created = deps.vendors.dispatchninja(order.merchant_id).add_order(add)
+    logger.append_keys(dispatchninja_order_id=created.order_id)
+    event = our_event(
+        deps,
+        f"orderbridge:courier_order:{DISPATCHNINJA}:{created.order_id}",
+        "courier_order_created",
+        f"DispatchNINJA order {created.order_id} created",
+        detail={"dispatchninja_order_id": created.order_id, "message": created.message},
+    )
+    deps.orders.link_vendor(
+        order.order_id, event, fields={"dispatchninja_order_id": created.order_id},
+        alias=(DISPATCHNINJA, created.order_id), update=courier_status_update(TaskEvent.TASK_CREATED),
+    )
+    return DispatchNinjaOrderOutput(order_id=order.order_id, dispatchninja_order_id=created.order_id)
+
+
+# --------------------------------------------------------------------------------------------------
+# DispatchNINJA: read an order's details
+# --------------------------------------------------------------------------------------------------
+
+
+class DispatchNinjaDetailsOutput(OurModel):
+    order_id: str
+    dispatchninja_order_id: str
+    status: str | None = None
+    status_id: int | None = None
+    completed: bool
+    canceled: bool
+    completed_at: datetime | None = None
+    canceled_at: datetime | None = None
+    cancelled_reason: str | None = None
+    has_driver: bool
+    courier_status: str  # the state on the courier track's vocabulary (TASK_*)
+    changed: bool  # a new courier timeline event was recorded
+
+
+def get_dispatchninja_order_details(*, request: OrderInput, deps: ActionDeps) -> DispatchNinjaDetailsOutput:
+    order, _ = require_order(deps, request.order_id)
+    dn_id = order.dispatchninja_order_id
+    if not dn_id:
+        raise ActionRefused(f"order {order.order_id} has no DispatchNINJA order")
+    logger.append_keys(dispatchninja_order_id=dn_id)
+    details = deps.vendors.dispatchninja(order.merchant_id).order_details(dn_id)
+    update = courier.dispatchninja_update(details)
+    event = our_event(
+        deps,
+        f"{DISPATCHNINJA}:{dn_id}:{courier.dispatchninja_state_key(details)}",
+        "courier_status",
+        f"DispatchNINJA order {details.status or 'status ' + str(details.status_id)} ({update.value})"
+        + (f": {details.cancelled_reason}" if details.cancelled_reason else ""),
+        detail={"dispatchninja_order_id": dn_id, "status": details.status, "status_id": details.status_id,
+                "completed": details.completed.isoformat() if details.completed else None,
+                "canceled": details.canceled.isoformat() if details.canceled else None,
+                "cancelled_reason": details.cancelled_reason, "driver": details.driver,
+                "tracking_hash": details.tracking_hash},
+        source=DISPATCHNINJA,
+        at=details.modified,
+    )
+    outcome = deps.orders.record_event(order.order_id, event, update)
+    return DispatchNinjaDetailsOutput(
+        order_id=order.order_id,
+        dispatchninja_order_id=dn_id,
+        status=details.status,
+        status_id=details.status_id,
+        completed=details.is_completed,
+        canceled=details.is_canceled,
+        completed_at=details.completed,
+        canceled_at=details.canceled,
+        cancelled_reason=details.cancelled_reason,
+        has_driver=bool(details.driver),
+        courier_status=update.value,
+        changed=outcome.created,
+    )
+
