@@ -233,6 +233,7 @@ class Emulator:
         self._requested_port = port
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self._moto_port: str | None = None
         self.url = ""
 
     def start(self) -> Emulator:
@@ -247,6 +248,7 @@ class Emulator:
         self.url = f"http://127.0.0.1:{port}"
         # moto's Step Functions engine calls Lambda through http://localhost:$MOTO_PORT when it is
         # not intercepting boto3 in-process (moto.stepfunctions.parser.asl.utils.boto_client).
+        self._moto_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(port)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="aws-emulator", daemon=True)
@@ -261,6 +263,10 @@ class Emulator:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+            if self._moto_port is None:
+                os.environ.pop("MOTO_PORT", None)
+            else:
+                os.environ["MOTO_PORT"] = self._moto_port
         self.patches.stop()
 
     def client(self, service: str) -> Any:

@@ -356,7 +356,11 @@ class Runtime:
         began = time.perf_counter()
         worker: Worker | None = None
         try:
-            worker = pool.acquire()
+            try:
+                worker = pool.acquire()
+            except TimeoutError as exc:  # every worker busy for too long: what Lambda calls throttling
+                invocation.error = {"errorType": "TooManyRequestsException", "errorMessage": str(exc)}
+                return self._done(invocation, began)
             if worker.cold:
                 invocation.cold_init_ms = worker.init_ms
                 invocation.logs.extend(worker.init_logs)
@@ -394,6 +398,9 @@ class Runtime:
         finally:
             if worker is not None:
                 pool.release(worker)
+        return self._done(invocation, began)
+
+    def _done(self, invocation: Invocation, began: float) -> Invocation:
         invocation.duration_ms = round((time.perf_counter() - began) * 1000, 1)
         self._record(invocation)
         return invocation
@@ -420,6 +427,11 @@ class Runtime:
         except ValueError:
             event = payload.decode("utf-8", "replace")
         source = "lambda:invoke"
+        try:
+            self.logical_id(function_name)
+        except KeyError as exc:  # a function the template does not define (created through the API)
+            error = {"errorType": "Runtime.NoLocalCode", "errorMessage": str(exc)}
+            return json.dumps(error).encode(), "Unhandled", ""
         if invocation_type == "Event":
             self.invoke_async(function_name, event, source=source + " (async)")
             return b"", None, ""

@@ -92,6 +92,16 @@ def test_a_signed_bloqit_event_is_accepted_and_a_forged_one_is_not(stack, http):
     assert http.post(stack["webhooks"]["bloq"], content=body, headers=forged).status_code == 401
 
 
+def test_the_bloqit_sandbox_signs_its_events_and_the_stack_accepts_them(stack, http):
+    sandbox = stack["sandboxes"]["bloqit"]
+    sent = http.post(f"{sandbox}/_admin/events/locker.locker_opened", json={})
+    assert sent.status_code == 200, sent.text
+    deliveries = http.get(f"{sandbox}/_admin/webhooks", params={"flush": "1", "label": "locker.locker_opened"}).json()
+    assert deliveries and deliveries[-1]["url"] == stack["webhooks"]["bloq"]
+    assert deliveries[-1]["status"] == 200, deliveries[-1]
+    assert deliveries[-1]["answer"] == {"status": "accepted"}
+
+
 def test_dozens_of_concurrent_partner_orders_are_all_answered(stack, http):
     # The Blend sample as the docs give it (with its // comments), each with its own payload id
     sample = samples.text("blend_order_created.jsonc")
@@ -210,3 +220,14 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
     except (OSError, IndexError):
         return False
+
+
+def test_demo_places_an_order_and_prints_its_timeline(running_stack):
+    done = subprocess.run(
+        [sys.executable, "-m", "orderbridge_local", "demo", "--idle", "1.5", "--timeout", "30",
+         "--state", str(running_stack.state_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Blink sandbox" in done.stdout
+    assert "order_received" in done.stdout
