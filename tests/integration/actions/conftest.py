@@ -61,12 +61,12 @@ def doc(text: str, **changes: Any) -> dict[str, Any]:
 
 def bloq(bloq_id: str = DOC_BLOQ_ID, **changes: Any) -> dict[str, Any]:
     """The doc's Bloq sample with the documented fields its collapsed parts would carry."""
-    return doc(bloq_docs.BLOQ, _id=bloq_id, supports=["store", "delivery"], lockers=[], **changes)
+    return doc(bloq_docs.BLOQ, **({"_id": bloq_id, "supports": ["store", "delivery"], "lockers": []} | changes))
 
 
 def locker(locker_id: str = DOC_LOCKER_ID, bloq_id: str = DOC_BLOQ_ID, **changes: Any) -> dict[str, Any]:
     """The doc's locker sample (an active, closed, free S locker)."""
-    return doc(bloq_docs.LOCKER_CLOSED, _id=locker_id, bloq=bloq_id, **changes)
+    return doc(bloq_docs.LOCKER_CLOSED, **({"_id": locker_id, "bloq": bloq_id} | changes))
 
 
 def page(docs_: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,0 +1,12 @@
+"""Action: finish the order's cancelled or expired Bloq.It rent (frees the locker)."""
+
+from orderbridge.actions import lockers
+from orderbridge.actions.runtime import run_action
+from orderbridge.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event, context):
+    return run_action(lockers.finish_rent, event, context, idempotent=True)

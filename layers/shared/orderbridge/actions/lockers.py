@@ -1,0 +1,408 @@
+"""Locker actions at Bloq.It: reserve a locker for an order's delivery, then select a locker,
+open it for drop-off, notify the customer, cancel, collect, finish, or return an expired delivery.
+
+Every one of them changes a rent at Bloq.It, so their Lambdas run them idempotently. Each keeps
+our :class:`~orderbridge.models.rent.Rent` and the order in step with Bloq.It's answer: the rent's
+state and the order's ``rent_state`` track move forward only (the same rank rules as the Bloq.It
+webhook, ``domain.statuses``), the rent's Bloq/locker/expiry follow the answer, and each action
+lands in the order's timeline.
+
+The pick-up and drop-off codes are made here with ``secrets``, sent to Bloq.It and kept on the
+rent record only: they are never logged and never part of an action's output (which Step
+Functions keeps in its execution history).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from itertools import islice
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from orderbridge.actions.common import (
+    ActionRefused,
+    CustomerDetails,
+    NoLockerAvailable,
+    OrderInput,
+    customer_of,
+    our_event,
+    require_order,
+)
+from orderbridge.actions.runtime import ActionDeps
+from orderbridge.domain import lockers
+from orderbridge.domain.statuses import rent_state_update
+from orderbridge.models.base import OurModel
+from orderbridge.models.bloqit import (
+    Bloq,
+    BloqActiveFilter,
+    CustomerInput,
+    LockerType,
+    NotificationOption,
+    OperationType,
+    RentType,
+)
+from orderbridge.models.bloqit import Rent as BloqitRent
+from orderbridge.models.order import Customer, Order
+from orderbridge.models.rent import Rent
+from orderbridge.observability import logger
+from orderbridge.vendors.bloqit import BloqitClient
+
+SOURCE = "bloqit"
+# At most this many Bloqs are read from a geoSearch (nearest first once ranked).
+MAX_SEARCHED_BLOQS = 20
+
+# --------------------------------------------------------------------------------------------------
+# Reserve a locker
+# --------------------------------------------------------------------------------------------------
+
+
+class ReserveLockerInput(OrderInput):
+    """Reserve a locker for the order's delivery.
+
+    The Bloq is ``bloq_id`` when given, else the first of the branch's configured ``bloq_ids`` that
+    can take it, else the nearest Bloq around the customer's coordinates (order or ``customer``)
+    within ``max_distance_m``. The rent lasts ``delivery_hours`` for the drop-off and
+    ``collect_hours`` for the collection, each within the Bloq's own maximum.
+    """
+
+    locker_size: LockerType = LockerType.M
+    bloq_id: str | None = None
+    customer: CustomerDetails | None = None
+    max_distance_m: int = Field(default=3000, ge=1, le=50_000)
+    delivery_hours: int = Field(default=24, ge=1, le=24 * 14)
+    collect_hours: int = Field(default=48, ge=1, le=24 * 14)
+    notification_options: list[NotificationOption] | None = None  # default: sms / email as known
+    carrier: str | None = None
+
+
+class ReserveLockerOutput(OurModel):
+    order_id: str
+    rent_id: str
+    bloq_id: str | None = None
+    locker_id: str | None = None
+    locker_size: str | None = None
+    state: str
+    expires_at: datetime | None = None
+    delivery_date_limit: datetime | None = None
+    collect_time_limit_hours: int | None = None
+    reused: bool = False  # the order already had an open reservation: nothing was sent
+
+
+def reserve_locker(*, request: ReserveLockerInput, deps: ActionDeps) -> ReserveLockerOutput:
+    order, _ = require_order(deps, request.order_id)
+    existing = lockers.open_reservation(deps.rents.for_order(order.order_id))
+    if existing is not None:
+        # A reservation a failed earlier run already made (or a second call): never a second rent.
+        logger.info("the order has an open locker reservation: reused", extra={"rent_id": existing.rent_id})
+        return ReserveLockerOutput(
+            order_id=order.order_id, rent_id=existing.rent_id, bloq_id=existing.bloq_id,
+            locker_id=existing.locker_id, state=existing.state, expires_at=existing.expires_at, reused=True,
+        )
+
+    client = deps.vendors.bloqit(order.merchant_id)
+    customer = customer_of(order, request.customer)
+    size = request.locker_size
+    chosen = _choose(client, _candidates(client, deps, order, request, customer), size)
+    if chosen is None:
+        raise NoLockerAvailable(f"no Bloq can take order {order.order_id}: none active, accepting deliveries "
+                                f"and with a free {size.value} locker")
+    bloq, locker_id = chosen
+    logger.append_keys(bloq_id=bloq.id, locker_id=locker_id)
+
+    now = deps.clock()
+    window = lockers.rent_window(now, bloq, delivery_hours=request.delivery_hours,
+                                 collect_hours=request.collect_hours)
+    pickup_code = lockers.new_code(lockers.PICKUP_CODE_DIGITS)
+    dropoff_code = lockers.new_code(lockers.DROPOFF_CODE_DIGITS)
+    contact = CustomerInput(name=customer.name, email=customer.email, phone_number=customer.phone)
+    notify = request.notification_options
+    if notify is None:
+        notify = [opt for opt, known in ((NotificationOption.SMS, customer.phone),
+                                         (NotificationOption.EMAIL, customer.email)) if known]
+    rent = client.create_order_delivery(
+        order.order_id,
+        expiry_date=window.expiry_date,
+        bloq_id=bloq.id,
+        locker_id=locker_id,
+        desired_locker_type=size,
+        customer=contact if contact.model_dump(exclude_none=True) else None,
+        pick_up_code=pickup_code,
+        drop_off_code=dropoff_code,
+        delivery_date_limit=window.delivery_date_limit,
+        collect_time_limit_hours=window.collect_time_limit_hours,
+        notification_options=notify or None,
+        operation_type=OperationType.LAST_MILE,
+        carrier=request.carrier,
+    )
+    ours = Rent(
+        rent_id=rent.id,
+        order_id=order.order_id,
+        bloq_id=rent.bloq or bloq.id,
+        locker_id=rent.locker_id or locker_id,
+        state=rent.state.value,
+        pickup_code=pickup_code,
+        dropoff_code=dropoff_code,
+        expires_at=rent.expiry_date or window.expiry_date,
+        created_at=now,
+    )
+    deps.rents.put(ours)  # first: the record that stops a retry from reserving twice
+    logger.append_keys(rent_id=rent.id)
+    event = our_event(
+        deps,
+        f"orderbridge:rent:{rent.id}:reserved",
+        "rent_reserved",
+        f"locker {size.value} reserved in Bloq {ours.bloq_id} (rent {rent.id}, {rent.state.value})",
+        detail={"rent_id": rent.id, "bloq_id": ours.bloq_id, "locker_id": ours.locker_id, "locker_size": size.value,
+                "state": rent.state.value, "expires_at": ours.expires_at.isoformat() if ours.expires_at else None,
+                "delivery_date_limit": window.delivery_date_limit.isoformat(),
+                "collect_time_limit_hours": window.collect_time_limit_hours},
+    )
+    deps.orders.record_event(order.order_id, event, rent_state_update(rent.state))
+    return ReserveLockerOutput(
+        order_id=order.order_id,
+        rent_id=rent.id,
+        bloq_id=ours.bloq_id,
+        locker_id=ours.locker_id,
+        locker_size=size.value,
+        state=rent.state.value,
+        expires_at=ours.expires_at,
+        delivery_date_limit=window.delivery_date_limit,
+        collect_time_limit_hours=window.collect_time_limit_hours,
+    )
+
+
+def _candidates(
+    client: BloqitClient, deps: ActionDeps, order: Order, request: ReserveLockerInput, customer: Customer
+) -> Iterable[Bloq]:
+    """The Bloqs that can take the delivery, best first (see :class:`ReserveLockerInput`)."""
+    size = request.locker_size
+    if request.bloq_id:
+        return lockers.rank_bloqs([client.get_bloq(request.bloq_id)], size)
+    branch = deps.config.branch(order.branch_id)
+    if branch and branch.bloq_ids:
+        # The branch's own Bloqs, in its order of preference (read one by one, stop at the first
+        # that has a free locker: see _choose).
+        return _LazyBloqs(client, branch.bloq_ids, size)
+    if customer.latitude is None or customer.longitude is None:
+        raise ActionRefused(f"order {order.order_id}: its branch has no Bloqs configured and there are no "
+                            "customer coordinates to search for one near")
+    near = lockers.Point(customer.latitude, customer.longitude)
+    found = client.iter_bloqs_near(
+        latitude=customer.latitude,
+        longitude=customer.longitude,
+        max_distance=request.max_distance_m,
+        active=BloqActiveFilter.ACTIVE,
+        locker_type=size,
+        rent_type=RentType.DELIVERY,
+        limit=MAX_SEARCHED_BLOQS,
+    )
+    return lockers.rank_bloqs(list(islice(found, MAX_SEARCHED_BLOQS)), size, near=near)
+
+
+class _LazyBloqs:
+    """The configured Bloqs, read (GET /bloqs/{id}) only as far as the choice needs them."""
+
+    def __init__(self, client: BloqitClient, bloq_ids: list[str], size: LockerType) -> None:
+        self.client, self.bloq_ids, self.size = client, bloq_ids, size
+
+    def __iter__(self) -> Iterator[Bloq]:
+        for bloq_id in dict.fromkeys(self.bloq_ids):
+            yield from lockers.rank_bloqs([self.client.get_bloq(bloq_id)], self.size)
+
+
+def _choose(client: BloqitClient, candidates: Iterable[Bloq], size: LockerType) -> tuple[Bloq, str] | None:
+    """The first candidate with a free locker of ``size`` (asked of Bloq.It: its free lockers)."""
+    for bloq in candidates:
+        locker = lockers.pick_locker(client.get_free_lockers(bloq.id), size)
+        if locker is not None and locker.id:
+            return bloq, locker.id
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Actions on the order's rent
+# --------------------------------------------------------------------------------------------------
+
+
+class RentInput(OrderInput):
+    """An action on the order's rent: ``rent_id``, or the order's current rent (newest not finished)."""
+
+    rent_id: str | None = None
+
+
+class RentActionOutput(OurModel):
+    order_id: str
+    rent_id: str
+    action: str
+    state: str  # Bloq.It's answer
+    previous_state: str  # our record before the action
+    bloq_id: str | None = None
+    locker_id: str | None = None
+    expires_at: datetime | None = None
+    applied: bool  # the rent's state moved (False when a webhook had already moved it further)
+
+
+def _rent_of(deps: ActionDeps, order: Order, rent_id: str | None) -> Rent:
+    if rent_id:
+        rent = deps.rents.get(rent_id)
+        if rent is None or rent.order_id != order.order_id:
+            raise ActionRefused(f"rent {rent_id} is not a rent of order {order.order_id}")
+        return rent
+    rent = lockers.current_rent(deps.rents.for_order(order.order_id))
+    if rent is None:
+        raise ActionRefused(f"order {order.order_id} has no locker rent")
+    return rent
+
+
+def _record(
+    deps: ActionDeps, order: Order, rent: Rent, answer: BloqitRent, action: str, summary: str,
+    *, expires_at: datetime | None = None,
+) -> RentActionOutput:
+    """Bring our rent and the order in step with Bloq.It's answer to ``action``."""
+    now = deps.clock()
+    placement = {
+        "bloq_id": answer.bloq if answer.bloq and answer.bloq != rent.bloq_id else None,
+        "locker_id": answer.locker_id if answer.locker_id and answer.locker_id != rent.locker_id else None,
+        "expires_at": expires_at or (answer.expiry_date if answer.expiry_date != rent.expires_at else None),
+    }
+    placement = {name: value for name, value in placement.items() if value is not None}
+    if placement:
+        deps.rents.set_details(rent.rent_id, now, **placement)
+    update = rent_state_update(answer.state)
+    event = our_event(
+        deps,
+        f"orderbridge:rent:{rent.rent_id}:{action}:{answer.state.value}",
+        "rent_action",
+        f"locker rent {summary}: {answer.state.value}",
+        detail={"rent_id": rent.rent_id, "action": action, "state": answer.state.value,
+                "previous_state": rent.state, **{k: str(v) for k, v in placement.items()}},
+    )
+    ranked = [deps.rents.state_update(rent.rent_id, update, now)] if update else []
+    outcome = deps.orders.record_event(order.order_id, event, update, ranked=ranked)
+    return RentActionOutput(
+        order_id=order.order_id,
+        rent_id=rent.rent_id,
+        action=action,
+        state=answer.state.value,
+        previous_state=rent.state,
+        bloq_id=placement.get("bloq_id", rent.bloq_id),
+        locker_id=placement.get("locker_id", rent.locker_id),
+        expires_at=placement.get("expires_at", rent.expires_at),
+        applied=outcome.created and not outcome.stale,
+    )
+
+
+def _start(deps: ActionDeps, request: RentInput) -> tuple[Order, Rent, BloqitClient]:
+    order, _ = require_order(deps, request.order_id)
+    rent = _rent_of(deps, order, request.rent_id)
+    logger.append_keys(rent_id=rent.rent_id)
+    return order, rent, deps.vendors.bloqit(order.merchant_id)
+
+
+class SelectLockerInput(RentInput):
+    """Select the rent's locker: a ``locker_id``, or a ``locker_size`` for Bloq.It to allocate
+    (``bloq_id`` too when the rent has no Bloq yet)."""
+
+    locker_id: str | None = None
+    locker_size: LockerType | None = None
+    bloq_id: str | None = None
+
+    @model_validator(mode="after")
+    def _locker_or_size(self) -> SelectLockerInput:
+        if not self.locker_id and self.locker_size is None:
+            raise ValueError("give locker_id or locker_size")
+        return self
+
+
+def select_locker(*, request: SelectLockerInput, deps: ActionDeps) -> RentActionOutput:
+    order, rent, client = _start(deps, request)
+    answer = client.select_delivery_locker(
+        rent.rent_id, bloq_id=request.bloq_id, locker_id=request.locker_id, locker_type=request.locker_size
+    )
+    if answer.bloq is None and request.bloq_id:
+        answer = answer.model_copy(update={"bloq": request.bloq_id})
+    return _record(deps, order, rent, answer, "select_locker", "locker selected")
+
+
+class MakeDeliveryInput(RentInput):
+    """Open the rent's locker for the drop-off (``locker_id`` replaces the reserved locker)."""
+
+    locker_id: str | None = None
+
+
+def make_delivery(*, request: MakeDeliveryInput, deps: ActionDeps) -> RentActionOutput:
+    order, rent, client = _start(deps, request)
+    answer = client.make_delivery(rent.rent_id, locker_id=request.locker_id)
+    return _record(deps, order, rent, answer, "make_delivery", "opened for drop-off")
+
+
+def notify_locker_customer(*, request: RentInput, deps: ActionDeps) -> RentActionOutput:
+    """Tell the customer the delivery is ready for pick-up (Bloq.It: only once in_progress)."""
+    order, rent, client = _start(deps, request)
+    answer = client.notify_delivery_client(rent.rent_id)
+    return _record(deps, order, rent, answer, "notify_customer", "customer notified")
+
+
+def cancel_rent(*, request: RentInput, deps: ActionDeps) -> RentActionOutput:
+    """Cancel the rent. Its locker stays allocated until the rent is collected or finished."""
+    order, rent, client = _start(deps, request)
+    answer = client.cancel_rent(rent.rent_id)
+    return _record(deps, order, rent, answer, "cancel", "cancelled")
+
+
+def collect_rent(*, request: RentInput, deps: ActionDeps) -> RentActionOutput:
+    """Open the locker of an in-progress, expired or cancelled rent to take the item out."""
+    order, rent, client = _start(deps, request)
+    answer = client.collect_item(rent.rent_id)
+    return _record(deps, order, rent, answer, "collect", "item collected")
+
+
+def finish_rent(*, request: RentInput, deps: ActionDeps) -> RentActionOutput:
+    """Finish a cancelled or expired rent without opening its locker (frees the locker)."""
+    order, rent, client = _start(deps, request)
+    answer = client.finish_rent(rent.rent_id)
+    return _record(deps, order, rent, answer, "finish", "finished")
+
+
+class ReturnExpiredDeliveryInput(RentInput):
+    """Turn an expired delivery into a return expiring ``expires_in_hours`` from now (within the
+    Bloq's maximum rent time), or at ``expires_at``."""
+
+    expires_in_hours: int = Field(default=24, ge=1, le=24 * 14)
+    expires_at: AwareDatetime | None = None
+
+
+def return_expired_delivery(*, request: ReturnExpiredDeliveryInput, deps: ActionDeps) -> RentActionOutput:
+    order, rent, client = _start(deps, request)
+    if request.expires_at is not None:
+        if request.expires_at <= deps.clock():
+            raise ActionRefused("expires_at must be in the future")
+        expiry = request.expires_at
+    else:
+        bloq = client.get_bloq(rent.bloq_id) if rent.bloq_id else None
+        expiry = lockers.return_expiry(deps.clock(), bloq, hours=request.expires_in_hours)
+    answer = client.return_delivery(rent.rent_id, expiry_date=expiry)
+    if answer.id == rent.rent_id:
+        return _record(deps, order, rent, answer, "return", "returned", expires_at=answer.expiry_date or expiry)
+    # Bloq.It made the return a rent of its own: it becomes the order's current rent, in the state
+    # Bloq.It gives it. The order's rent_state track is not moved: it follows one rent's life, and a
+    # new rent's first states rank below the expiry the order's track already reached.
+    returned = Rent(rent_id=answer.id, order_id=order.order_id, bloq_id=answer.bloq or rent.bloq_id,
+                    locker_id=answer.locker_id or rent.locker_id, state=answer.state.value,
+                    expires_at=answer.expiry_date or expiry, created_at=deps.clock())
+    deps.rents.put(returned)
+    event = our_event(
+        deps,
+        f"orderbridge:rent:{rent.rent_id}:return:{answer.id}",
+        "rent_action",
+        f"locker rent returned: now rent {answer.id} ({answer.state.value})",
+        detail={"rent_id": rent.rent_id, "action": "return", "return_rent_id": answer.id,
+                "state": answer.state.value, "previous_state": rent.state},
+    )
+    deps.orders.record_event(order.order_id, event, None)
+    return RentActionOutput(
+        order_id=order.order_id, rent_id=returned.rent_id, action="return", state=returned.state,
+        previous_state=rent.state, bloq_id=returned.bloq_id, locker_id=returned.locker_id,
+        expires_at=returned.expires_at, applied=True,
+    )
