@@ -59,6 +59,30 @@ def test_a_blink_order_lands_in_dynamodb_and_the_ops_api_shows_it(stack, http, a
     assert [event["kind"] for event in detail.json()["timeline"]] == ["order_received"]
 
 
+@pytest.mark.parametrize(
+    ("sample", "webhook", "statuses"),
+    [
+        ("blink_order_webhook.json", "blink_orders", {200}),
+        ("blink_order_status_webhook.json", "blink_order_status", {200, 202}),
+        ("blink_task_status_webhook.json", "blink_task_status", {200, 202}),
+        ("blend_order_created.jsonc", "partner_orders", {200}),
+    ],
+)
+def test_every_vendor_sample_is_accepted_as_it_stands(stack, http, sample, webhook, statuses):
+    answer = http.post(stack["webhooks"][webhook], content=samples.text(sample), headers=JSON)
+    assert answer.status_code in statuses, answer.text
+
+
+def test_the_functions_use_the_sandboxes_and_the_demo_merchant_has_credentials_for_them(stack, aws):
+    config = aws("lambda").get_function_configuration(FunctionName=stack["functions"]["OpsApiFunction"])
+    env = config["Environment"]["Variables"]
+    assert env["BLINK_BASE_URL"] == stack["sandboxes"]["blink"]
+    assert env["BLOQIT_BASE_URL"] == stack["sandboxes"]["bloqit"]
+    assert env["DISPATCHNINJA_BASE_URL"] == stack["sandboxes"]["dispatchninja"]
+    secret = aws("secretsmanager").get_secret_value(SecretId=env["VENDOR_CREDENTIALS_SECRET_PREFIX"] + "m-demo")
+    assert set(json.loads(secret["SecretString"])) == {"blink", "blink_logistics", "bloqit", "dispatchninja"}
+
+
 def test_the_ops_api_wants_the_api_key_as_api_gateway_does(stack, http):
     url = f"{stack['api']}/ops/orders/{order_id_for('blink', '1236589')}"
     for headers in ({}, {"X-Api-Key": "not-the-key"}):
@@ -184,6 +208,17 @@ def test_invoke_runs_one_function_on_an_event_file_against_the_running_stack(run
     assert "against the running stack" in done.stderr
 
 
+def test_demo_places_an_order_and_prints_its_timeline(running_stack):
+    done = subprocess.run(
+        [sys.executable, "-m", "orderbridge_local", "demo", "--idle", "1.5", "--timeout", "30",
+         "--state", str(running_stack.state_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Blink sandbox" in done.stdout
+    assert "order_received" in done.stdout
+
+
 # ------------------------------------------------------------------------------------ stopping
 
 
@@ -221,13 +256,3 @@ def _alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
 
-
-def test_demo_places_an_order_and_prints_its_timeline(running_stack):
-    done = subprocess.run(
-        [sys.executable, "-m", "orderbridge_local", "demo", "--idle", "1.5", "--timeout", "30",
-         "--state", str(running_stack.state_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "Blink sandbox" in done.stdout
-    assert "order_received" in done.stdout
