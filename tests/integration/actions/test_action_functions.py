@@ -1,0 +1,139 @@
+"""Every action Lambda in template.yaml: a thin handler running its action (idempotently when it
+changes something at a vendor), least-privilege policies, and an events/ sample it accepts."""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import json
+from datetime import timedelta
+
+import pytest
+from orderbridge.actions import blink, bloqit_admin, courier, lockers, runtime
+
+from tests.integration.actions.conftest import DOC_RENT_ID, EVENTS, NOW, doc, event
+from tests.support.template import function_code_dir, resources
+from tests.unit.vendors import bloqit_samples as bloq_docs
+from tests.unit.vendors.support import json_response
+
+# Logical id → (action, idempotent). Reads and token issuing are not idempotent: see their modules.
+ACTIONS = {
+    "SubmitOrderToBlinkFunction": (blink.submit_order_to_blink, True),
+    "SyncOrderStatusToBlinkFunction": (blink.sync_order_status_to_blink, True),
+    "SyncStockAndPriceFunction": (blink.sync_stock_and_price, True),
+    "CreateBlinkLogisticsTaskFunction": (courier.create_blink_logistics_task, True),
+    "UpdateBlinkLogisticsTaskFunction": (courier.update_blink_logistics_task, True),
+    "GetBlinkLogisticsTaskStatusFunction": (courier.get_blink_logistics_task_status, False),
+    "CreateDispatchNinjaOrderFunction": (courier.create_dispatchninja_order, True),
+    "GetDispatchNinjaOrderDetailsFunction": (courier.get_dispatchninja_order_details, False),
+    "ReserveLockerFunction": (lockers.reserve_locker, True),
+    "SelectLockerFunction": (lockers.select_locker, True),
+    "MakeDeliveryFunction": (lockers.make_delivery, True),
+    "NotifyLockerCustomerFunction": (lockers.notify_locker_customer, True),
+    "CancelRentFunction": (lockers.cancel_rent, True),
+    "CollectRentFunction": (lockers.collect_rent, True),
+    "FinishRentFunction": (lockers.finish_rent, True),
+    "ReturnExpiredDeliveryFunction": (lockers.return_expired_delivery, True),
+    "RegisterBloqWebhookFunction": (bloqit_admin.register_bloq_webhook, True),
+    "IssueCourierTokenFunction": (bloqit_admin.issue_courier_token, False),
+}
+
+
+def action_functions() -> dict[str, dict]:
+    """Template functions without an API event: the actions."""
+    return {name: res for name, res in resources("AWS::Serverless::Function").items()
+            if not res["Properties"].get("Events")}
+
+
+def sample_name(logical_id: str) -> str:
+    return function_code_dir(logical_id).name
+
+
+def test_every_action_function_is_known_here():
+    assert set(action_functions()) == set(ACTIONS)
+
+
+@pytest.mark.parametrize("logical_id", sorted(ACTIONS))
+def test_the_handler_is_a_decorator_stack_running_its_action(logical_id):
+    action, idempotent = ACTIONS[logical_id]
+    tree = ast.parse((function_code_dir(logical_id) / "app.py").read_text())
+    [handler] = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    decorators = [ast.unparse(d) for d in handler.decorator_list]
+    assert decorators == ["logger.inject_lambda_context(clear_state=True)", "tracer.capture_lambda_handler",
+                          "metrics.log_metrics(capture_cold_start_metric=True)"]
+    [statement] = handler.body
+    call = statement.value
+    assert ast.unparse(call.func) == "run_action"
+    assert ast.unparse(call.args[0]).split(".")[-1] == action.__name__
+    assert {k.arg: ast.literal_eval(k.value) for k in call.keywords} == {"idempotent": idempotent}
+
+
+@pytest.mark.parametrize("logical_id", sorted(ACTIONS))
+def test_policies_are_least_privilege(logical_id):
+    props = action_functions()[logical_id]["Properties"]
+    assert props["Timeout"] == 30
+    statements = [s for policy in props["Policies"] for s in policy["Statement"]]
+    actions = {a for s in statements for a in s["Action"]}
+    assert not {a for a in actions if "*" in a}
+    assert actions <= {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                       "dynamodb:Query", "secretsmanager:GetSecretValue"}
+    idempotency = [s for s in statements if s["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}]
+    _, idempotent = ACTIONS[logical_id]
+    assert bool(idempotency) is idempotent
+    if idempotent:
+        assert sorted(idempotency[0]["Action"]) == [
+            "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    secrets = json.dumps([s["Resource"] for s in statements if s["Action"] == ["secretsmanager:GetSecretValue"]])
+    assert "${VendorCredentialsSecretPrefix}*" in secrets
+    assert ("${WebhookSecretName}-*" in secrets) is (logical_id == "RegisterBloqWebhookFunction")
+
+
+@pytest.mark.parametrize("logical_id", sorted(ACTIONS))
+def test_every_action_has_an_events_sample_its_input_model_accepts(logical_id):
+    path = EVENTS / f"{sample_name(logical_id)}.json"
+    assert path.exists(), f"events/{path.name} is missing"
+    action, _ = ACTIONS[logical_id]
+    runtime._input_model(action).model_validate(json.loads(path.read_text()))
+
+
+def test_every_sample_is_accepted_by_its_lambda_in_a_day_of_one_order(act, vendors, partner_order, action_deps, hub):
+    """All the samples, in the order a locker delivery would bring them, against the mocked vendors."""
+    ticks = itertools.count()
+    action_deps.clock = lambda: NOW + timedelta(seconds=next(ticks))  # the day goes by
+    # Bloq.It turns the expired delivery into a return rent of its own, which is then cancelled,
+    # emptied and finished.
+    vendors.return_.mock(return_value=json_response(
+        doc(bloq_docs.DELIVERY_RETURNED, _id="return-rent", type="return", state="reserved")))
+    outputs = {}
+    for logical_id in [
+        "SyncStockAndPriceFunction",
+        "RegisterBloqWebhookFunction",
+        "SubmitOrderToBlinkFunction",
+        "SyncOrderStatusToBlinkFunction",
+        "ReserveLockerFunction",
+        "SelectLockerFunction",
+        "CreateBlinkLogisticsTaskFunction",
+        "UpdateBlinkLogisticsTaskFunction",
+        "GetBlinkLogisticsTaskStatusFunction",
+        "CreateDispatchNinjaOrderFunction",
+        "GetDispatchNinjaOrderDetailsFunction",
+        "IssueCourierTokenFunction",
+        "MakeDeliveryFunction",
+        "NotifyLockerCustomerFunction",
+        "ReturnExpiredDeliveryFunction",
+        "CancelRentFunction",
+        "CollectRentFunction",
+        "FinishRentFunction",
+    ]:
+        if logical_id == "ReturnExpiredDeliveryFunction":
+            hub.bloq({"_id": "evt-expired", "codeName": "rent.expired", "rent": DOC_RENT_ID})
+        outputs[logical_id] = act(logical_id, event(sample_name(logical_id)))
+    assert set(outputs) == set(ACTIONS)
+    assert outputs["ReserveLockerFunction"]["state"] == "reserved"
+    assert [outputs[f]["rent_id"] for f in ("ReturnExpiredDeliveryFunction", "FinishRentFunction")] == [
+        "return-rent", "return-rent"]
+    assert action_deps.rents.get("return-rent").state == "finished"
+    view = action_deps.orders.get(partner_order)
+    assert view.tracks == view.tracks | {"status": "accepted", "courier_status": "TASK_ACCEPTED",
+                                         "rent_state": "finished"}
+
