@@ -281,15 +281,16 @@ def gateway_error(error: tuple[int, dict[str, Any], str | None], request_id: str
 # ------------------------------------------------------------------------------------- front
 
 
-# (route, function logical id, event, request id) -> the Lambda result (JSON text) or raises
-Invoker = Callable[[Route, dict[str, Any]], "InvokeOutcome"]
-
-
 @dataclass
 class InvokeOutcome:
+    """What the integration returned: the Lambda result (JSON text), or a failure."""
+
     ok: bool
     result: str | None = None
     timed_out: bool = False
+
+
+Invoker = Callable[[Route, dict[str, Any]], InvokeOutcome]  # (route, proxy event) -> outcome
 
 
 AccessLog = Callable[[str, str, int, float, str], None]  # method, path, status, ms, note

@@ -35,7 +35,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
@@ -49,7 +49,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from orderbridge_local.emulator import serialise_dynamodb_writes
-from orderbridge_local.template import ACCOUNT_ID, ARTIFACT_BUCKET, LocalTemplate
+from orderbridge_local.template import ACCOUNT_ID, ARTIFACT_BUCKET, FRONT_TYPES, LocalTemplate
 
 logger = logging.getLogger("orderbridge_local.aws_emulator")
 
@@ -336,9 +336,16 @@ class DeployError(Exception):
 def deploy(emulator: Emulator, local: LocalTemplate, *, stack_name: str = "orderbridge-local") -> DeployedStack:
     """Create the template's resources in the emulator through its CloudFormation."""
     started = time.monotonic()
-    template, left_out = local.for_emulator()
+    template, left_out = local.for_emulator(supported=moto_supports)
+    unsupported = sorted(
+        kind for kind in {local.translated["Resources"][n]["Type"] for n in left_out}
+        if kind not in _HANDLED_LOCALLY and not kind.startswith(FRONT_TYPES)
+    )
+    if unsupported:
+        logger.warning("the emulator cannot create %s; those resources are left out locally", ", ".join(unsupported))
     s3 = emulator.client("s3")
-    s3.create_bucket(Bucket=ARTIFACT_BUCKET, CreateBucketConfiguration={"LocationConstraint": emulator.region})
+    with suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+        s3.create_bucket(Bucket=ARTIFACT_BUCKET, CreateBucketConfiguration={"LocationConstraint": emulator.region})
     for key, folder in local.code_dirs.items():
         s3.put_object(Bucket=ARTIFACT_BUCKET, Key=key, Body=_placeholder_zip(str(folder)))
     cfn = emulator.client("cloudformation")
@@ -380,6 +387,17 @@ def deploy(emulator: Emulator, local: LocalTemplate, *, stack_name: str = "order
         left_out=left_out,
         seconds=time.monotonic() - started,
     )
+
+
+def moto_supports(resource_type: str) -> bool:
+    """Whether moto's CloudFormation creates resources of this type (custom resources: no — their
+    response protocol is not emulated)."""
+    from moto.cloudformation.parsing import NULL_MODELS, get_model_map
+
+    return resource_type not in NULL_MODELS and resource_type in get_model_map()
+
+
+_HANDLED_LOCALLY = {"AWS::Scheduler::Schedule", "AWS::Lambda::Permission"}
 
 
 def _wait_for_stack(cfn: Any, name: str, timeout: float = 60.0) -> dict[str, Any]:

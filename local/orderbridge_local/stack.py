@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,7 +124,8 @@ class LocalStack:
         self.sandboxes: dict[str, Any] = {}
         self.front: BaseWSGIServer | None = None
         self._front_app = _Switch()
-        self._front_thread: Any = None
+        self._front_thread: threading.Thread | None = None
+        self._schedule_matches: Any = None
         self.info: dict[str, Any] = {}
         self.startup_seconds = 0.0
 
@@ -189,8 +191,6 @@ class LocalStack:
     def _bind_front(self) -> None:
         self.front = make_server("127.0.0.1", self.config.port, self._front_app, threaded=True,
                                  request_handler=_Handler)
-        import threading
-
         self._front_thread = threading.Thread(target=self.front.serve_forever, kwargs={"poll_interval": 0.1},
                                               name="api-front", daemon=True)
         self._front_thread.start()
@@ -219,7 +219,7 @@ class LocalStack:
         except ImportError as exc:
             logger.warning("vendor sandboxes are not available (%s); starting without them", exc)
             return {}
-        bloq = local.parameters
+        parameters = local.parameters
         creds = seed.DEV_VENDOR_CREDENTIALS
 
         def strip_token(url: str | None) -> str | None:
@@ -240,8 +240,8 @@ class LocalStack:
             },
             "bloqit": {
                 "api_key": creds["bloqit"]["api_key"],
-                "signature_header": bloq.get("BloqSignatureHeader", "x-bloq-signature"),
-                "timestamp_header": bloq.get("BloqTimestampHeader", "x-bloq-timestamp"),
+                "signature_header": parameters.get("BloqSignatureHeader", "x-bloq-signature"),
+                "timestamp_header": parameters.get("BloqTimestampHeader", "x-bloq-timestamp"),
                 "webhooks": [{"url": webhooks["bloq"], "secret": self.dev.bloq_secret,
                               "description": "Orderbridge local stack"}] if "bloq" in webhooks else [],
             },

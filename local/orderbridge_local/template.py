@@ -22,7 +22,7 @@ import logging
 import os
 import re
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,15 +99,18 @@ class LocalTemplate:
 
     # --------------------------------------------------------------------------- emulator view
 
-    def for_emulator(self) -> tuple[dict[str, Any], list[str]]:
-        """The CloudFormation template to create in the emulator, and the logical ids left out
-        (the HTTP front's, the local scheduler's, and glue that only referred to those)."""
+    def for_emulator(self, supported: Callable[[str], bool] | None = None) -> tuple[dict[str, Any], list[str]]:
+        """The CloudFormation template to create in the emulator, and the logical ids left out:
+        the HTTP front's, the local scheduler's, types the emulator's CloudFormation does not
+        support (``supported``; e.g. alarms), and glue that only referred to those."""
         template = copy.deepcopy(self.translated)
         resources: dict[str, Any] = template["Resources"]
         left_out = {
             name
             for name, res in resources.items()
-            if res["Type"].startswith(FRONT_TYPES) or res["Type"] in LOCAL_TYPES
+            if res["Type"].startswith(FRONT_TYPES)
+            or res["Type"] in LOCAL_TYPES
+            or (supported is not None and not supported(res["Type"]))
         }
         # Cascade: glue referring to what is left out goes too; anything else that refers to it
         # keeps a placeholder (and a warning), so a function's environment never loses a variable.

@@ -90,3 +90,23 @@ def test_the_emulator_holds_the_tables_with_their_indexes_and_streams(deployed):
 )
 def test_requests_are_routed_by_their_signature(headers, path, host):
     assert emu.infer_aws_host(headers, path) == host
+
+
+def test_what_the_emulator_cannot_create_is_left_out_not_fatal(tmp_path):
+    (tmp_path / "fn").mkdir()
+    (tmp_path / "fn" / "app.py").write_text("def handler(event, context):\n    return event\n")
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  Fn:\n    Type: AWS::Serverless::Function\n"
+        "    Properties: {CodeUri: fn, Handler: app.handler, Runtime: python3.11,\n"
+        "                 Environment: {Variables: {ALARM: !Ref Errors}}}\n"
+        "  Errors:\n    Type: AWS::CloudWatch::Alarm\n"
+        "    Properties: {MetricName: Errors, Namespace: AWS/Lambda, Statistic: Sum, Period: 60,\n"
+        "                 EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: GreaterThanThreshold}\n"
+    )
+    local = tpl.load(tmp_path / "template.yaml")
+    with emu.running() as emulator, pytest.warns(UserWarning, match="placeholders"):
+        stack = emu.deploy(emulator, local, stack_name="unsupported-test")
+    assert "Errors" in stack.left_out
+    assert stack.functions["Fn"].environment["ALARM"] == "local-Errors"
