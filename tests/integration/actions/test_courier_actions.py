@@ -110,7 +110,9 @@ def test_task_update_sends_only_what_changes(act, vendors, with_task, action_dep
 
 def test_task_update_needs_something_to_change_and_a_task(act, vendors, partner_order):
     with pytest.raises(InvalidActionInput, match="nothing to change"):
-        act(UPDATE_TASK, {"order_id": partner_order})
+        act(UPDATE_TASK, {"order_id": partner_order, "type": 1})
+    with pytest.raises(InvalidActionInput, match="type: Field required"):
+        act(UPDATE_TASK, {"order_id": partner_order, "instruction": "ring twice"})
     with pytest.raises(ActionRefused, match="no Blink Logistics task"):
         act(UPDATE_TASK, event("update_blink_logistics_task"))
     assert vendors.update_task.call_count == 0

@@ -154,7 +154,9 @@ class UpdateBlinkLogisticsTaskInput(OrderInput):
     payment_type: Literal["COD", "ONLINE"] | None = None
     description: str | None = None
     instruction: str | None = None
-    type: TaskType = TaskType.NORMAL  # Blink Logistics requires it on every update
+    # Blink Logistics requires it on every update; no default, so an update cannot turn a return
+    # task (2) into a normal one (1) by leaving it out.
+    type: TaskType
 
     @model_validator(mode="after")
     def _something_to_change(self) -> UpdateBlinkLogisticsTaskInput:
