@@ -39,10 +39,19 @@ ACTIONS = {
 }
 
 
+VENDOR_ACTION_MODULES = {"blink", "courier", "lockers", "bloqit_admin"}
+
+
 def action_functions() -> dict[str, dict]:
-    """Template functions without an API event: the actions."""
-    return {name: res for name, res in resources("AWS::Serverless::Function").items()
-            if not res["Properties"].get("Events")}
+    """Template functions whose handler runs a vendor action (imports one of the action modules)."""
+    found = {}
+    for name, res in resources("AWS::Serverless::Function").items():
+        tree = ast.parse((function_code_dir(name) / "app.py").read_text())
+        imported = {alias.name for node in tree.body if isinstance(node, ast.ImportFrom)
+                    and node.module == "orderbridge.actions" for alias in node.names}
+        if imported & VENDOR_ACTION_MODULES:
+            found[name] = res
+    return found
 
 
 def sample_name(logical_id: str) -> str:
