@@ -1,5 +1,5 @@
-"""Every file in events/ (one per function, made with `sam local generate-event`) is accepted
-by its function, in the order a real day would bring them."""
+"""Every API function's events/ sample (made with `sam local generate-event`) is accepted by its
+function, in the order a real day would bring them. (Action samples: tests/integration/actions.)"""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.support.apigw import invoke
 from tests.support.hub import bloq_headers
-from tests.support.template import resources
+from tests.support.template import function_routes
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 FUNCTION_EVENTS = {
@@ -22,8 +22,8 @@ FUNCTION_EVENTS = {
 }
 
 
-def test_every_function_has_a_sample_event():
-    assert set(FUNCTION_EVENTS) == set(resources("AWS::Serverless::Function"))
+def test_every_api_function_has_a_sample_event():
+    assert set(FUNCTION_EVENTS) == set(function_routes())
     for name in FUNCTION_EVENTS.values():
         assert (EVENTS / name).exists()
 

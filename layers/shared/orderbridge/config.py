@@ -41,6 +41,15 @@ class VendorSettings(BaseModel):
     credentials_secret_prefix: str = "orderbridge/vendors/"
 
 
+class WorkflowSettings(BaseModel):
+    """How long the order workflow waits (seconds) before it treats a wait as missed."""
+
+    courier_pickup_timeout: int = Field(default=2 * 3600, ge=1)
+    dropoff_timeout: int = Field(default=4 * 3600, ge=1)
+    collect_timeout: int = Field(default=3 * 24 * 3600, ge=1)
+    home_delivery_timeout: int = Field(default=4 * 3600, ge=1)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -48,11 +57,13 @@ class Settings(BaseModel):
     config_table: str = "orderbridge-config"
     rents_table: str = "orderbridge-rents"
     idempotency_table: str = "orderbridge-idempotency"
+    order_workflow_arn: str = ""
     webhook_secret_name: str = "orderbridge/webhooks"
     secrets_max_age_seconds: int = 300
     max_body_bytes: int = 256 * 1024
     bloq: BloqSignatureSettings = BloqSignatureSettings()
     vendors: VendorSettings = VendorSettings()
+    workflow: WorkflowSettings = WorkflowSettings()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -75,6 +86,7 @@ ENVIRONMENT: dict[str, str] = {
     "CONFIG_TABLE": "config_table",
     "RENTS_TABLE": "rents_table",
     "IDEMPOTENCY_TABLE": "idempotency_table",
+    "ORDER_WORKFLOW_ARN": "order_workflow_arn",
     "WEBHOOK_SECRET_NAME": "webhook_secret_name",
     "SECRETS_MAX_AGE_SECONDS": "secrets_max_age_seconds",
     "MAX_BODY_BYTES": "max_body_bytes",
@@ -89,6 +101,10 @@ ENVIRONMENT: dict[str, str] = {
     "VENDOR_READ_TIMEOUT_SECONDS": "vendors.read_timeout_seconds",
     "VENDOR_MAX_ATTEMPTS": "vendors.max_attempts",
     "VENDOR_CREDENTIALS_SECRET_PREFIX": "vendors.credentials_secret_prefix",
+    "WORKFLOW_COURIER_PICKUP_TIMEOUT_SECONDS": "workflow.courier_pickup_timeout",
+    "WORKFLOW_DROPOFF_TIMEOUT_SECONDS": "workflow.dropoff_timeout",
+    "WORKFLOW_COLLECT_TIMEOUT_SECONDS": "workflow.collect_timeout",
+    "WORKFLOW_HOME_DELIVERY_TIMEOUT_SECONDS": "workflow.home_delivery_timeout",
 }
 
 

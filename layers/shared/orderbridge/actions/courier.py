@@ -15,9 +15,10 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta
-from typing import Literal
+from decimal import Decimal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from orderbridge.actions.common import (
     ActionRefused,
@@ -30,7 +31,7 @@ from orderbridge.actions.common import (
     require_order,
 )
 from orderbridge.actions.runtime import ActionDeps
-from orderbridge.domain import blink_submit, courier
+from orderbridge.domain import blink_submit, courier, lockers
 from orderbridge.domain.statuses import courier_status_update
 from orderbridge.models.base import OurModel
 from orderbridge.models.blink_logistics import TaskCreateRequest, TaskEvent, TaskType, TaskUpdateRequest
@@ -57,7 +58,15 @@ def _contents(order: Order) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-class CreateBlinkLogisticsTaskInput(OrderInput):
+class CourierDispatch(OrderInput):
+    """Where the courier goes and which attempt this is (the workflow dispatches again, once,
+    after a courier cancelled)."""
+
+    destination: Literal["home", "locker"] = "home"  # "locker": the order's reserved Bloq
+    attempt: int = Field(default=1, ge=1)
+
+
+class CreateBlinkLogisticsTaskInput(CourierDispatch):
     """Create the order's delivery task. Customer, address and coordinates come from the order
     unless given here (for a locker delivery: the Bloq's address and position)."""
 
@@ -82,10 +91,11 @@ def create_blink_logistics_task(
     *, request: CreateBlinkLogisticsTaskInput, deps: ActionDeps
 ) -> CourierTaskOutput:
     order, tracks = require_order(deps, request.order_id)
-    if order.blink_logistics_task_id:
+    if order.blink_logistics_task_id and request.attempt <= order.courier_attempt:
         return CourierTaskOutput(order_id=order.order_id, task_id=order.blink_logistics_task_id,
                                  event=tracks.get("courier_status") or "TASK_CREATED", already_created=True)
-    customer = customer_of(order, request.customer)
+    target, instruction = _destination(deps, order, request)
+    customer = customer_of(order, target)
     missing(f"order {order.order_id} cannot get a Blink Logistics task", {
         "customer name": customer.name, "customer phone": customer.phone, "customer address": customer.address,
         "customer latitude": customer.latitude, "customer longitude": customer.longitude,
@@ -107,7 +117,7 @@ def create_blink_logistics_task(
         sub_total=blink_submit.subtotal(order),
         payment_type=request.payment_type or courier.payment_type(order),
         description=request.description or _contents(order),
-        instruction=request.instruction or order.note,
+        instruction=request.instruction or instruction or order.note,
         customer_name=customer.name,
         customer_email=customer.email,
         customer_address=customer.address,
@@ -130,10 +140,57 @@ def create_blink_logistics_task(
                 "delivery_time": delivery.isoformat(), "type": int(request.type)},
     )
     deps.orders.link_vendor(
-        order.order_id, event, fields={"blink_logistics_task_id": task_id}, alias=(BLINK_LOGISTICS, task_id),
-        update=courier_status_update(answer.task_event),
+        order.order_id, event, fields={"blink_logistics_task_id": task_id, **_new_attempt(request, answer.task_event)},
+        alias=(BLINK_LOGISTICS, task_id),
+        update=None if request.attempt > 1 else courier_status_update(answer.task_event),
     )
     return CourierTaskOutput(order_id=order.order_id, task_id=task_id, event=answer.task_event.name)
+
+
+def _destination(deps: ActionDeps, order: Order, request: CourierDispatch) -> tuple[CustomerDetails | None, str | None]:
+    """Who and where the courier delivers to, and what it must be told.
+
+    Home: the customer (with the caller's overrides). Locker: the reserved Bloq's address and
+    position, the customer as the contact, and the drop-off code in the instructions — the code
+    goes to the courier company only; it is in no output, log or timeline event.
+    """
+    override = getattr(request, "customer", None)
+    if request.destination == "home":
+        return override, None
+    rent = lockers.current_rent(deps.rents.for_order(order.order_id))
+    if rent is None or not rent.bloq_id:
+        raise ActionRefused(f"order {order.order_id} has no reserved locker to send the courier to")
+    bloq = deps.vendors.bloqit(order.merchant_id).get_bloq(rent.bloq_id)
+    lat, lng = _position(bloq.location)
+    place = bloq.title or bloq.code or rent.bloq_id
+    address = ", ".join(part for part in (bloq.address, bloq.postal_code, bloq.city) if part) or None
+    target = CustomerDetails(
+        name=(override.name if override and override.name else None) or order.customer.name,
+        phone=(override.phone if override and override.phone else None) or order.customer.phone,
+        address=address, latitude=lat, longitude=lng,
+    )
+    instruction = f"Deliver to the Bloq.It locker {place}" + (
+        f", locker {rent.locker_id}" if rent.locker_id else "") + (
+        f"; drop-off code {rent.dropoff_code}" if rent.dropoff_code else "")
+    return target, instruction
+
+
+def _position(location: Any) -> tuple[Decimal | None, Decimal | None]:
+    """(latitude, longitude) of a Bloq.It location: explicit fields, or GeoJSON [longitude, latitude]."""
+    if location is None:
+        return None, None
+    if location.latitude is not None and location.longitude is not None:
+        return Decimal(str(location.latitude)), Decimal(str(location.longitude))
+    if location.coordinates and len(location.coordinates) >= 2:
+        return Decimal(str(location.coordinates[1])), Decimal(str(location.coordinates[0]))
+    return None, None
+
+
+def _new_attempt(request: CourierDispatch, created: TaskEvent) -> dict[str, Any]:
+    """A later attempt replaces the cancelled courier: its track starts again from "created"."""
+    if request.attempt <= 1:
+        return {}
+    return {"courier_attempt": request.attempt, "courier_status": created.name, "courier_rank": 0}
 
 
 def _due(due_at: datetime | None, pick_up: datetime) -> datetime | None:
@@ -264,7 +321,7 @@ def get_blink_logistics_task_status(*, request: OrderInput, deps: ActionDeps) ->
 # --------------------------------------------------------------------------------------------------
 
 
-class CreateDispatchNinjaOrderInput(OrderInput):
+class CreateDispatchNinjaOrderInput(CourierDispatch):
     """Create the order's DispatchNINJA delivery. The pickup is the branch (its name and address)
     unless given; the customer comes from the order unless given."""
 
@@ -284,17 +341,18 @@ def create_dispatchninja_order(
     *, request: CreateDispatchNinjaOrderInput, deps: ActionDeps
 ) -> DispatchNinjaOrderOutput:
     order, _ = require_order(deps, request.order_id)
-    if order.dispatchninja_order_id:
+    if order.dispatchninja_order_id and request.attempt <= order.courier_attempt:
         return DispatchNinjaOrderOutput(order_id=order.order_id, dispatchninja_order_id=order.dispatchninja_order_id,
                                         already_created=True)
-    customer = customer_of(order, request.customer)
+    target, instruction = _destination(deps, order, request)
+    customer = customer_of(order, target)
     branch = None if request.client_name and request.client_address else deps.config.branch(order.branch_id)
     client_name = request.client_name or (branch.name if branch else None)
     client_address = request.client_address or (branch.address if branch else None)
     what = f"order {order.order_id} cannot get a DispatchNINJA delivery"
     missing(what, {"pickup name (client_name)": client_name, "pickup address (client_address)": client_address,
                    "customer name": customer.name, "customer address": customer.address})
-    comments = request.comments or "; ".join(part for part in (_contents(order), order.note) if part)
+    comments = request.comments or "; ".join(part for part in (instruction, _contents(order), order.note) if part)
     add = build(
         DispatchNinjaAddOrderRequest,
         what,
@@ -316,8 +374,10 @@ def create_dispatchninja_order(
         detail={"dispatchninja_order_id": created.order_id, "message": created.message},
     )
     deps.orders.link_vendor(
-        order.order_id, event, fields={"dispatchninja_order_id": created.order_id},
-        alias=(DISPATCHNINJA, created.order_id), update=courier_status_update(TaskEvent.TASK_CREATED),
+        order.order_id, event,
+        fields={"dispatchninja_order_id": created.order_id, **_new_attempt(request, TaskEvent.TASK_CREATED)},
+        alias=(DISPATCHNINJA, created.order_id),
+        update=None if request.attempt > 1 else courier_status_update(TaskEvent.TASK_CREATED),
     )
     return DispatchNinjaOrderOutput(order_id=order.order_id, dispatchninja_order_id=created.order_id)
 

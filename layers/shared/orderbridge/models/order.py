@@ -99,6 +99,7 @@ class Order(OurModel):
     blink_unique_code: str | None = None
     blink_logistics_task_id: str | None = None
     dispatchninja_order_id: str | None = None
+    courier_attempt: int = 1  # raised when the courier cancelled and another one was dispatched
     order_type: str | None = None
     channel: str | None = None
     payment_method: str | None = None

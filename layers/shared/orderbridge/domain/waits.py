@@ -1,0 +1,69 @@
+"""What the order workflow waits for, and when a wait is over — judged from the order's status
+tracks alone (no AWS, no HTTP).
+
+The workflow parks on a task token per wait (``.waitForTaskToken``). Whatever moves a track —
+a vendor webhook, an action reading a courier's state — changes the order item; the order stream
+re-judges every open wait on that order with :func:`verdict`, and so does registering a wait,
+so an event that arrived before the workflow started waiting still counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from orderbridge.models.blink_logistics import TaskEvent
+from orderbridge.models.bloqit import RentState
+from orderbridge.models.order import OrderStatus
+
+
+class WaitKind(StrEnum):
+    COURIER_PICKED_UP = "courier_picked_up"  # the courier has the goods (Blink: ready, dispatched)
+    DROPOFF = "dropoff"  # the goods are in the locker
+    PICKUP = "pickup"  # the customer took them out
+    COURIER_FINISHED = "courier_finished"  # home delivery done
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A wait is over: ``error`` None means success; otherwise the Step Functions error name."""
+
+    error: str | None = None
+    cause: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+_PICKED_UP = {TaskEvent.TASK_STARTED.name, TaskEvent.TASK_FINISHED.name}
+_IN_LOCKER = {RentState.IN_PROGRESS, RentState.LOCKER_OPENED, RentState.COLLECT_ITEM,
+              RentState.PRICE_CALCULATION, RentState.PAYMENT_ATTEMPT, RentState.FINISHED}
+_COLLECTED = {RentState.COLLECT_ITEM, RentState.PRICE_CALCULATION, RentState.PAYMENT_ATTEMPT, RentState.FINISHED}
+
+
+def verdict(kind: WaitKind, tracks: dict[str, Any]) -> Verdict | None:
+    """``None`` while the wait goes on; a :class:`Verdict` once the tracks settle it."""
+    status, courier, rent = tracks.get("status"), tracks.get("courier_status"), tracks.get("rent_state")
+    if status == OrderStatus.REJECTED:
+        return Verdict("OrderRejected", "the order was rejected in Blink")
+    if kind is WaitKind.PICKUP:
+        if rent in _COLLECTED:
+            return Verdict()
+        if rent == RentState.EXPIRED:
+            return Verdict("RentExpired", "the locker rent expired before the customer collected")
+        if rent == RentState.CANCELLED:
+            return Verdict("RentCancelled", "the locker rent was cancelled")
+        return None
+    if kind is WaitKind.DROPOFF and rent in _IN_LOCKER:
+        return Verdict()
+    if kind is WaitKind.COURIER_PICKED_UP and (courier in _PICKED_UP or rent in _IN_LOCKER):
+        return Verdict()
+    if kind is WaitKind.COURIER_FINISHED and courier == TaskEvent.TASK_FINISHED.name:
+        return Verdict()
+    if courier == TaskEvent.TASK_CANCELLED.name:
+        return Verdict("CourierCancelled", "the courier cancelled the delivery")
+    if kind is WaitKind.DROPOFF and rent in {RentState.EXPIRED, RentState.CANCELLED}:
+        return Verdict("RentCancelled", f"the locker rent is {rent} before the drop-off")
+    return None

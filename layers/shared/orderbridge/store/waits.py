@@ -1,0 +1,98 @@
+"""Task tokens of the order workflow's waits, stored with the order (OrdersTable).
+
+| item | pk               | sk           | notes                                        |
+|------|------------------|--------------|----------------------------------------------|
+| wait | ORDER#<order_id> | WAIT#<kind>  | token, registered_at, expires_at (TTL attr)  |
+
+A reconciler (or a person through the ops API) can find every open wait of an order here and
+resume or fail it; the order stream does so when the order's tracks settle a wait.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from orderbridge.store.dynamo import from_attrs, to_attrs, to_value, unavailable
+from orderbridge.store.orders import order_key
+
+
+@dataclass(frozen=True)
+class Wait:
+    order_id: str
+    kind: str
+    token: str
+    registered_at: str
+    expires_at: int | None = None
+
+
+def wait_key(order_id: str, kind: str) -> dict[str, str]:
+    return {"pk": f"ORDER#{order_id}", "sk": f"WAIT#{kind}"}
+
+
+class WaitStore:
+    def __init__(self, client: Any, table: str) -> None:
+        self.client = client
+        self.table = table
+
+    def put(self, order_id: str, kind: str, token: str, *, now: datetime, expires_at: int | None) -> None:
+        """Register (or replace: a retried wait state gets a new token) the wait of ``kind``."""
+        item = {**wait_key(order_id, kind), "order_id": order_id, "kind": kind, "token": token,
+                "registered_at": now, "expires_at": expires_at}
+        try:
+            self.client.put_item(TableName=self.table, Item=to_attrs(item))
+        except (ClientError, BotoCoreError) as error:
+            raise unavailable(error, "register the wait") from error
+
+    def open_waits(self, order_id: str) -> list[Wait]:
+        try:
+            answer = self.client.query(
+                TableName=self.table,
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :wait)",
+                ExpressionAttributeValues={":pk": to_value(f"ORDER#{order_id}"), ":wait": to_value("WAIT#")},
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise unavailable(error, "read the waits") from error
+        return [_wait(from_attrs(i)) for i in answer.get("Items", [])]
+
+    def close(self, wait: Wait) -> bool:
+        """Remove the wait if it still holds this token. False if another signaller got there first
+        (or a newer token replaced it): then this one must not signal."""
+        try:
+            self.client.delete_item(
+                TableName=self.table,
+                Key=to_attrs(wait_key(wait.order_id, wait.kind)),
+                ConditionExpression="#token = :token",
+                ExpressionAttributeNames={"#token": "token"},
+                ExpressionAttributeValues={":token": to_value(wait.token)},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise unavailable(error, "close the wait") from error
+        except BotoCoreError as error:
+            raise unavailable(error, "close the wait") from error
+        return True
+
+    def tracks(self, order_id: str) -> dict[str, Any] | None:
+        """The order's status tracks (strongly consistent), or None if there is no such order."""
+        try:
+            answer = self.client.get_item(
+                TableName=self.table, Key=to_attrs(order_key(order_id)), ConsistentRead=True,
+                ProjectionExpression="#s, courier_status, rent_state",
+                ExpressionAttributeNames={"#s": "status"},
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise unavailable(error, "read the order") from error
+        item = answer.get("Item")
+        return None if item is None else from_attrs(item)
+
+
+def _wait(item: dict[str, Any]) -> Wait:
+    expires = item.get("expires_at")
+    return Wait(order_id=item["order_id"], kind=item["kind"], token=item["token"],
+                registered_at=item["registered_at"], expires_at=int(expires) if expires is not None else None)

@@ -1,0 +1,110 @@
+"""Parking the workflow on task tokens and resuming it from the order's tracks (moto DynamoDB; the
+Step Functions side is a recorder of the calls the real client would make)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+from botocore.exceptions import ClientError
+from orderbridge.domain.ids import order_id_for
+from orderbridge.domain.statuses import TrackUpdate
+from orderbridge.domain.waits import WaitKind
+from orderbridge.models.order import TimelineEvent
+from orderbridge.store.waits import WaitStore
+from orderbridge.workflow.signals import Signaller, start_workflow
+
+from tests.conftest import table_items
+from tests.support import samples
+
+ORDER_ID = order_id_for("blink", "1236589")
+NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
+
+
+@dataclass
+class StepFunctionsRecorder:
+    calls: list[tuple] = field(default_factory=list)
+    spent: set[str] = field(default_factory=set)
+
+    def send_task_success(self, *, taskToken, output):
+        self._check(taskToken)
+        self.calls.append(("success", taskToken))
+
+    def send_task_failure(self, *, taskToken, error, cause):
+        self._check(taskToken)
+        self.calls.append(("failure", taskToken, error))
+
+    def start_execution(self, *, stateMachineArn, name, input):
+        if ("start", name) in self.calls:
+            raise ClientError({"Error": {"Code": "ExecutionAlreadyExists", "Message": ""}}, "StartExecution")
+        self.calls.append(("start", name))
+
+    def _check(self, token):
+        if token in self.spent:
+            raise ClientError({"Error": {"Code": "TaskTimedOut", "Message": "spent"}}, "SendTaskSuccess")
+        self.spent.add(token)
+
+
+@pytest.fixture
+def signaller(hub, seeded):
+    hub.blink_order(samples.text("blink_order_webhook.json"))
+    return Signaller(WaitStore(seeded.dynamodb, seeded.settings.orders_table), StepFunctionsRecorder(), lambda: NOW)
+
+
+def _move(deps, track: str, value: str, rank: int, key: str):
+    event = TimelineEvent(event_key=key, source="test", kind="test", received_at=NOW, summary=key)
+    deps.orders.record_event(ORDER_ID, event, TrackUpdate(track, value, rank))
+
+
+def test_a_wait_is_parked_then_resumed_when_the_track_settles_it(signaller, seeded):
+    assert signaller.register(ORDER_ID, WaitKind.DROPOFF, "tok-1", timeout_seconds=60) is None
+    assert [i["sk"] for i in table_items("OrdersTable") if i["sk"].startswith("WAIT#")] == ["WAIT#dropoff"]
+    _move(seeded, "rent_state", "in_progress", 40, "e1")
+    assert set(signaller.settle(ORDER_ID)) == {"dropoff"}
+    assert signaller.stepfunctions.calls == [("success", "tok-1")]
+    assert not [i for i in table_items("OrdersTable") if i["sk"].startswith("WAIT#")]
+
+
+def test_an_event_that_came_before_the_wait_settles_it_at_once(signaller, seeded):
+    _move(seeded, "rent_state", "in_progress", 40, "e1")
+    result = signaller.register(ORDER_ID, WaitKind.DROPOFF, "tok-1", timeout_seconds=60)
+    assert result is not None and result.ok
+    assert signaller.stepfunctions.calls == [("success", "tok-1")]
+
+
+def test_failure_verdicts_are_sent_with_their_error_name(signaller, seeded):
+    signaller.register(ORDER_ID, WaitKind.PICKUP, "tok-2", timeout_seconds=60)
+    _move(seeded, "rent_state", "expired", 50, "e1")
+    signaller.settle(ORDER_ID)
+    assert signaller.stepfunctions.calls == [("failure", "tok-2", "RentExpired")]
+
+
+def test_settling_twice_sends_once(signaller, seeded):
+    signaller.register(ORDER_ID, WaitKind.DROPOFF, "tok-1", timeout_seconds=60)
+    _move(seeded, "rent_state", "in_progress", 40, "e1")
+    signaller.settle(ORDER_ID)
+    signaller.settle(ORDER_ID)
+    assert signaller.stepfunctions.calls == [("success", "tok-1")]
+
+
+def test_a_spent_token_is_harmless(signaller, seeded):
+    signaller.stepfunctions.spent.add("tok-old")
+    signaller.register(ORDER_ID, WaitKind.DROPOFF, "tok-old", timeout_seconds=60)
+    _move(seeded, "rent_state", "in_progress", 40, "e1")
+    assert set(signaller.settle(ORDER_ID)) == {"dropoff"}  # judged, closed; Step Functions said "too late"
+    assert signaller.stepfunctions.calls == []
+
+
+def test_unsettled_waits_stay_open(signaller, seeded):
+    signaller.register(ORDER_ID, WaitKind.PICKUP, "tok-3", timeout_seconds=60)
+    _move(seeded, "rent_state", "in_progress", 40, "e1")
+    assert signaller.settle(ORDER_ID) == {}
+    assert [i["token"] for i in table_items("OrdersTable") if i["sk"] == "WAIT#pickup"] == ["tok-3"]
+
+
+def test_workflow_starts_once_per_order():
+    recorder = StepFunctionsRecorder()
+    assert start_workflow(recorder, "arn:sm", "o-1") is True
+    assert start_workflow(recorder, "arn:sm", "o-1") is False
+    assert recorder.calls == [("start", "o-1")]
