@@ -107,9 +107,9 @@ def record_outcome(*, request: OutcomeInput, deps: ActionDeps) -> OutcomeRecorde
     """Write how the workflow ended (or what needs a person) on the order's timeline."""
     order, _ = require_order(deps, request.order_id)
     text = request.reason or request.error or request.outcome
-    key = f"workflow:{request.outcome}:{request.error or ''}:{deps.clock().isoformat()}"
-    event = our_event(deps, key, "workflow", f"workflow {request.outcome}: {text}",
-                      detail={"outcome": request.outcome, "error": request.error, "cause": (request.cause or "")[:1000]})
+    key = f"workflow:{request.outcome}:{request.error or '-'}"  # a retried task records it once
+    detail = {"outcome": request.outcome, "error": request.error, "cause": (request.cause or "")[:1000]}
+    event = our_event(deps, key, "workflow", f"workflow {request.outcome}: {text}", detail=detail)
     deps.orders.record_event(order.order_id, event, None)
     metric = {"failed": "WorkflowsFailed", "alert": "WorkflowAlerts"}.get(request.outcome, "WorkflowsEnded")
     metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
