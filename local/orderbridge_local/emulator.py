@@ -1,10 +1,15 @@
 """Corrections that make moto behave like DynamoDB where Orderbridge depends on it.
 
-DynamoDB applies each conditional write (and each transaction) atomically: two writers cannot
-both pass a condition on the same item. moto checks and writes without a lock, so concurrent
-requests — the 50-at-once duplicate deliveries, concurrent status events, the local stack's
-threaded front — could both pass. :func:`serialise_dynamodb_writes` puts moto's DynamoDB writes
-behind one lock (coarser than DynamoDB's per-item isolation, which only makes it stricter).
+1. DynamoDB applies each conditional write (and each transaction) atomically: two writers cannot
+   both pass a condition on the same item. moto checks and writes without a lock, so concurrent
+   requests — the 50-at-once duplicate deliveries, concurrent status events, the local stack's
+   threaded front — could both pass. Writes are put behind one lock (coarser than DynamoDB's
+   per-item isolation, which only makes it stricter).
+2. A cancelled transaction leaves no trace in DynamoDB Streams. moto rolls a cancelled
+   transaction back by swapping in a deep copy of the table taken before it — stream shard
+   included — so readers holding the live shard (the stream poller's iterator) stop seeing any
+   later record, and items written before the failing condition leave records behind. After a
+   rollback the live shard is put back, cut to where it was before the transaction.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import threading
 from typing import Any
 
 _LOCK = threading.RLock()
-_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
+_WRITES = ("put_item", "update_item", "delete_item", "batch_write_item")
 _patched = False
 
 
@@ -35,4 +40,23 @@ def serialise_dynamodb_writes() -> None:
                     return __original(self, *args, **kwargs)
 
             setattr(DynamoDBBackend, name, locked)
+
+        original_transact = DynamoDBBackend.transact_write_items
+
+        @functools.wraps(original_transact)
+        def transact(self: Any, *args: Any, **kwargs: Any) -> Any:
+            with _LOCK:
+                shards = {name: (table, table.stream_shard, len(table.stream_shard.items))
+                          for name, table in self.tables.items() if table.stream_shard is not None}
+                try:
+                    return original_transact(self, *args, **kwargs)
+                finally:
+                    for name, (table, shard, length) in shards.items():
+                        current = self.tables.get(name)
+                        if current is not None and current is not table:  # rolled back to a copy
+                            del shard.items[length:]
+                            shard.table = current
+                            current.stream_shard = shard
+
+        DynamoDBBackend.transact_write_items = transact
         _patched = True

@@ -19,7 +19,15 @@ from decimal import Decimal
 from typing import Any
 
 from orderbridge.config import Settings
-from orderbridge.models.config import Branch, ItemMapping, Merchant, Partner, PartnerBranch
+from orderbridge.models.config import (
+    Branch,
+    CourierProvider,
+    DeliveryMode,
+    ItemMapping,
+    Merchant,
+    Partner,
+    PartnerBranch,
+)
 from orderbridge.store.config import ConfigStore
 
 DEMO_MERCHANT = "m-demo"
@@ -80,15 +88,25 @@ class DevSecrets:
         }
 
 
+# The Bloq.It sandbox's Lisbon Bloqs that take deliveries (sandboxes/bloqit.py seed_bloqs).
+DEMO_BLOQ_IDS = ("5d5a6e83d1682b7194fc5f91", "5e5fbcebd1195468b647aa02")
+
+
 def demo_records() -> list[Any]:
     """The records ``tests/conftest.py::seeded`` writes: Blink branch 12345 (blink id 50220),
     branch 63, partner demo-partner routing its branch 14589 to 12345, item mappings for partner
     items 1 and 2 and option 1."""
     return [
         Merchant(merchant_id=DEMO_MERCHANT, name="Demo Restaurant"),
+        # Locker delivery with Blink Logistics, to the Bloq.It sandbox's two Lisbon Bloqs.
         Branch(branch_id="12345", merchant_id=DEMO_MERCHANT, name="XYZ road", blink_id="50220",
-               latitude=Decimal("27.4654584"), longitude=Decimal("64.846548")),
-        Branch(branch_id="63", merchant_id=DEMO_MERCHANT, name="Clifton-Block 4", blink_id="60001"),
+               address="XYZ road street 13", latitude=Decimal("27.4654584"), longitude=Decimal("64.846548"),
+               delivery_mode=DeliveryMode.LOCKER, courier=CourierProvider.BLINK_LOGISTICS,
+               bloq_ids=list(DEMO_BLOQ_IDS)),
+        # Home delivery with DispatchNINJA.
+        Branch(branch_id="63", merchant_id=DEMO_MERCHANT, name="Clifton-Block 4", blink_id="60001",
+               address="209 Bolvard center, caspian road", delivery_mode=DeliveryMode.HOME,
+               courier=CourierProvider.DISPATCHNINJA),
         Partner(partner_id=DEMO_PARTNER, name="Demo Delivery App"),
         PartnerBranch(partner_id=DEMO_PARTNER, partner_branch_id="14589", merchant_id=DEMO_MERCHANT,
                       branch_id="12345"),

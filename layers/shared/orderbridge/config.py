@@ -48,6 +48,9 @@ class WorkflowSettings(BaseModel):
     dropoff_timeout: int = Field(default=4 * 3600, ge=1)
     collect_timeout: int = Field(default=3 * 24 * 3600, ge=1)
     home_delivery_timeout: int = Field(default=4 * 3600, ge=1)
+    # A courier wait fails when the keeper (a schedule that polls the couriers) has not sent a
+    # heartbeat for this long: a stuck poller is noticed instead of waiting out the timeout.
+    courier_heartbeat: int = Field(default=300, ge=1)
 
 
 class Settings(BaseModel):
@@ -105,6 +108,7 @@ ENVIRONMENT: dict[str, str] = {
     "WORKFLOW_DROPOFF_TIMEOUT_SECONDS": "workflow.dropoff_timeout",
     "WORKFLOW_COLLECT_TIMEOUT_SECONDS": "workflow.collect_timeout",
     "WORKFLOW_HOME_DELIVERY_TIMEOUT_SECONDS": "workflow.home_delivery_timeout",
+    "WORKFLOW_COURIER_HEARTBEAT_SECONDS": "workflow.courier_heartbeat",
 }
 
 

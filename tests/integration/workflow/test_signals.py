@@ -108,3 +108,36 @@ def test_workflow_starts_once_per_order():
     assert start_workflow(recorder, "arn:sm", "o-1") is True
     assert start_workflow(recorder, "arn:sm", "o-1") is False
     assert recorder.calls == [("start", "o-1")]
+
+
+def test_courier_waits_are_on_the_keepers_index_and_locker_waits_are_not(signaller):
+    signaller.register(ORDER_ID, WaitKind.COURIER_PICKED_UP, "tok-c", timeout_seconds=60)
+    signaller.register(ORDER_ID, WaitKind.DROPOFF, "tok-d", timeout_seconds=60)
+    assert [w.token for w in signaller.waits.kept("courier")] == ["tok-c"]
+
+
+def test_keeper_sends_heartbeats_and_closes_waits_whose_execution_is_gone(signaller, seeded):
+    from orderbridge.actions.runtime import ActionDeps
+    from orderbridge.workflow.keeper import keep_courier_waits
+    from orderbridge.workflow.steps import WorkflowDeps
+
+    class Recorder(StepFunctionsRecorder):
+        def send_task_heartbeat(self, *, taskToken):
+            self._check(taskToken)
+            self.spent.discard(taskToken)  # a heartbeat does not use the token up
+            self.calls.append(("heartbeat", taskToken))
+
+    recorder = Recorder()
+    signaller.stepfunctions = recorder
+    signaller.register(ORDER_ID, WaitKind.COURIER_PICKED_UP, "tok-live", timeout_seconds=60)
+    other = order_id_for("blink", "other")
+    signaller.waits.put(other, "courier_finished", "tok-gone", now=NOW, expires_at=None, keeper="courier")
+    recorder.spent.add("tok-gone")
+    actions = ActionDeps.build(seeded.settings, dynamodb=seeded.dynamodb)
+    deps = WorkflowDeps(seeded.settings, actions, signaller.waits, signaller, recorder, lambda: NOW)
+
+    run = keep_courier_waits(deps)
+
+    assert (run.waits, run.heartbeats, run.closed) == (2, 1, 1)
+    assert ("heartbeat", "tok-live") in recorder.calls
+    assert [w.token for w in signaller.waits.kept("courier")] == ["tok-live"]

@@ -22,6 +22,7 @@ class DeliveryPlan(OurModel):
     dropoff_timeout: int
     collect_timeout: int
     home_delivery_timeout: int
+    heartbeat_seconds: int  # courier waits: kept alive by the courier keeper's heartbeats
 
 
 def plan(order: Order, branch: Branch, limits: WorkflowSettings) -> DeliveryPlan:
@@ -33,5 +34,9 @@ def plan(order: Order, branch: Branch, limits: WorkflowSettings) -> DeliveryPlan
         courier=branch.courier,
         allow_home_fallback=branch.allow_home_delivery_fallback,
         submit_to_blink=order.source is OrderSource.PARTNER and not order.blink_order_id,
-        **limits.model_dump(),
+        courier_pickup_timeout=limits.courier_pickup_timeout,
+        dropoff_timeout=limits.dropoff_timeout,
+        collect_timeout=limits.collect_timeout,
+        home_delivery_timeout=limits.home_delivery_timeout,
+        heartbeat_seconds=limits.courier_heartbeat,
     )

@@ -25,6 +25,11 @@ class WaitKind(StrEnum):
     COURIER_FINISHED = "courier_finished"  # home delivery done
 
 
+COURIER_WAITS = frozenset({WaitKind.COURIER_PICKED_UP, WaitKind.COURIER_FINISHED})
+"""Waits the courier keeper polls and keeps alive (Blink Logistics may miss a webhook and never
+resends it; DispatchNINJA has no webhooks at all)."""
+
+
 @dataclass(frozen=True)
 class Verdict:
     """A wait is over: ``error`` None means success; otherwise the Step Functions error name."""

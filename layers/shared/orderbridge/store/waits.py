@@ -19,6 +19,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from orderbridge.store.dynamo import from_attrs, to_attrs, to_value, unavailable
 from orderbridge.store.orders import order_key
 
+OPEN_COURIER_WAITS_INDEX = "open_courier_waits"
+
 
 @dataclass(frozen=True)
 class Wait:
@@ -38,10 +40,13 @@ class WaitStore:
         self.client = client
         self.table = table
 
-    def put(self, order_id: str, kind: str, token: str, *, now: datetime, expires_at: int | None) -> None:
-        """Register (or replace: a retried wait state gets a new token) the wait of ``kind``."""
+    def put(
+        self, order_id: str, kind: str, token: str, *, now: datetime, expires_at: int | None, keeper: str | None = None
+    ) -> None:
+        """Register (or replace: a retried wait state gets a new token) the wait of ``kind``.
+        ``keeper`` puts it on the ``open_courier_waits`` index the courier keeper reads."""
         item = {**wait_key(order_id, kind), "order_id": order_id, "kind": kind, "token": token,
-                "registered_at": now, "expires_at": expires_at}
+                "registered_at": now, "expires_at": expires_at, "keeper": keeper}
         try:
             self.client.put_item(TableName=self.table, Item=to_attrs(item))
         except (ClientError, BotoCoreError) as error:
@@ -77,6 +82,24 @@ class WaitStore:
         except BotoCoreError as error:
             raise unavailable(error, "close the wait") from error
         return True
+
+    def kept(self, keeper: str, *, limit: int = 500) -> list[Wait]:
+        """Open waits on the keeper's index, oldest first (at most ``limit``, one page at a time)."""
+        waits: list[Wait] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table, "IndexName": OPEN_COURIER_WAITS_INDEX,
+            "KeyConditionExpression": "keeper = :k", "ExpressionAttributeValues": {":k": to_value(keeper)},
+        }
+        try:
+            while len(waits) < limit:
+                page = self.client.query(**kwargs)
+                waits += [_wait(from_attrs(i)) for i in page.get("Items", [])]
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except (ClientError, BotoCoreError) as error:
+            raise unavailable(error, "read the open waits") from error
+        return waits[:limit]
 
     def tracks(self, order_id: str) -> dict[str, Any] | None:
         """The order's status tracks (strongly consistent), or None if there is no such order."""

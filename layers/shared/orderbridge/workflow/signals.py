@@ -16,12 +16,12 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
-from orderbridge.domain.waits import Verdict, WaitKind, verdict
+from orderbridge.domain.waits import COURIER_WAITS, Verdict, WaitKind, verdict
 from orderbridge.observability import logger, metrics
 from orderbridge.store.waits import Wait, WaitStore
 
 # Step Functions' answers for a token that can no longer be used.
-_SPENT_TOKEN = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
+SPENT_TOKEN = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
 
 
 @dataclass
@@ -33,7 +33,8 @@ class Signaller:
     def register(self, order_id: str, kind: WaitKind, token: str, *, timeout_seconds: int) -> Verdict | None:
         """Park on ``token`` until ``kind`` is settled — or settle it now if it already is."""
         expires = int((self.clock() + timedelta(seconds=timeout_seconds + 86400)).timestamp())
-        self.waits.put(order_id, kind.value, token, now=self.clock(), expires_at=expires)
+        keeper = "courier" if kind in COURIER_WAITS else None
+        self.waits.put(order_id, kind.value, token, now=self.clock(), expires_at=expires, keeper=keeper)
         logger.info("waiting", extra={"wait": kind.value, "timeout_seconds": timeout_seconds})
         settled = self.settle(order_id)
         return settled.get(kind.value)
@@ -60,7 +61,7 @@ class Signaller:
                 self.stepfunctions.send_task_failure(taskToken=wait.token, error=result.error, cause=result.cause)
         except ClientError as error:
             code = error.response["Error"]["Code"]
-            if code not in _SPENT_TOKEN:
+            if code not in SPENT_TOKEN:
                 raise
             logger.info("late callback ignored: the wait was already over", extra={"wait": wait.kind, "code": code})
             return
