@@ -1,6 +1,7 @@
-"""GET /ops/orders/{order_id} and GET /ops/orders — the ops API (API key enforced by API Gateway)."""
+"""The ops API (API key enforced by API Gateway): GET /ops/orders/{order_id}, GET /ops/orders,
+POST /ops/orders/{order_id}/resume."""
 
-from orderbridge import ops
+from orderbridge import aws, ops
 from orderbridge.deps import get_deps
 from orderbridge.observability import logger, metrics, tracer
 from orderbridge.web.resolver import make_resolver, respond
@@ -12,6 +13,11 @@ app = make_resolver()
 def get_order(order_id: str):
     include_raw = app.current_event.get_query_string_value("include", "") == "raw"
     return respond(ops.get_order(order_id, get_deps(), include_raw=include_raw), exclude_none=False)
+
+
+@app.post("/ops/orders/<order_id>/resume")
+def resume(order_id: str):
+    return respond(ops.resume_workflow(order_id, get_deps(), aws.client("stepfunctions")), 202)
 
 
 @app.get("/ops/orders")

@@ -68,6 +68,53 @@ def test_ops_routes_require_an_api_key_in_api_gateway():
     assert {e["Properties"]["Path"]: e["Properties"]["Auth"]["ApiKeyRequired"] for e in events.values()} == {
         "/ops/orders/{order_id}": True,
         "/ops/orders": True,
+        "/ops/orders/{order_id}/resume": True,
     }
     usage_plan = template()["Resources"]["Api"]["Properties"]["Auth"]["UsagePlan"]
     assert usage_plan["CreateUsagePlan"] == "PER_API"
+
+
+def test_resume_refuses_while_running_then_starts_a_named_execution(hub, seeded, monkeypatch):
+    from orderbridge import aws
+    from orderbridge.config import get_settings
+    from orderbridge.deps import get_deps
+
+    from tests.support.apigw import invoke, proxy_event
+
+    sfn = aws.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="orders", definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        roleArn="arn:aws:iam::123456789012:role/sfn")["stateMachineArn"]
+    monkeypatch.setenv("ORDER_WORKFLOW_ARN", machine)
+    get_settings.cache_clear()
+    get_deps.cache_clear()
+    hub.blink_order(samples.text("blink_order_webhook.json"))
+    first = sfn.start_execution(stateMachineArn=machine, name=BLINK_ORDER, input="{}")["executionArn"]
+
+    def resume():
+        event = proxy_event("POST", f"/ops/orders/{BLINK_ORDER}/resume", resource="/ops/orders/{order_id}/resume",
+                            path_params={"order_id": BLINK_ORDER})
+        return invoke("OpsApiFunction", event)
+
+    if sfn.describe_execution(executionArn=first)["status"] == "RUNNING":
+        running = resume()
+        assert running.status == 409 and running.body["error"] == "conflict"
+        sfn.stop_execution(executionArn=first)
+    answer = resume()
+    assert (answer.status, answer.body) == (202, {"order_id": BLINK_ORDER, "execution": f"{BLINK_ORDER}-r1"})
+    names = [e["name"] for e in sfn.list_executions(stateMachineArn=machine)["executions"]]
+    assert sorted(names) == sorted([BLINK_ORDER, f"{BLINK_ORDER}-r1"])
+    second_arn = first.replace(f":{BLINK_ORDER}", f":{BLINK_ORDER}-r1")
+    r1_running = sfn.describe_execution(executionArn=second_arn)["status"] == "RUNNING"
+    again = resume()
+    assert again.status == (409 if r1_running else 202)
+    if not r1_running:
+        assert again.body["execution"] == f"{BLINK_ORDER}-r2"
+
+
+def test_resume_of_an_unknown_order_is_404(hub):
+    from tests.support.apigw import invoke, proxy_event
+
+    event = proxy_event("POST", "/ops/orders/nope/resume", resource="/ops/orders/{order_id}/resume",
+                        path_params={"order_id": "nope"})
+    assert invoke("OpsApiFunction", event).status == 404

@@ -12,10 +12,11 @@ import json
 from datetime import date
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import Field
 
 from orderbridge.deps import Deps
-from orderbridge.errors import BadRequest, FieldError, NotFound
+from orderbridge.errors import BadRequest, Conflict, FieldError, NotFound, ServiceUnavailable
 from orderbridge.models.base import OurModel
 from orderbridge.models.order import Order, OrderStatus
 
@@ -59,6 +60,46 @@ def get_order(order_id: str, deps: Deps, *, include_raw: bool = False) -> OrderD
         order=view.order,
         timeline=view.timeline,
     )
+
+
+class WorkflowResumed(OurModel):
+    order_id: str
+    execution: str
+
+
+def resume_workflow(order_id: str, deps: Deps, stepfunctions: Any) -> WorkflowResumed:
+    """Start the order's workflow again from the top, after a failure has been dealt with.
+
+    Every vendor step is idempotent (a step that already succeeded returns its recorded answer),
+    so the new execution walks quickly through what was done and carries on where the last one
+    stopped. Refused (409) while an execution of the order is still running.
+    """
+    if deps.orders.load(order_id) is None:
+        raise NotFound(f"no order {order_id!r}", errors=[FieldError("order_id", "not found")])
+    arn = deps.settings.order_workflow_arn
+    execution_prefix = arn.replace(":stateMachine:", ":execution:") + ":"
+    try:
+        resumes = deps.orders.count_resume(order_id)
+        last = order_id if resumes == 1 else f"{order_id}-r{resumes - 1}"
+        running = _status(stepfunctions, execution_prefix + last) == "RUNNING"
+        if running:
+            deps.orders.count_resume(order_id, undo=True)
+            raise Conflict(f"the workflow of order {order_id!r} is still running", errors=[
+                FieldError("order_id", f"execution {last} is running")])
+        name = f"{order_id}-r{resumes}"
+        stepfunctions.start_execution(stateMachineArn=arn, name=name, input=json.dumps({"order_id": order_id}))
+    except (ClientError, BotoCoreError) as error:
+        raise ServiceUnavailable("could not resume the workflow; please retry") from error
+    return WorkflowResumed(order_id=order_id, execution=name)
+
+
+def _status(stepfunctions: Any, execution_arn: str) -> str | None:
+    try:
+        return stepfunctions.describe_execution(executionArn=execution_arn)["status"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ExecutionDoesNotExist":
+            return None
+        raise
 
 
 def list_orders(query: dict[str, str], deps: Deps) -> OrderList:

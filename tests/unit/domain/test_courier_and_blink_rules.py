@@ -41,6 +41,8 @@ def _order(**changes) -> Order:
     [
         ({}, TaskEvent.TASK_CREATED),  # the doc sample: Pending, no driver
         ({"driver": "77"}, TaskEvent.TASK_ASSIGNED),
+        ({"driver": "77", "status": "Picked Up"}, TaskEvent.TASK_STARTED),
+        ({"driver": "77", "status": "In Transit"}, TaskEvent.TASK_STARTED),
         ({"driver": "77", "completed": "2021-04-23 16:40:00"}, TaskEvent.TASK_FINISHED),
         ({"canceled": "2021-04-23 16:00:00"}, TaskEvent.TASK_CANCELLED),
         ({"completed": "2021-04-23 16:40:00", "canceled": "2021-04-23 16:00:00"}, TaskEvent.TASK_CANCELLED),

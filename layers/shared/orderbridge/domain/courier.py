@@ -20,12 +20,21 @@ from orderbridge.models.order import Order
 _CASH_WORDS = ("cash", "cod")
 
 
+# DispatchNINJA's documented status is only "Pending"; installs name the rest themselves. A status
+# that says the goods left the restaurant counts as the courier having started.
+_ON_THE_WAY_WORDS = ("picked", "transit", "on the way", "en route", "out for delivery")
+
+
 def dispatchninja_task_event(details: DispatchNinjaOrderDetails) -> TaskEvent:
-    """Cancelled or completed (terminal) first, then "a driver has it", else just created."""
+    """Cancelled or completed (terminal) first, then "on the way", then "a driver has it", else
+    just created."""
     if details.is_canceled:
         return TaskEvent.TASK_CANCELLED
     if details.is_completed:
         return TaskEvent.TASK_FINISHED
+    status = (details.status or "").strip().lower()
+    if any(word in status for word in _ON_THE_WAY_WORDS):
+        return TaskEvent.TASK_STARTED
     if details.driver:
         return TaskEvent.TASK_ASSIGNED
     return TaskEvent.TASK_CREATED

@@ -269,6 +269,21 @@ class OrderStore:
             raise unavailable(error, "record the event") from error
         return Outcome(None, created=True)
 
+    def count_resume(self, order_id: str, *, undo: bool = False) -> int:
+        """Count a resume of the order's workflow (or take one back); returns the new count."""
+        try:
+            answer = self.client.update_item(
+                TableName=self.table,
+                Key=to_attrs(order_key(order_id)),
+                UpdateExpression="SET workflow_resumes = if_not_exists(workflow_resumes, :zero) + :step",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":zero": to_value(0), ":step": to_value(-1 if undo else 1)},
+                ReturnValues="UPDATED_NEW",
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise unavailable(error, "count the resume") from error
+        return int(from_attrs(answer["Attributes"])["workflow_resumes"])
+
     def put_alias(self, source: str, vendor_id: str, order_id: str) -> None:
         """Remember which order a vendor's id (a Blink order id, a courier task id) belongs to."""
         item = {**alias_key(source, vendor_id), "order_id": order_id, "source": source, "vendor_id": vendor_id}
