@@ -92,8 +92,8 @@ class FakeVendors:
             return_value=json_response(docs.LOGISTICS_CREATE_TASK_RESPONSE, 201))
         self.update_task = r.put(f"{LOGISTICS}/api/client/task").mock(
             return_value=json_response(docs.LOGISTICS_UPDATE_TASK_RESPONSE, 201))
-        self.task_status = r.get(f"{LOGISTICS}/api/client/task/status").mock(
-            return_value=json_response(docs.LOGISTICS_TASK_STATUS_RESPONSE))
+        # A task exists once one was created (the create action looks before it creates).
+        self.task_status = r.get(f"{LOGISTICS}/api/client/task/status").mock(side_effect=self._task_status)
         # DispatchNINJA
         self.ninja_add = r.post(f"{NINJA}/orders/add").mock(return_value=json_response(docs.NINJA_ADD_ORDER_RESPONSE))
         self.ninja_details = r.post(f"{NINJA}/orders/details").mock(
@@ -112,6 +112,9 @@ class FakeVendors:
             return_value=json_response(bloq_docs.DELIVERY_LOCKER_SELECTED))
         self.return_ = r.put(url__regex=rf"^{BLOQIT}/deliveries/[^/]+/return$").mock(
             return_value=json_response(bloq_docs.DELIVERY_RETURNED))
+        # No rent of ours at Bloq.It unless a test says so (reserve looks for one left unrecorded).
+        self.rent_by_external_id = r.get(url__regex=rf"^{BLOQIT}/rents/external/[^/]+$").mock(
+            return_value=httpx.Response(404, json={"code": "rentNotFound", "message": "Rent not found"}))
         self.cancel = r.put(url__regex=rf"^{BLOQIT}/rents/[^/]+/cancel$").mock(
             return_value=json_response(bloq_docs.RENT_CANCELLED))
         self.collect = r.put(url__regex=rf"^{BLOQIT}/rents/[^/]+/collect$").mock(
@@ -124,6 +127,11 @@ class FakeVendors:
             return_value=json_response(bloq_docs.WEBHOOK))
         self.courier_token = r.get(f"{BLOQIT}/couriers/courier-auth/create-token").mock(
             return_value=json_response(bloq_docs.COURIER_TOKEN))
+
+    def _task_status(self, request: httpx.Request) -> httpx.Response:
+        if not self.create_task.called:
+            return httpx.Response(404, json={"statusCode": 404, "message": "Task not found"})
+        return json_response(docs.LOGISTICS_TASK_STATUS_RESPONSE)
 
     @staticmethod
     def _delivery_created(request: httpx.Request) -> httpx.Response:

@@ -38,6 +38,7 @@ from orderbridge.models.blink_logistics import TaskCreateRequest, TaskEvent, Tas
 from orderbridge.models.dispatchninja import DispatchNinjaAddOrderRequest
 from orderbridge.models.order import Order
 from orderbridge.observability import logger
+from orderbridge.vendors.http import VendorNotFound
 
 BLINK_LOGISTICS = "blink_logistics"  # alias source the task status webhook reads
 DISPATCHNINJA = "dispatchninja"
@@ -108,8 +109,8 @@ def create_blink_logistics_task(
         TaskCreateRequest,
         f"order {order.order_id} does not make a valid Blink Logistics task",
         source=TASK_SOURCE,
-        mapping_key=order.order_id,
-        mapping_code=order.order_id,
+        mapping_key=mapping_key(order.order_id, request.attempt),
+        mapping_code=mapping_key(order.order_id, request.attempt),
         mapping_branch_id=request.mapping_branch_id or order.branch_id,
         tax=amounts.tax,
         discount=amounts.discount,
@@ -128,7 +129,8 @@ def create_blink_logistics_task(
         delivery_time=delivery,
         type=request.type,
     )
-    answer = deps.vendors.blink_logistics(order.merchant_id).create_task(task)
+    logistics = deps.vendors.blink_logistics(order.merchant_id)
+    answer = _existing_task(logistics, task.mapping_key) or logistics.create_task(task)
     task_id = answer.data.task_id
     logger.append_keys(task_id=task_id)
     event = our_event(
@@ -145,6 +147,26 @@ def create_blink_logistics_task(
         update=None if request.attempt > 1 else courier_status_update(answer.task_event),
     )
     return CourierTaskOutput(order_id=order.order_id, task_id=task_id, event=answer.task_event.name)
+
+
+def mapping_key(order_id: str, attempt: int) -> str:
+    """Our reference on a Blink Logistics task: the order id, plus the attempt after a re-dispatch
+    (a new task needs a new reference)."""
+    return order_id if attempt <= 1 else f"{order_id}-{attempt}"
+
+
+def _existing_task(logistics: Any, key: str) -> Any:
+    """The task a previous attempt of this action created, if it got that far: creating a task is
+    not idempotent at Blink Logistics, and a timeout after the request was sent (or a failure to
+    record the answer) would otherwise give the order two couriers. A cancelled one is not reused."""
+    try:
+        found = logistics.get_task_status(key)
+    except VendorNotFound:
+        return None
+    if found.task_event is TaskEvent.TASK_CANCELLED:
+        return None
+    logger.info("a task for this reference exists already: adopted, not created again")
+    return found
 
 
 def _destination(deps: ActionDeps, order: Order, request: CourierDispatch) -> tuple[CustomerDetails | None, str | None]:
@@ -282,7 +304,8 @@ class CourierTaskStatusOutput(OurModel):
 
 def get_blink_logistics_task_status(*, request: OrderInput, deps: ActionDeps) -> CourierTaskStatusOutput:
     order, tracks = require_order(deps, request.order_id)
-    answer = deps.vendors.blink_logistics(order.merchant_id).get_task_status(order.order_id)  # our mappingKey
+    answer = deps.vendors.blink_logistics(order.merchant_id).get_task_status(
+        mapping_key(order.order_id, order.courier_attempt))
     data = answer.data
     logger.append_keys(task_id=data.task_id)
     event = our_event(

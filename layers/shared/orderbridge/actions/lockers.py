@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from itertools import islice
+from typing import Any
 
 from pydantic import AwareDatetime, Field, model_validator
 
@@ -40,6 +41,7 @@ from orderbridge.models.bloqit import (
     LockerType,
     NotificationOption,
     OperationType,
+    RentState,
     RentType,
 )
 from orderbridge.models.bloqit import Rent as BloqitRent
@@ -47,6 +49,7 @@ from orderbridge.models.order import Customer, Order
 from orderbridge.models.rent import Rent
 from orderbridge.observability import logger
 from orderbridge.vendors.bloqit import BloqitClient
+from orderbridge.vendors.http import VendorNotFound
 
 SOURCE = "bloqit"
 # At most this many Bloqs are read from a geoSearch (nearest first once ranked).
@@ -101,6 +104,7 @@ def reserve_locker(*, request: ReserveLockerInput, deps: ActionDeps) -> ReserveL
         )
 
     client = deps.vendors.bloqit(order.merchant_id)
+    _release_orphan(client, order.order_id)
     customer = customer_of(order, request.customer)
     size = request.locker_size
     chosen = _choose(client, _candidates(client, deps, order, request, customer), size)
@@ -170,6 +174,24 @@ def reserve_locker(*, request: ReserveLockerInput, deps: ActionDeps) -> ReserveL
         delivery_date_limit=window.delivery_date_limit,
         collect_time_limit_hours=window.collect_time_limit_hours,
     )
+
+
+_OPEN_STATES = {RentState.CREATED, RentState.RESERVED}
+
+
+def _release_orphan(client: Any, order_id: str) -> None:
+    """A rent for this order that Bloq.It holds but we have no record of: an earlier attempt created
+    it and failed before recording it (its codes are lost with that attempt). Cancel and finish it so
+    it does not hold a locker, before reserving again."""
+    try:
+        orphan = client.get_rent_by_external_id(order_id)
+    except VendorNotFound:
+        return
+    if orphan.state not in _OPEN_STATES:
+        return
+    logger.warning("releasing a reservation an earlier attempt left unrecorded", extra={"rent_id": orphan.id})
+    client.cancel_rent(orphan.id)
+    client.finish_rent(orphan.id)
 
 
 def _candidates(
