@@ -141,3 +141,11 @@ def table_items(table: str) -> list[dict]:
         if "LastEvaluatedKey" not in page:
             return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def pytest_collection_modifyitems(items):
+    """All e2e tests share one local stack: keep them on one xdist worker (`--dist loadgroup`)."""
+    for item in items:
+        if "/tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.xdist_group("e2e"))
