@@ -40,9 +40,10 @@ def test_routes_come_from_the_api_definition_with_their_api_key_requirement(loca
         ("POST", "/webhooks/bloq"),
         ("GET", "/ops/orders"),
         ("GET", "/ops/orders/{order_id}"),
+        ("POST", "/ops/orders/{order_id}/resume"),
     }
-    assert {k for k, r in routes.items() if r.api_key_required} == {("GET", "/ops/orders"),
-                                                                     ("GET", "/ops/orders/{order_id}")}
+    assert {k for k, r in routes.items() if r.api_key_required} == {
+        ("GET", "/ops/orders"), ("GET", "/ops/orders/{order_id}"), ("POST", "/ops/orders/{order_id}/resume")}
     assert routes[("GET", "/ops/orders")].function == "OpsApiFunction"
     assert {r.stage for r in local.routes} == {"local"}
 
@@ -51,7 +52,9 @@ def test_the_emulator_gets_everything_but_api_gateway(local):
     template, left_out = local.for_emulator()
     types = {r["Type"] for r in template["Resources"].values()}
     assert not {t for t in types if t.startswith("AWS::ApiGateway")}
-    assert "AWS::Lambda::Permission" not in types  # they only let API Gateway invoke
+    principals = {r["Properties"].get("Principal") for r in template["Resources"].values()
+                  if r["Type"] == "AWS::Lambda::Permission"}
+    assert "apigateway.amazonaws.com" not in principals  # those only let API Gateway invoke
     assert {"AWS::DynamoDB::Table", "AWS::Lambda::Function", "AWS::IAM::Role"} <= types
     assert "Api" in left_out
     assert "ApiUrl" not in template["Outputs"] and "OrdersTableName" in template["Outputs"]
