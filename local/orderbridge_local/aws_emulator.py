@@ -23,6 +23,10 @@ active for the emulator's lifetime, in this process only):
   (:func:`orderbridge_local.emulator.serialise_dynamodb_writes`, shared with the tests).
 * CloudFormation reads ``DefinitionString`` only (no ``DefinitionSubstitutions``), and has no
   ``AWS::Scheduler::Schedule``: handled in :mod:`.template` and :mod:`.scheduler`.
+* A ``.waitForTaskToken`` task with a heartbeat whose token is answered while its Lambda is still
+  running (the workflow's RegisterWait settles a wait that is already over): moto sets up the
+  heartbeat waiter after the answer came and waits for a heartbeat that never comes. The waiter
+  is told at once when the answer is already there, as Step Functions would resume the task.
 """
 
 from __future__ import annotations
@@ -82,10 +86,18 @@ class MotoPatches:
         from moto.core.config import default_user_config
         from moto.dynamodb.models.table import StreamShard
         from moto.stepfunctions.models import StateMachine
+        from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
 
         serialise_dynamodb_writes()
         patches = self
         original_add = StreamShard.add
+        original_setup_heartbeat = CallbackEndpoint.setup_heartbeat_endpoint
+
+        def setup_heartbeat(endpoint, heartbeat_seconds):  # noqa: ANN001
+            heartbeat = original_setup_heartbeat(endpoint, heartbeat_seconds)
+            if endpoint.get_outcome() is not None:  # answered before the task started to wait
+                heartbeat.notify()
+            return heartbeat
 
         def backend_invoke(backend, function_name, qualifier, body, headers, response_headers):  # noqa: ANN001
             fn = backend.get_function(function_name, qualifier)
@@ -121,6 +133,7 @@ class MotoPatches:
             mock.patch.object(LambdaFunction, "invoke", function_invoke),
             mock.patch.object(StateMachine, "create_from_cloudformation_json", classmethod(create_state_machine)),
             mock.patch.object(StreamShard, "add", stream_add),
+            mock.patch.object(CallbackEndpoint, "setup_heartbeat_endpoint", setup_heartbeat),
         ]
         for patcher in self._patchers:
             patcher.start()
