@@ -116,10 +116,6 @@ class BlinkOrderWebhook(VendorModel):
     def _known_status(cls, value: int) -> int:
         return BlinkOrderStatus(value).value
 
-    @property
-    def total(self) -> Decimal | None:
-        return self.total_price
-
 
 class BlinkOrderStatusWebhook(VendorModel):
     """Blink "Order Status Webhook": an order's status changed in Blink."""

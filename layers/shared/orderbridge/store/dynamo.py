@@ -65,13 +65,6 @@ def cancellation_codes(error: ClientError) -> list[str]:
     return [r.get("Code", "None") for r in reasons]
 
 
-def is_conditional_failure(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") in {
-        "ConditionalCheckFailedException",
-        "TransactionCanceledException",
-    }
-
-
 def unavailable(error: ClientError | BotoCoreError, what: str) -> ServiceUnavailable:
     """A DynamoDB failure that is not a condition: the sender should retry."""
     code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else type(error).__name__
