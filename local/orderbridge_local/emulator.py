@@ -9,7 +9,11 @@
    transaction back by swapping in a deep copy of the table taken before it — stream shard
    included — so readers holding the live shard (the stream poller's iterator) stop seeing any
    later record, and items written before the failing condition leave records behind. After a
-   rollback the live shard is put back, cut to where it was before the transaction.
+   rollback the live shard is put back, cut to where it was before the transaction. Reading a
+   stream shard takes the same lock: a reader that saw a record of a transaction still in flight
+   would move its iterator past that record's sequence number, and skip the committed record that
+   reuses the number once the transaction is rolled back (a lost stream record: the order stream
+   never re-judges the order's waits).
 """
 
 from __future__ import annotations
@@ -59,4 +63,15 @@ def serialise_dynamodb_writes() -> None:
                             current.stream_shard = shard
 
         DynamoDBBackend.transact_write_items = transact
+
+        from moto.dynamodb.models.table import StreamShard
+
+        original_get = StreamShard.get
+
+        @functools.wraps(original_get)
+        def read(self: Any, *args: Any, **kwargs: Any) -> Any:
+            with _LOCK:  # never a record of a transaction that may still be rolled back
+                return original_get(self, *args, **kwargs)
+
+        StreamShard.get = read
         _patched = True

@@ -1,11 +1,21 @@
-"""What the emulator corrects in moto's Step Functions (``aws_emulator.MotoPatches``)."""
+"""What the local stack corrects in moto: Step Functions (``aws_emulator.MotoPatches``) and
+DynamoDB Streams (``emulator.serialise_dynamodb_writes``)."""
 
 from __future__ import annotations
 
+import threading
 import time
 
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.table import StreamShard
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, CallbackOutcomeSuccess
 from orderbridge_local import aws_emulator as emu
+from orderbridge_local.emulator import serialise_dynamodb_writes
 
 
 def test_a_task_token_answered_before_the_heartbeat_wait_starts_resumes_the_task():
@@ -35,3 +45,45 @@ def test_a_task_token_answered_later_still_wakes_the_heartbeat_wait():
         assert heartbeat.clear_and_wait() is True
     finally:
         patches.stop()
+
+
+def test_a_stream_reader_never_sees_a_record_of_a_transaction_that_is_rolled_back(monkeypatch):
+    # A cancelled transaction's first write appends a stream record before its second condition
+    # fails. A reader polling at that moment must not get it: its iterator would move past that
+    # sequence number, and the next committed record (which reuses it) would never be delivered.
+    serialise_dynamodb_writes()
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="eu-west-1")
+        ddb.create_table(TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         BillingMode="PAY_PER_REQUEST",
+                         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        ddb.put_item(TableName="t", Item={"pk": {"S": "taken"}})
+        shard = dynamodb_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"].tables["t"].stream_shard
+        start = shard.starting_sequence_number + len(shard.items)
+        polled: list[dict] = []
+        readers: list[threading.Thread] = []
+        original_add = StreamShard.add
+
+        def add_then_poll(self, old, new):  # noqa: ANN001 - the stream poller reads right after the write
+            original_add(self, old, new)
+            reader = threading.Thread(target=lambda: polled.extend(self.get(start, 100)))
+            readers.append(reader)
+            reader.start()
+            reader.join(0.3)
+
+        with monkeypatch.context() as patched:
+            patched.setattr(StreamShard, "add", add_then_poll)
+            with pytest.raises(ClientError, match="TransactionCanceled"):
+                ddb.transact_write_items(TransactItems=[
+                    {"Put": {"TableName": "t", "Item": {"pk": {"S": "phantom"}}}},
+                    {"Put": {"TableName": "t", "Item": {"pk": {"S": "taken"}},
+                             "ConditionExpression": "attribute_not_exists(pk)"}},
+                ])
+        for reader in readers:
+            reader.join(5.0)
+        ddb.put_item(TableName="t", Item={"pk": {"S": "committed"}})
+
+        assert polled == []  # the reader waited for the transaction, which left nothing behind
+        records = dynamodb_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"].tables["t"].stream_shard.get(start, 100)
+        assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["committed"]
