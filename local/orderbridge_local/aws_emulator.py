@@ -27,6 +27,10 @@ active for the emulator's lifetime, in this process only):
   running (the workflow's RegisterWait settles a wait that is already over): moto sets up the
   heartbeat waiter after the answer came and waits for a heartbeat that never comes. The waiter
   is told at once when the answer is already there, as Step Functions would resume the task.
+* ``SendTaskSuccess`` / ``SendTaskFailure`` / ``SendTaskHeartbeat`` look for the token in every
+  execution, and moto marks an execution RUNNING before its thread has made the execution's
+  environment: a token sent while another execution starts failed with InternalFailure. An
+  execution without an environment holds no token yet and is passed over.
 """
 
 from __future__ import annotations
@@ -87,6 +91,7 @@ class MotoPatches:
         from moto.dynamodb.models.table import StreamShard
         from moto.stepfunctions.models import StateMachine
         from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+        from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
         serialise_dynamodb_writes()
         patches = self
@@ -98,6 +103,15 @@ class MotoPatches:
             if endpoint.get_outcome() is not None:  # answered before the task started to wait
                 heartbeat.notify()
             return heartbeat
+
+        def started_executions(backend, execution_status=None):  # noqa: ANN001
+            return [
+                execution
+                for machine in list(backend.state_machines)
+                for execution in list(machine.executions)
+                if execution.exec_worker is not None and execution.exec_worker.env is not None
+                and (execution_status is None or execution.status == execution_status)
+            ]
 
         def backend_invoke(backend, function_name, qualifier, body, headers, response_headers):  # noqa: ANN001
             fn = backend.get_function(function_name, qualifier)
@@ -134,6 +148,7 @@ class MotoPatches:
             mock.patch.object(StateMachine, "create_from_cloudformation_json", classmethod(create_state_machine)),
             mock.patch.object(StreamShard, "add", stream_add),
             mock.patch.object(CallbackEndpoint, "setup_heartbeat_endpoint", setup_heartbeat),
+            mock.patch.object(StepFunctionsParserBackend, "_get_executions", started_executions),
         ]
         for patcher in self._patchers:
             patcher.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -13,7 +14,9 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import StreamShard
+from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, CallbackOutcomeSuccess
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from orderbridge_local import aws_emulator as emu
 from orderbridge_local.emulator import serialise_dynamodb_writes
 
@@ -87,3 +90,20 @@ def test_a_stream_reader_never_sees_a_record_of_a_transaction_that_is_rolled_bac
         assert polled == []  # the reader waited for the transaction, which left nothing behind
         records = dynamodb_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"].tables["t"].stream_shard.get(start, 100)
         assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["committed"]
+
+
+def test_a_task_token_is_looked_for_only_in_executions_that_have_started():
+    # moto marks an execution RUNNING before its thread has made its environment; SendTaskSuccess,
+    # SendTaskFailure and SendTaskHeartbeat look for the token in every execution
+    ready = SimpleNamespace(exec_worker=SimpleNamespace(env=object()), status="RUNNING")
+    starting = SimpleNamespace(exec_worker=SimpleNamespace(env=None), status="RUNNING")
+    created = SimpleNamespace(exec_worker=None, status=None)
+    done = SimpleNamespace(exec_worker=SimpleNamespace(env=object()), status="SUCCEEDED")
+    backend = SimpleNamespace(state_machines=[SimpleNamespace(executions=[created, starting, ready, done])])
+    patches = emu.MotoPatches()
+    patches.start()
+    try:
+        assert StepFunctionsParserBackend._get_executions(backend, ExecutionStatus.RUNNING) == [ready]
+        assert StepFunctionsParserBackend._get_executions(backend) == [ready, done]
+    finally:
+        patches.stop()
