@@ -1,7 +1,9 @@
 """One local stack for the e2e tests: ``python -m orderbridge_local run`` on free ports, in a
 subprocess, with the e2e test template (the real template plus a scheduled function, a stream
-consumer and a state machine, see ``support.py``) and the schedules' clock 30 times faster.
-Started once per session (bounded wait) and stopped in teardown."""
+consumer and a state machine, see ``support.py``), the schedules' clock 30 times faster and a
+drop-off deadline of 25 s (``WorkflowDropoffTimeoutSeconds``: the order workflow's missed drop-off
+can be waited for; every other scenario drops off within seconds). Started once per session
+(bounded wait) and stopped in teardown."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import httpx
 import pytest
 from botocore.config import Config
 
-from tests.e2e.support import RunningStack, start_stack, write_test_template
+from tests.e2e.support import WORKFLOW_DROPOFF_TIMEOUT_SECONDS, RunningStack, start_stack, write_test_template
 
 SCHEDULE_SPEED = "30"  # rate(1 minute) fires every 2 s
 
@@ -22,7 +24,8 @@ SCHEDULE_SPEED = "30"  # rate(1 minute) fires every 2 s
 def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     folder = tmp_path_factory.mktemp("local-stack")
     template = write_test_template(folder)
-    running = start_stack(template, folder / "state", "--schedule-speed", SCHEDULE_SPEED, "--max-workers", "3")
+    running = start_stack(template, folder / "state", "--schedule-speed", SCHEDULE_SPEED, "--max-workers", "3",
+                          "--parameter-overrides", f"WorkflowDropoffTimeoutSeconds={WORKFLOW_DROPOFF_TIMEOUT_SECONDS}")
     try:
         yield running
     finally:

@@ -31,6 +31,8 @@ from samtranslator.yaml_helper import yaml_parse
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 START_TIMEOUT_SECONDS = 60.0
+# The session stack's drop-off deadline (conftest.py): short enough to wait for in a test.
+WORKFLOW_DROPOFF_TIMEOUT_SECONDS = 25
 
 TEST_RESOURCES: dict[str, Any] = {
     "LocalTestTickFunction": {
