@@ -141,3 +141,18 @@ def test_keeper_sends_heartbeats_and_closes_waits_whose_execution_is_gone(signal
     assert (run.waits, run.heartbeats, run.closed) == (2, 1, 1)
     assert ("heartbeat", "tok-live") in recorder.calls
     assert [w.token for w in signaller.waits.kept("courier")] == ["tok-live"]
+
+
+def test_a_verdict_step_functions_did_not_take_leaves_the_wait_open_for_a_retry(signaller, seeded):
+    class Down(StepFunctionsRecorder):
+        def send_task_success(self, *, taskToken, output):
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "SendTaskSuccess")
+
+    signaller.stepfunctions = Down()
+    signaller.register(ORDER_ID, WaitKind.DROPOFF, "tok-1", timeout_seconds=60)
+    _move(seeded, "rent_state", "in_progress", 40, "e1")
+    with pytest.raises(ClientError):
+        signaller.settle(ORDER_ID)
+    assert [w.token for w in signaller.waits.open_waits(ORDER_ID)] == ["tok-1"]
+    signaller.stepfunctions = StepFunctionsRecorder()  # back up: the stream's retry settles it
+    assert set(signaller.settle(ORDER_ID)) == {"dropoff"}

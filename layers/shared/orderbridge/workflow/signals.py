@@ -62,6 +62,9 @@ class Signaller:
         except ClientError as error:
             code = error.response["Error"]["Code"]
             if code not in SPENT_TOKEN:
+                # Step Functions did not take the verdict: put the wait back for the stream's retry.
+                self.waits.put(wait.order_id, wait.kind, wait.token, now=self.clock(), expires_at=wait.expires_at,
+                               keeper="courier" if WaitKind(wait.kind) in COURIER_WAITS else None)
                 raise
             logger.info("late callback ignored: the wait was already over", extra={"wait": wait.kind, "code": code})
             return
