@@ -31,6 +31,7 @@ ACTIONS = {
     "MakeDeliveryFunction": (lockers.make_delivery, True),
     "NotifyLockerCustomerFunction": (lockers.notify_locker_customer, True),
     "CancelRentFunction": (lockers.cancel_rent, True),
+    "ReleaseEmptyLockerFunction": (lockers.release_empty_locker, True),
     "CollectRentFunction": (lockers.collect_rent, True),
     "FinishRentFunction": (lockers.finish_rent, True),
     "ReturnExpiredDeliveryFunction": (lockers.return_expired_delivery, True),
@@ -133,12 +134,14 @@ def test_every_sample_is_accepted_by_its_lambda_in_a_day_of_one_order(act, vendo
         "CancelRentFunction",
         "CollectRentFunction",
         "FinishRentFunction",
+        "ReleaseEmptyLockerFunction",  # after all that: no empty rent left to release
     ]:
         if logical_id == "ReturnExpiredDeliveryFunction":
             hub.bloq({"_id": "evt-expired", "codeName": "rent.expired", "rent": DOC_RENT_ID})
         outputs[logical_id] = act(logical_id, event(sample_name(logical_id)))
     assert set(outputs) == set(ACTIONS)
     assert outputs["ReserveLockerFunction"]["state"] == "reserved"
+    assert outputs["ReleaseEmptyLockerFunction"]["released"] is False
     assert [outputs[f]["rent_id"] for f in ("ReturnExpiredDeliveryFunction", "FinishRentFunction")] == [
         "return-rent", "return-rent"]
     assert action_deps.rents.get("return-rent").state == "finished"

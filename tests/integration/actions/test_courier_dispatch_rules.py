@@ -74,3 +74,25 @@ def test_a_rent_a_lost_first_try_left_at_bloq_it_is_released_before_reserving(ac
     released = [c.request.url.path for c in vendors.router.calls if "orphan-rent" in c.request.url.path]
     assert released == ["/api/v1/public/rents/orphan-rent/cancel", "/api/v1/public/rents/orphan-rent/finish"]
     assert vendors.create_delivery.call_count == 1
+
+
+def test_a_failed_order_frees_its_locker_only_if_nothing_was_dropped_off(act, vendors, reserved,  # noqa: F811
+                                                                        action_deps):
+    released = act("ReleaseEmptyLockerFunction", event("release_empty_locker", order_id=reserved))
+    assert released["released"] is True
+    assert [c.request.url.path.rsplit("/", 1)[-1] for c in vendors.router.calls
+            if c.request.method == "PUT" and "/rents/" in c.request.url.path] == ["cancel", "finish"]
+    rent = action_deps.rents.for_order(reserved)[0]
+    assert rent.state == "finished"
+    # the rent is gone: a second call has nothing to release
+    again = act("ReleaseEmptyLockerFunction", event("release_empty_locker", order_id=reserved))
+    assert again["released"] is True  # idempotent: the same input gives the first answer
+
+
+def test_a_locker_holding_the_goods_is_not_released(act, vendors, reserved, action_deps):  # noqa: F811
+    rent = action_deps.rents.for_order(reserved)[0]
+    action_deps.rents.put(rent.model_copy(update={"state": "in_progress"}))
+    released = act("ReleaseEmptyLockerFunction", event("release_empty_locker", order_id=reserved))
+    assert released == {"order_id": reserved, "rent_id": rent.rent_id, "released": False,
+                        "reason": "the rent is in_progress: the locker may hold the goods"}
+    assert not [c for c in vendors.router.calls if c.request.url.path.endswith(("/cancel", "/finish"))]

@@ -373,6 +373,36 @@ def cancel_rent(*, request: RentInput, deps: ActionDeps) -> RentActionOutput:
     return _record(deps, order, rent, answer, "cancel", "cancelled")
 
 
+class ReleaseOutput(OurModel):
+    order_id: str
+    rent_id: str | None = None
+    released: bool
+    reason: str
+
+
+_EMPTY_STATES = {RentState.CREATED.value, RentState.RESERVED.value}
+
+
+def release_empty_locker(*, request: OrderInput, deps: ActionDeps) -> ReleaseOutput:
+    """After the order's workflow failed: cancel and finish its rent if nothing was dropped off,
+    so a failed order does not hold a locker. A rent past "reserved" is left alone (the locker may
+    hold the goods: a person decides); no rent, nothing to do."""
+    order, _ = require_order(deps, request.order_id)
+    rent = lockers.current_rent(deps.rents.for_order(order.order_id))
+    if rent is None:
+        return ReleaseOutput(order_id=order.order_id, released=False, reason="the order has no locker rent")
+    if rent.state not in _EMPTY_STATES:
+        return ReleaseOutput(order_id=order.order_id, rent_id=rent.rent_id, released=False,
+                             reason=f"the rent is {rent.state}: the locker may hold the goods")
+    logger.append_keys(rent_id=rent.rent_id)
+    client = deps.vendors.bloqit(order.merchant_id)
+    client.cancel_rent(rent.rent_id)
+    answer = client.finish_rent(rent.rent_id)
+    _record(deps, order, rent, answer, "release", "released: the order's workflow failed before the drop-off")
+    return ReleaseOutput(order_id=order.order_id, rent_id=rent.rent_id, released=True,
+                         reason="cancelled and finished before any drop-off")
+
+
 def collect_rent(*, request: RentInput, deps: ActionDeps) -> RentActionOutput:
     """Open the locker of an in-progress, expired or cancelled rent to take the item out."""
     order, rent, client = _start(deps, request)
