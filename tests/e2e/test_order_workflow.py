@@ -553,6 +553,35 @@ def test_order_rejected_in_blink_while_waiting_for_the_courier(flow):
     assert last_of_ours(order) == "workflow rejected: rejected in Blink", report
 
 
+def test_order_rejected_after_the_drop_off_keeps_the_goods_locked_in(flow):
+    placed = flow.place()
+    order = flow.wait_courier_task(placed)
+    task_id, rent_id = order["order"]["blink_logistics_task_id"], rent_id_of(order)
+    flow.advance_task(task_id, to=26)
+    flow.wait_order(placed, lambda o: o["status"] == "dispatched", "Blink told ready and dispatched")
+    flow.rent_admin(rent_id, "dropoff")
+    flow.wait_order(placed, lambda o: any(e["kind"] == "rent_action" and e["detail"].get("action") ==
+                                          "notify_customer" for e in o["timeline"]), "the customer notified")
+    try:
+        flow.admin("blink", "POST", "/_admin/order-status",
+                   json={"blink_order_id": placed.blink_order_id, "status": 4, "comment": "customer cancelled"})
+        execution = flow.wait_execution_end(placed)
+        order = flow.wait_order(placed, lambda o: o["tracks"]["rent_state"] == "cancelled", "the rent cancelled")
+
+        report = flow.report(placed)
+        assert execution["status"] == "SUCCEEDED", report
+        entered = flow.states_entered(placed.order_id)
+        assert {"ReleaseRentOfRejected", "CancelRentOfRejected"} <= set(entered), report
+        rent = flow.rent(rent_id)
+        # the goods are in the locker: cancelled, not finished (Bloq.It keeps the locker until collected)
+        assert rent["state"] == "cancelled" and "finished" not in rent_states(rent), report
+        assert workflow_entries(order) == ["workflow rejected: rejected in Blink"], report
+    finally:  # the merchant takes the goods back (collect, then finish): the locker is free again
+        headers = {"X-API-KEY": DEV_VENDOR_CREDENTIALS["bloqit"]["api_key"]}
+        for action in ("collect", "finish"):
+            flow.http.put(f"{flow.sandbox('bloqit')}/api/v1/public/rents/{rent_id}/{action}", headers=headers)
+
+
 def test_a_vendor_down_fails_the_workflow_and_the_ops_api_resumes_it(flow, http, stack):
     started = time.monotonic()
     try:
