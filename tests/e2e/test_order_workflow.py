@@ -232,15 +232,19 @@ class Flow:
 
     # -- whole journeys ------------------------------------------------------------------------
 
-    def deliver_to_locker(self, placed: Placed, task_id: str, rent_id: str, execution: str | None = None
-                          ) -> dict[str, Any]:
-        """The courier picks up and drops off, the customer is notified and collects; returns the
-        order once ``execution`` (default: the order's first) has ended."""
+    def drop_off(self, placed: Placed, task_id: str, rent_id: str) -> None:
+        """The courier picks up and drops the goods into the locker; the customer is notified."""
         self.advance_task(task_id, to=26)  # TASK_STARTED: the courier has the goods
         self.wait_order(placed, lambda o: o["status"] == "dispatched", "Blink told ready and dispatched")
         self.rent_admin(rent_id, "dropoff")
         self.wait_order(placed, lambda o: any(e["kind"] == "rent_action" and e["detail"].get("action") ==
                                               "notify_customer" for e in o["timeline"]), "the customer notified")
+
+    def deliver_to_locker(self, placed: Placed, task_id: str, rent_id: str, execution: str | None = None
+                          ) -> dict[str, Any]:
+        """The courier picks up and drops off, the customer is notified and collects; returns the
+        order once ``execution`` (default: the order's first) has ended."""
+        self.drop_off(placed, task_id, rent_id)
         self.rent_admin(rent_id, "pickup")
         self.wait_execution_end(placed, execution)
         return self.wait_order(placed, lambda o: o["tracks"]["rent_state"] == "finished", "the rent finished")
@@ -507,11 +511,7 @@ def test_rent_expired_uncollected_goes_back_as_a_return(flow):
     placed = flow.place()
     order = flow.wait_courier_task(placed)
     task_id, rent_id = order["order"]["blink_logistics_task_id"], rent_id_of(order)
-    flow.advance_task(task_id, to=26)
-    flow.wait_order(placed, lambda o: o["status"] == "dispatched", "Blink told ready and dispatched")
-    flow.rent_admin(rent_id, "dropoff")
-    flow.wait_order(placed, lambda o: any(e["kind"] == "rent_action" and e["detail"].get("action") ==
-                                          "notify_customer" for e in o["timeline"]), "the customer notified")
+    flow.drop_off(placed, task_id, rent_id)
     try:
         flow.rent_admin(rent_id, "expire")  # the customer never comes
         execution = flow.wait_execution_end(placed)
@@ -557,11 +557,7 @@ def test_order_rejected_after_the_drop_off_keeps_the_goods_locked_in(flow):
     placed = flow.place()
     order = flow.wait_courier_task(placed)
     task_id, rent_id = order["order"]["blink_logistics_task_id"], rent_id_of(order)
-    flow.advance_task(task_id, to=26)
-    flow.wait_order(placed, lambda o: o["status"] == "dispatched", "Blink told ready and dispatched")
-    flow.rent_admin(rent_id, "dropoff")
-    flow.wait_order(placed, lambda o: any(e["kind"] == "rent_action" and e["detail"].get("action") ==
-                                          "notify_customer" for e in o["timeline"]), "the customer notified")
+    flow.drop_off(placed, task_id, rent_id)
     try:
         flow.admin("blink", "POST", "/_admin/order-status",
                    json={"blink_order_id": placed.blink_order_id, "status": 4, "comment": "customer cancelled"})
