@@ -182,10 +182,46 @@ def _demo(args: argparse.Namespace) -> int:
             print(f"POSTed the Blink sample as order {blink_order_id}: {answer.status_code} {answer.text}")
         order_id = order_id_for("blink", blink_order_id)
         print(f"Order id {order_id}; its timeline (GET /ops/orders/{order_id}):")
-        return _follow(http, info, order_id, timeout=args.timeout, idle=args.idle)
+        sandboxes = info.get("sandboxes", {})
+        drive = _HappyPath(http, sandboxes) if {"blink_logistics", "bloqit"} <= set(sandboxes) else None
+        return _follow(http, info, order_id, timeout=args.timeout, idle=args.idle, drive=drive)
 
 
-def _follow(http: httpx.Client, info: dict[str, Any], order_id: str, *, timeout: float, idle: float) -> int:
+class _HappyPath:
+    """Plays the courier and the customer through the sandboxes, each step once the order is ready
+    for it: the courier picks up, drops the parcel into the locker, the customer collects it."""
+
+    def __init__(self, http: httpx.Client, sandboxes: dict[str, str]) -> None:
+        self.http = http
+        self.sandboxes = sandboxes
+        self.done: set[str] = set()
+
+    def __call__(self, detail: dict[str, Any]) -> None:
+        order, timeline = detail.get("order") or {}, detail.get("timeline") or []
+        task = order.get("blink_logistics_task_id")
+        rent = next((e["detail"].get("rent_id") for e in timeline if e.get("kind") == "rent_reserved"), None)
+        notified = any(e.get("kind") == "rent_action" and (e.get("detail") or {}).get("action") == "notify_customer"
+                       for e in timeline)
+        if task and "courier" not in self.done:
+            self._step("courier", "the courier picks the order up (Blink Logistics events 23-26)",
+                       f"{self.sandboxes['blink_logistics']}/_admin/tasks/{task}/advance", {"to": 26})
+        elif rent and detail.get("status") == "dispatched" and "dropoff" not in self.done:
+            self._step("dropoff", "the courier drops the parcel into the locker",
+                       f"{self.sandboxes['bloqit']}/_admin/rents/{rent}/dropoff", {})
+        elif rent and notified and "pickup" not in self.done:
+            self._step("pickup", "the customer collects it with the pick-up code",
+                       f"{self.sandboxes['bloqit']}/_admin/rents/{rent}/pickup", {})
+
+    def _step(self, name: str, what: str, url: str, body: dict[str, Any]) -> None:
+        self.done.add(name)
+        answer = self.http.post(url, json=body)
+        print(f"  demo: {what}" + ("" if answer.status_code < 300 else f" — {answer.status_code} {answer.text}"))
+
+
+def _follow(
+    http: httpx.Client, info: dict[str, Any], order_id: str, *, timeout: float, idle: float,
+    drive: Any = None,
+) -> int:
     seen: set[str] = set()
     deadline = time.monotonic() + timeout
     last_news = time.monotonic()
@@ -205,6 +241,8 @@ def _follow(http: httpx.Client, info: dict[str, Any], order_id: str, *, timeout:
                 status = detail.get("status")
                 print(f"  status: {status}  tracks: {json.dumps(detail.get('tracks'))}")
                 last_news = time.monotonic()
+            if drive is not None:
+                drive(detail)
         elif response.status_code != 404:
             print(f"  ops API: {response.status_code} {response.text}")
         time.sleep(0.5)

@@ -165,7 +165,7 @@ def test_a_state_machine_runs_to_completion_through_a_task_token(stack, aws, run
     # Given the flow's daily schedule, fired now from the command line
     fired = subprocess.run(
         [sys.executable, "-m", "orderbridge_local", "fire", "LocalTestFlow", "--state", str(running_stack.state_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT, capture_output=True, text=True, timeout=90,
     )
     assert fired.returncode == 0, fired.stdout + fired.stderr
     machine = json.loads(fired.stdout)["fired"][0]["targets"][0]
@@ -200,7 +200,7 @@ def test_invoke_runs_one_function_on_an_event_file_against_the_running_stack(run
     done = subprocess.run(
         [sys.executable, "-m", "orderbridge_local", "invoke", "OpsApiFunction", "-e", "events/ops_api_list_orders.json",
          "--state", str(running_stack.state_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT, capture_output=True, text=True, timeout=90,
     )
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
@@ -210,13 +210,16 @@ def test_invoke_runs_one_function_on_an_event_file_against_the_running_stack(run
 
 def test_demo_places_an_order_and_prints_its_timeline(running_stack):
     done = subprocess.run(
-        [sys.executable, "-m", "orderbridge_local", "demo", "--idle", "1.5", "--timeout", "30",
+        [sys.executable, "-m", "orderbridge_local", "demo", "--idle", "4", "--timeout", "45",
          "--state", str(running_stack.state_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT, capture_output=True, text=True, timeout=90,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Blink sandbox" in done.stdout
     assert "order_received" in done.stdout
+    # it plays the courier and the customer through the sandboxes, to the end
+    assert "demo: the customer collects it" in done.stdout, done.stdout
+    assert "workflow delivered" in done.stdout, done.stdout
 
 
 # ------------------------------------------------------------------------------------ stopping
