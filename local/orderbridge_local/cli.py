@@ -226,7 +226,16 @@ def _follow(
     deadline = time.monotonic() + timeout
     last_news = time.monotonic()
     status = None
-    while time.monotonic() < deadline and time.monotonic() - last_news < idle:
+    ended = False  # the workflow recorded its outcome
+
+    def keep_going() -> bool:
+        if time.monotonic() >= deadline:
+            return False
+        if drive is not None and not ended:  # driving: follow the order to its end, however slow
+            return True
+        return time.monotonic() - last_news < idle
+
+    while keep_going():
         response = http.get(f"{info['api']}/ops/orders/{order_id}", headers={"X-Api-Key": info["ops_api_key"]})
         if response.status_code == 200:
             detail = response.json()
@@ -241,6 +250,7 @@ def _follow(
                 status = detail.get("status")
                 print(f"  status: {status}  tracks: {json.dumps(detail.get('tracks'))}")
                 last_news = time.monotonic()
+            ended = ended or any(e.get("kind") == "workflow" for e in detail.get("timeline", []))
             if drive is not None:
                 drive(detail)
         elif response.status_code != 404:
@@ -248,6 +258,9 @@ def _follow(
         time.sleep(0.5)
     if not seen:
         print("  the order did not appear; see the stack's log")
+        return 1
+    if drive is not None and not ended:
+        print(f"  the workflow did not end within {timeout:.0f} s; see the stack's log")
         return 1
     print(f"Idle for {idle:.0f} s: done.")
     return 0

@@ -210,7 +210,7 @@ def test_invoke_runs_one_function_on_an_event_file_against_the_running_stack(run
 
 def test_demo_places_an_order_and_prints_its_timeline(running_stack):
     done = subprocess.run(
-        [sys.executable, "-m", "orderbridge_local", "demo", "--idle", "4", "--timeout", "45",
+        [sys.executable, "-m", "orderbridge_local", "demo", "--idle", "2", "--timeout", "60",
          "--state", str(running_stack.state_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=90,
     )
