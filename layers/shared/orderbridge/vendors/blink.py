@@ -244,15 +244,10 @@ class BlinkClient:
             credentials = credentials.require_blink()
         base_url = vendor_settings.blink_base_url.rstrip("/")
         auth = BlinkTokenAuth(credentials, f"{base_url}{LOGIN_PATH}", clock=clock)
-        http = VendorHttpClient(
-            vendor=VENDOR,
-            base_url=base_url,
+        http = VendorHttpClient.from_settings(
+            VENDOR, base_url, vendor_settings,
             auth=auth,
-            connect_timeout=vendor_settings.connect_timeout_seconds,
-            read_timeout=vendor_settings.read_timeout_seconds,
-            max_attempts=vendor_settings.max_attempts,
-            transport=transport,
-            sleep=sleep,
+            transport=transport, sleep=sleep,
         )
         return cls(http, auth)
 

@@ -45,15 +45,10 @@ class BlinkLogisticsClient:
         """
         if isinstance(credentials, VendorCredentials):
             credentials = credentials.require_blink_logistics()
-        http = VendorHttpClient(
-            vendor=VENDOR,
-            base_url=vendor_settings.blink_logistics_base_url.rstrip("/"),
+        http = VendorHttpClient.from_settings(
+            VENDOR, vendor_settings.blink_logistics_base_url, vendor_settings,
             headers={"Authorization": f"Bearer {credentials.token.get_secret_value()}"},
-            connect_timeout=vendor_settings.connect_timeout_seconds,
-            read_timeout=vendor_settings.read_timeout_seconds,
-            max_attempts=vendor_settings.max_attempts,
-            transport=transport,
-            sleep=sleep,
+            transport=transport, sleep=sleep,
         )
         return cls(http)
 

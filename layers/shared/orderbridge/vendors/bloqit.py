@@ -186,15 +186,10 @@ class BloqitClient:
 
         ``transport`` and ``sleep`` are for tests (a mock transport; no waiting between retries).
         """
-        http = VendorHttpClient(
-            vendor=VENDOR,
-            base_url=vendor_settings.bloqit_base_url,
+        http = VendorHttpClient.from_settings(
+            VENDOR, vendor_settings.bloqit_base_url, vendor_settings,
             headers={"X-API-KEY": credentials.api_key.get_secret_value()},
-            connect_timeout=vendor_settings.connect_timeout_seconds,
-            read_timeout=vendor_settings.read_timeout_seconds,
-            max_attempts=vendor_settings.max_attempts,
-            transport=transport,
-            sleep=sleep,
+            transport=transport, sleep=sleep,
         )
         return cls(http)
 

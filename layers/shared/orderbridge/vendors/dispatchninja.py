@@ -82,15 +82,10 @@ class DispatchNinjaClient:
         """
         if isinstance(credentials, VendorCredentials):
             credentials = credentials.require_dispatchninja()
-        http = VendorHttpClient(
-            vendor=VENDOR,
-            base_url=vendor_settings.dispatchninja_base_url.rstrip("/"),
+        http = VendorHttpClient.from_settings(
+            VENDOR, vendor_settings.dispatchninja_base_url, vendor_settings,
             headers={"X-API-KEY": credentials.api_key.get_secret_value()},
-            connect_timeout=vendor_settings.connect_timeout_seconds,
-            read_timeout=vendor_settings.read_timeout_seconds,
-            max_attempts=vendor_settings.max_attempts,
-            transport=transport,
-            sleep=sleep,
+            transport=transport, sleep=sleep,
         )
         return cls(http)
 

@@ -356,6 +356,31 @@ class VendorHttpClient:
             reraise=True,
         )
 
+    @classmethod
+    def from_settings(
+        cls,
+        vendor: str,
+        base_url: str,
+        settings: Any,
+        *,
+        headers: Mapping[str, str] | None = None,
+        auth: httpx.Auth | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> VendorHttpClient:
+        """A client with the timeouts and retry budget of ``settings`` (``config.VendorSettings``)."""
+        return cls(
+            vendor=vendor,
+            base_url=base_url.rstrip("/"),
+            headers=headers,
+            auth=auth,
+            connect_timeout=settings.connect_timeout_seconds,
+            read_timeout=settings.read_timeout_seconds,
+            max_attempts=settings.max_attempts,
+            transport=transport,
+            sleep=sleep,
+        )
+
     def request(
         self,
         method: str,
