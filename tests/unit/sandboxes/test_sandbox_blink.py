@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -12,48 +13,14 @@ from orderbridge.models.blink import BlinkOrderStatusWebhook, BlinkOrderWebhook
 from orderbridge_local.sandboxes.base import ServerHandle
 from orderbridge_local.sandboxes.blink import BlinkSandbox, BlinkSettings
 
+from tests.unit.vendors import samples
+
 API = "/interface/v1"
 
 
 def submit_payload(**overrides: object) -> dict[str, object]:
     """The doc's submitOrder sample payload."""
-    payload: dict[str, object] = {
-        "blink_branch_id": "60002",
-        "delivery": {
-            "house_num": "Flat B-1203",
-            "street": "Rashid Minhas Road",
-            "building": "Noman Grand City",
-            "area": "Gulshan-e-Iqbal Block 7",
-            "city": "Karachi",
-            "latitude": 24.918682,
-            "longitude": 67.102982,
-        },
-        "customer_phone": "+92333-2222222",
-        "customer_name": "Test Order User",
-        "is_scheduled": 1,
-        "scheduled_delivery_time": "22-05-2025 08:00 PM",
-        "delivery_type": "delivery",
-        "payment_method": "Cash",
-        "tax_amount": "12",
-        "tax_percentage": "0",
-        "subtotal": "90",
-        "total": "132",
-        "delivery_charges": "30",
-        "delivery_eta": 45,
-        "instructions": "test note",
-        "items": [
-            {
-                "blink_item_id": "257327",
-                "name": "Nestle MilkPak Full Cream Milk 250ml",
-                "description": "Nestle MilkPak Full Cream Milk 250ml",
-                "notes": "test note",
-                "actual_price": "110",
-                "price": "85",
-                "quantity": "2",
-                "sub_options": [{"sub_option_id": "596996", "price": "5", "quantity": "1"}],
-            }
-        ],
-    }
+    payload: dict[str, object] = json.loads(samples.BLINK_SUBMIT_ORDER_PAYLOAD)
     payload.update(overrides)
     return payload
 

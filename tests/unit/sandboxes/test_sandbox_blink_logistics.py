@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
@@ -10,36 +11,15 @@ from orderbridge.models.blink_logistics import TaskStatusWebhook
 from orderbridge_local.sandboxes.base import ServerHandle
 from orderbridge_local.sandboxes.blink_logistics import BlinkLogisticsSandbox, BlinkLogisticsSettings
 
+from tests.unit.vendors import samples
+
 TOKEN = "blink-logistics-sandbox-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def task_payload(**overrides: object) -> dict[str, object]:
     """The doc's Task Creation sample payload."""
-    payload: dict[str, object] = {
-        "source": "SourceTesting",
-        "mappingKey": "12345678",
-        "mappingCode": "12345678",
-        "mappingBranchId": "12345",
-        "discountCode": "",
-        "tax": 0,
-        "taxPercent": 0,
-        "discount": 0,
-        "deliveryCharges": 120,
-        "subTotal": 2080,
-        "paymentType": "COD",
-        "description": "Details: Milk Buffalo 1 Ltr Pouch, Quantity: 8",
-        "instruction": "",
-        "customerName": "Test Customer",
-        "customerEmail": "test@example.com",
-        "customerAddress": "Tariq Road, PECHS Block 2",
-        "customerPhone": "923001234567",
-        "lat": "24.871641",
-        "lng": "67.059906",
-        "deliveryTime": "2024-06-06T04:29:15.000Z",
-        "pickUpTime": "2024-06-06T03:29:15.000Z",
-        "type": 1,
-    }
+    payload: dict[str, object] = json.loads(samples.LOGISTICS_CREATE_TASK_PAYLOAD)
     payload.update(overrides)
     return payload
 
