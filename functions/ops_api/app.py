@@ -1,5 +1,5 @@
 """The ops API (API key enforced by API Gateway): GET /ops/orders/{order_id}, GET /ops/orders,
-POST /ops/orders/{order_id}/resume."""
+PATCH /ops/orders/{order_id}, POST /ops/orders/{order_id}/resume, POST /ops/orders/{order_id}/retry."""
 
 from orderbridge import aws, ops
 from orderbridge.deps import get_deps
@@ -15,9 +15,19 @@ def get_order(order_id: str):
     return respond(ops.get_order(order_id, get_deps(), include_raw=include_raw), exclude_none=False)
 
 
+@app.patch("/ops/orders/<order_id>")
+def edit_order(order_id: str):
+    return respond(ops.edit_order(order_id, app.current_event.decoded_body or "", get_deps()))
+
+
 @app.post("/ops/orders/<order_id>/resume")
 def resume(order_id: str):
     return respond(ops.resume_workflow(order_id, get_deps(), aws.client("stepfunctions")), 202)
+
+
+@app.post("/ops/orders/<order_id>/retry")
+def retry(order_id: str):
+    return respond(ops.retry_order(order_id, get_deps(), aws.client("stepfunctions")), 202)
 
 
 @app.get("/ops/orders")

@@ -20,6 +20,7 @@ from typing import Any
 
 from orderbridge.config import Settings
 from orderbridge.models.config import (
+    BlinkAddress,
     Branch,
     CourierProvider,
     DeliveryMode,
@@ -92,22 +93,40 @@ class DevSecrets:
 DEMO_BLOQ_IDS = ("5d5a6e83d1682b7194fc5f91", "5e5fbcebd1195468b647aa02")
 
 
+# The Bloq.It sandbox's Bloq standing at branch 64: its PICK-UP orders are collected there.
+DEMO_PICKUP_BLOQ_ID = DEMO_BLOQ_IDS[0]
+
+
 def demo_records() -> list[Any]:
     """The records ``tests/conftest.py::seeded`` writes: Blink branch 12345 (blink id 50220),
-    branch 63, partner demo-partner routing its branch 14589 to 12345, item mappings for partner
-    items 1 and 2 and option 1."""
+    branches 63 and 64, partner demo-partner routing its branch 14589 to 12345, item mappings for
+    partner items 1 and 2 and option 1."""
     return [
         Merchant(merchant_id=DEMO_MERCHANT, name="Demo Restaurant"),
-        # Locker delivery with Blink Logistics, to the Bloq.It sandbox's two Lisbon Bloqs.
+        # Locker delivery with Blink Logistics, to the Bloq.It sandbox's two Lisbon Bloqs; PICK-UP
+        # orders at the counter.
         Branch(branch_id="12345", merchant_id=DEMO_MERCHANT, name="XYZ road", blink_id="50220",
                address="XYZ road street 13", latitude=Decimal("27.4654584"), longitude=Decimal("64.846548"),
                delivery_mode=DeliveryMode.LOCKER, courier=CourierProvider.BLINK_LOGISTICS,
-               bloq_ids=list(DEMO_BLOQ_IDS)),
+               bloq_ids=list(DEMO_BLOQ_IDS),
+               blink_address=BlinkAddress(house_num="13", street="XYZ road", area="Precinct-11A", city="Karachi",
+                                          latitude=Decimal("27.4654584"), longitude=Decimal("64.846548"))),
         # Home delivery with DispatchNINJA.
         Branch(branch_id="63", merchant_id=DEMO_MERCHANT, name="Clifton-Block 4", blink_id="60001",
                address="209 Bolvard center, caspian road", delivery_mode=DeliveryMode.HOME,
-               courier=CourierProvider.DISPATCHNINJA),
-        Partner(partner_id=DEMO_PARTNER, name="Demo Delivery App"),
+               courier=CourierProvider.DISPATCHNINJA,
+               blink_address=BlinkAddress(house_num="209", street="Caspian road", building="Bolvard center",
+                                          area="Clifton Block 4", city="Karachi")),
+        # A branch with a Bloq of its own: PICK-UP orders go into one of its lockers for the customer.
+        Branch(branch_id="64", merchant_id=DEMO_MERCHANT, name="SMCHS-12", blink_id="60002",
+               address="Plot#212 Rae Avenue road", delivery_mode=DeliveryMode.LOCKER,
+               courier=CourierProvider.BLINK_LOGISTICS, bloq_ids=list(DEMO_BLOQ_IDS),
+               pickup_bloq_id=DEMO_PICKUP_BLOQ_ID,
+               blink_address=BlinkAddress(house_num="Plot#212", street="Rae Avenue road", area="SMCHS",
+                                          city="Karachi")),
+        # A delivery platform whose own riders collect its DELIVERY orders at the branch.
+        Partner(partner_id=DEMO_PARTNER, name="Demo Delivery App", display_name="DemoApp",
+                contact_phone="+351210000000"),
         PartnerBranch(partner_id=DEMO_PARTNER, partner_branch_id="14589", merchant_id=DEMO_MERCHANT,
                       branch_id="12345"),
         ItemMapping(partner_id=DEMO_PARTNER, merchant_id=DEMO_MERCHANT, kind="item", partner_item_id="1",

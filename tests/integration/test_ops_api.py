@@ -65,10 +65,13 @@ def test_bad_query_is_400_with_reasons(hub):
 
 def test_ops_routes_require_an_api_key_in_api_gateway():
     events = template()["Resources"]["OpsApiFunction"]["Properties"]["Events"]
-    assert {e["Properties"]["Path"]: e["Properties"]["Auth"]["ApiKeyRequired"] for e in events.values()} == {
-        "/ops/orders/{order_id}": True,
-        "/ops/orders": True,
-        "/ops/orders/{order_id}/resume": True,
+    assert {(e["Properties"]["Method"], e["Properties"]["Path"], e["Properties"]["Auth"]["ApiKeyRequired"])
+            for e in events.values()} == {
+        ("get", "/ops/orders/{order_id}", True),
+        ("patch", "/ops/orders/{order_id}", True),
+        ("get", "/ops/orders", True),
+        ("post", "/ops/orders/{order_id}/resume", True),
+        ("post", "/ops/orders/{order_id}/retry", True),
     }
     usage_plan = template()["Resources"]["Api"]["Properties"]["Auth"]["UsagePlan"]
     assert usage_plan["CreateUsagePlan"] == "PER_API"

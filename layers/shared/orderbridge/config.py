@@ -48,6 +48,10 @@ class WorkflowSettings(BaseModel):
     dropoff_timeout: int = Field(default=4 * 3600, ge=1)
     collect_timeout: int = Field(default=3 * 24 * 3600, ge=1)
     home_delivery_timeout: int = Field(default=4 * 3600, ge=1)
+    # Counter pickup, dine-in and platform deliveries end with Blink's status set by the kitchen.
+    blink_end_timeout: int = Field(default=24 * 3600, ge=1)
+    # A pre-order starts booking (locker, courier) this long before it is due.
+    pre_order_lead: int = Field(default=45 * 60, ge=0)
     # A courier wait fails when the keeper (a schedule that polls the couriers) has not sent a
     # heartbeat for this long: a stuck poller is noticed instead of waiting out the timeout.
     courier_heartbeat: int = Field(default=300, ge=1)
@@ -109,6 +113,8 @@ ENVIRONMENT: dict[str, str] = {
     "WORKFLOW_COLLECT_TIMEOUT_SECONDS": "workflow.collect_timeout",
     "WORKFLOW_HOME_DELIVERY_TIMEOUT_SECONDS": "workflow.home_delivery_timeout",
     "WORKFLOW_COURIER_HEARTBEAT_SECONDS": "workflow.courier_heartbeat",
+    "WORKFLOW_BLINK_END_TIMEOUT_SECONDS": "workflow.blink_end_timeout",
+    "PRE_ORDER_LEAD_SECONDS": "workflow.pre_order_lead",
 }
 
 

@@ -8,8 +8,8 @@ Settings (:class:`BlinkSettings`, on top of :class:`~.base.SandboxSettings`)
     The access token is an HS256 JWT (``sub``, ``iat``, ``exp``, ``iss``) signed with
     ``jwt_secret``; it expires after ``token_ttl_seconds``.
 ``order_webhook_url`` / ``order_status_webhook_url``
-    Where ``POST /_admin/place-order`` and ``POST /_admin/order-status`` send Blink's "Order
-    Webhook" and "Order Status Webhook".
+    Where ``POST /_admin/place-order`` (and ``submitOrder``, see ``announce_submitted_orders``) and
+    ``POST /_admin/order-status`` send Blink's "Order Webhook" and "Order Status Webhook".
 ``webhook_token`` / ``webhook_token_header``
     Sent with both webhooks (default header ``X-Webhook-Token``; no header when the token is unset).
 ``webhook_timeout_seconds``
@@ -23,6 +23,36 @@ Settings (:class:`BlinkSettings`, on top of :class:`~.base.SandboxSettings`)
 ``submit_order_requires_delivery_address``
     The doc marks ``delivery.house_num``, ``street``, ``area``, ``city`` required without
     condition; set to False to require them only for ``delivery_type: "delivery"``.
+``announce_submitted_orders`` (ASSUMPTION: the doc is silent)
+    Whether an order pushed with ``submitOrder`` is also announced on the Order Webhook. The doc
+    does not say; we assume it is, like any new order, so Orderbridge must recognise its own
+    submission (one sale, one order). Change it at run time with ``POST /_admin/settings``.
+
+    ``"after"`` (default)
+        The Order Webhook is emitted through the usual webhook machinery once the submitOrder
+        handler is done: in ``webhook_mode: "thread"`` (default, the local stack) it is queued and
+        the worker posts it while (or just after) the answer is returned — the two race, as they
+        would at Blink; in ``webhook_mode: "sync"`` it is posted before the answer, like every
+        webhook in that mode.
+    ``"before"``
+        The Order Webhook is posted, and the receiver's answer awaited (at most
+        ``webhook_timeout_seconds``), before submitOrder answers: the receiver sees the order while
+        the submitter is still waiting. The state lock is released meanwhile, so a receiver that
+        calls back into this sandbox (``getOrder``) is served; the order is already stored.
+    ``"off"``
+        No webhook for submitted orders (``place-order`` orders are always announced).
+
+    The payload has exactly the keys of the doc's "Webhook Payload" sample; see "Submitted orders on
+    the Order Webhook" below for how each is derived. The stored order keeps ``source:
+    "submitOrder"``, ``announced`` (true once emitted), ``webhook_payload`` and ``webhooks`` (the
+    delivery records, filled in once sent), shown by ``GET /_admin/orders/<id>``.
+``scheduled_time_zone`` (default ``"UTC"``)
+    The IANA time zone ``scheduled_delivery_time`` ("22-05-2025 08:00 PM") is read in to make the
+    webhook's ``due_at`` (UTC). The doc does not say which zone that field is in.
+``order_currency`` (``"PKR"``, the sample's), ``brand_id`` (``"2131"``, the sample's),
+``submitted_order_channel`` (``"API"``), ``submitted_order_channel_id`` (``""``)
+    Fields of the Order Webhook of a submitted order that the submission does not carry. The doc
+    lists no channel for API orders (only ANDROID=7 … FOODPANDA=12): ``"API"`` is an assumption.
 
 Vendor routes (every route but login needs ``Authorization: Bearer <unexpired token>``)
 --------------------------------------------------------------------------------------
@@ -44,38 +74,81 @@ Admin routes
     the status in Blink. Updates the stored order (if known) and POSTs the Order Status Webhook
     (``blink_order_id, branch_id, status, statusText, comment, created_at, action_by``).
 ``GET /_admin/orders``, ``GET /_admin/orders/<id>``
-    Stored orders with their ``status_history`` (every status Blink received via
-    ``syncOrderStatus`` or set via ``order-status``).
+    Stored orders with their ``source`` (``"submitOrder"`` or ``"webhook"`` for ``place-order``),
+    ``status_history`` (every status Blink received via ``syncOrderStatus`` or set via
+    ``order-status``), and their announcement: ``announced``, ``webhook_payload`` (the Order
+    Webhook body) and ``webhooks`` (its delivery records).
 ``POST /_admin/abandoned-carts``
     Overrides merged into the doc's sample cart; the cart is added.
 
+Submitted orders on the Order Webhook (ASSUMPTION, see ``announce_submitted_orders``)
+-------------------------------------------------------------------------------------
+``blink_order_id`` = the id submitOrder answered (as a string); ``external_order_id`` ``""``;
+``order_key`` = its ``unique_code``; ``type`` from ``delivery_type`` (delivery → ``DELIVERY``,
+pickup → ``PICK-UP``, dinein → ``DINE-IN``); ``status`` ``"0"``, ``status_text`` ``"PENDING"``;
+``currency``, ``channel``, ``channel_id``, ``brand_id`` from the settings; ``area_name`` =
+``delivery.area`` for a delivery, else the branch's name; ``branch_id`` = the branch's third-party
+code (``id`` in ``/branches``) and ``blink_branch_id`` as submitted; ``branch_latitude`` /
+``branch_longitude`` (the sample's for 50220, invented for 60001/60002) and ``branch_address``
+from the branch; ``total_discount_amount``, ``promo_discount``, ``wallet_amount``,
+``loyalty_amount``, ``fbr_pos_charge`` ``0``, ``promo_code`` ``""``; ``tax`` = ``tax_amount``
+(number, 0 when absent); ``kitchen_notes`` = ``instructions``; ``created_at`` = now and ``due_at``
+= the scheduled time in UTC when ``is_scheduled`` is 1 (now otherwise, or when no time is given);
+``is_pre_order`` = ``is_scheduled``; ``customer_name`` / ``customer_phone`` exactly as submitted;
+``customer_address_description`` = ``house_num, building, street, area, city`` for a delivery, else
+``"PICK-UP"`` / ``"DINE-IN"`` (as the sample); ``customer_address_latitude`` / ``_longitude`` =
+``delivery.latitude`` / ``longitude`` (as strings) for a delivery, else null; ``payment`` = false
+for Cash, true for Online; ``payment_method_id`` ``"0"`` for Cash (the doc: Cash=0), ``""`` for
+Online; ``payment_method``, ``delivery_charges``, ``subtotal`` as submitted, ``total_price`` =
+``total`` (strings). ``products[]`` from ``items[]``: ``product_id`` = ``blink_item_id``, ``name``,
+``quantity`` (number), ``unit_price`` = ``price``, ``item_price`` = ``actual_price``,
+``item_discount_price`` = ``price`` when it differs from ``actual_price`` (as the menu's
+``discount_price``) else ``"0.00"``, ``total_price`` = price × quantity (number, options not
+included); ``options[]`` from ``sub_options[]``: ``modifier_option_id`` = ``sub_option_id``,
+``unit_price`` = ``item_price`` = ``price``, ``quantity``, ``total_price`` = price × quantity
+(``"0.000"`` style), ``name`` from the menu's modifier option (``""`` if unknown),
+``item_discount_price`` ``"0.00"``.
+
 Where the doc is silent (liberties)
 -----------------------------------
-* Login failure: 401 ``{"success": false, "msg": "Invalid credentials", "error": "Unauthorized"}``;
-  a missing, invalid or expired bearer token: 401 ``{"success": false, "msg": "Unauthenticated.", ...}``.
+Each point the Orderbridge side relies on is in docs/vendor-assumptions.md ("Blink"); the doc's
+section is named in brackets.
+
+* Login failure ["Authorization API": "it will return an error message", no shape]: 401
+  ``{"success": false, "msg": "Invalid credentials", "error": "Unauthorized"}``; a missing, invalid
+  or expired bearer token: 401 ``{"success": false, "msg": "Unauthenticated.", ...}``.
 * Validation failures (``submitOrder``, ``syncOrderStatus``, ``syncStockAndPrice``, query
-  parameters): 422, Laravel style: ``{"success": false, "msg": "The given data was invalid.",
-  "error": "Unprocessable Entity", "errors": {"<field>": ["<reason>"]}}``.
-* Unknown order: 404 ``{"success": false, "msg": "Order not found", "error": "Not Found", "data": null}``.
+  parameters) [no section shows an error answer]: 422, Laravel style: ``{"success": false, "msg":
+  "The given data was invalid.", "error": "Unprocessable Entity", "errors": {"<field>": ["<reason>"]}}``.
+* Unknown order ["Fetch Order" shows none]: 404 ``{"success": false, "msg": "Order not found",
+  "error": "Not Found", "data": null}``.
 * ``getOrder`` answers 201, as the doc's sample says.
-* ``syncOrderStatus`` success: 200 ``{"success": true, "msg": "Order status updated successfully",
-  "data": {"blink_order_id", "status"}}``; it does not trigger the Order Status Webhook.
-* ``syncStockAndPrice`` success: 200 ``{"success": true, "msg": "Stock and price updated
-  successfully", "error": null, "data": {"updated": [...], "not_found": [...]}}``; the branch
-  entries sent become the item's ``branches`` in ``fetchMenu``.
+* ``syncOrderStatus`` success ["Order Status Syncing" has "Sample Payloads" and no response]: 200
+  ``{"success": true, "msg": "Order status updated successfully", "data": {"blink_order_id",
+  "status"}}``; it does not trigger the Order Status Webhook.
+* ``syncStockAndPrice`` success ["Stock and Price Syncing" has no response sample]: 200
+  ``{"success": true, "msg": "Stock and price updated successfully", "error": null, "data":
+  {"updated": [...], "not_found": [...]}}``; the branch entries sent become the item's
+  ``branches`` in ``fetchMenu``.
 * The sample menu items have ``"id": ""``; the seeded items have ids (the doc's other samples'
   product ids where there is one). Seven of the nine items are invented around the doc's two.
-* ``getOrderList`` pages with ``?page=`` (the doc shows only ``pagination``).
+* ``getOrderList`` pages with ``?page=`` (the doc's "Order List" shows only ``pagination``).
+* ``submitOrder`` ["Submit Order"]: a ``scheduled_delivery_time`` not in the sample's format
+  ("22-05-2025 08:00 PM", ``d-m-Y h:i A``) is a 422; ``is_scheduled: 1`` without one is accepted
+  (the doc marks it optional).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
-from typing import Any
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jwt
-from pydantic import Field
+from pydantic import Field, field_validator
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request
 
@@ -98,6 +171,10 @@ API = "/interface/v1"
 STATUS_NAMES = {0: "PENDING", 1: "ACCEPTED", 2: "DISPATCHED", 3: "DELIVERED", 4: "REJECTED", 6: "READY"}
 STATUS_TEXTS = {0: "Pending", 1: "Accepted", 2: "Dispatched", 3: "Delivered", 4: "Rejected", 6: "Ready"}
 DELIVERY_TYPES = {"PICK-UP": "pickup", "DINE-IN": "dinein", "DELIVERY": "delivery"}
+# submitOrder's delivery_type -> the Order Webhook's type.
+ORDER_TYPES = {value: key for key, value in DELIVERY_TYPES.items()}
+# submitOrder's scheduled_delivery_time, as the doc's sample writes it ("22-05-2025 08:00 PM").
+SCHEDULED_TIME_FORMAT = "%d-%m-%Y %I:%M %p"
 
 # The doc's "Webhook Payload" sample of the Order Webhook, verbatim.
 ORDER_WEBHOOK_SAMPLE: dict[str, Any] = {
@@ -417,6 +494,23 @@ class BlinkSettings(SandboxSettings):
     abandoned_carts_per_page: int = Field(default=5, ge=1)
     first_order_id: int = Field(default=1236590, ge=1)
     submit_order_requires_delivery_address: bool = True
+    # ASSUMPTION (the doc is silent): an order pushed with submitOrder comes back on the Order
+    # Webhook like any new order. See the module docstring.
+    announce_submitted_orders: Literal["after", "before", "off"] = "after"
+    scheduled_time_zone: str = "UTC"
+    order_currency: str = "PKR"
+    submitted_order_channel: str = "API"
+    submitted_order_channel_id: str = ""
+    brand_id: str = "2131"
+
+    @field_validator("scheduled_time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name, e.g. 'Asia/Karachi')") from None
+        return value
 
 
 def _invalid(errors: dict[str, list[str]]) -> ApiError:
@@ -438,6 +532,45 @@ def _as_int(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value.strip())
     return None
+
+
+def _decimal(value: Any) -> Decimal:
+    """A validated submitOrder number ("85", 85, 12.5) as a Decimal; 0 when absent."""
+    if _blank(value):
+        return Decimal(0)
+    try:
+        return Decimal(str(value).replace(",", ""))
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def _as_text(value: Any) -> str:
+    """A number as the text the submitter wrote (the Order Webhook types money as strings)."""
+    return value.strip() if isinstance(value, str) else str(value)
+
+
+def _json_number(value: Decimal) -> int | float | None:
+    """A computed amount as a JSON number (int when integral), for the fields the doc types as numbers."""
+    return number(str(value))
+
+
+def _scheduled_time(value: Any, zone: str) -> datetime | None:
+    """submitOrder's ``scheduled_delivery_time`` ("22-05-2025 08:00 PM", read in ``zone``) in UTC."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        local = datetime.strptime(value.strip(), SCHEDULED_TIME_FORMAT)
+    except ValueError:
+        return None
+    return local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+# Where the seeded branches are: the Order Webhook sample's for its branch, invented for the doc's two.
+BRANCH_LOCATIONS: dict[int, tuple[str, str]] = {
+    50220: ("27.4654584", "64.846548"),
+    60001: ("24.8138", "67.0300"),
+    60002: ("24.8722", "67.0796"),
+}
 
 
 class BlinkSandbox(Sandbox):
@@ -678,6 +811,11 @@ class BlinkSandbox(Sandbox):
                 errors[key] = [f"The {key} must be a number."]
         if not _blank(body.get("delivery_eta")) and _as_int(body.get("delivery_eta")) is None:
             errors["delivery_eta"] = ["The delivery eta must be an integer."]
+        scheduled = body.get("scheduled_delivery_time")
+        if not _blank(scheduled) and _scheduled_time(scheduled, self.settings.scheduled_time_zone) is None:
+            errors["scheduled_delivery_time"] = [
+                "The scheduled delivery time does not match the format d-m-Y h:i A (22-05-2025 08:00 PM)."
+            ]
         delivery = body.get("delivery")
         needs_address = self.settings.submit_order_requires_delivery_address or delivery_type == "delivery"
         if needs_address:
@@ -761,7 +899,11 @@ class BlinkSandbox(Sandbox):
             "status_history": [],
             "view": view,
             "request": body,
+            "announced": False,
+            "webhook_payload": None,
+            "webhooks": [],
         }
+        self._announce_submitted(self.orders[order_id], branch)
         return Reply(
             {
                 "success": True,
@@ -770,6 +912,149 @@ class BlinkSandbox(Sandbox):
             },
             201,
         )
+
+    def _submitted_order_webhook(self, order: dict[str, Any], branch: dict[str, Any]) -> dict[str, Any]:
+        """The Order Webhook Blink would send for an order pushed with submitOrder (the doc's keys)."""
+        body: dict[str, Any] = order["request"]
+        delivery = body.get("delivery") if isinstance(body.get("delivery"), dict) else {}
+        type_ = ORDER_TYPES[body["delivery_type"]]
+        is_delivery = type_ == "DELIVERY"
+        now = self.now()
+        scheduled = _as_int(body["is_scheduled"]) == 1
+        due = (
+            _scheduled_time(body.get("scheduled_delivery_time"), self.settings.scheduled_time_zone)
+            if scheduled
+            else None
+        )
+        latitude, longitude = BRANCH_LOCATIONS.get(_as_int(branch.get("blink_id")) or 0, (None, None))
+        address_parts = (delivery.get(key) for key in ("house_num", "building", "street", "area", "city"))
+        cash = str(body["payment_method"]).lower() == "cash"
+
+        def coordinate(key: str) -> str | None:
+            value = delivery.get(key) if is_delivery else None
+            return None if _blank(value) else _as_text(value)
+
+        return {
+            "blink_order_id": str(order["id"]),
+            "external_order_id": "",
+            "order_key": order["unique_code"],
+            "type": type_,
+            "status": "0",
+            "status_text": STATUS_NAMES[0],
+            "currency": self.settings.order_currency,
+            "channel": self.settings.submitted_order_channel,
+            "channel_id": self.settings.submitted_order_channel_id,
+            "area_name": str(delivery.get("area") or "") if is_delivery else str(branch.get("branch") or ""),
+            "brand_id": self.settings.brand_id,
+            "branch_id": str(branch.get("id", "")),
+            "blink_branch_id": str(body["blink_branch_id"]),
+            "branch_latitude": latitude,
+            "branch_longitude": longitude,
+            "branch_address": branch.get("branch_address") or "",
+            "total_discount_amount": 0,
+            "promo_code": "",
+            "promo_discount": 0,
+            "wallet_amount": 0,
+            "loyalty_amount": 0,
+            "tax": _json_number(_decimal(body.get("tax_amount"))),
+            "fbr_pos_charge": 0,
+            "kitchen_notes": body.get("instructions") or "",
+            "created_at": sql_time(now),
+            "due_at": sql_time(due or now),
+            "is_pre_order": 1 if scheduled else 0,
+            "customer_name": body["customer_name"],
+            "customer_phone": body["customer_phone"],
+            "customer_address_description": (
+                ", ".join(str(part).strip() for part in address_parts if not _blank(part)) if is_delivery else type_
+            ),
+            "customer_address_latitude": coordinate("latitude"),
+            "customer_address_longitude": coordinate("longitude"),
+            "products": [self._submitted_product(item) for item in body["items"]],
+            "payment": not cash,
+            "payment_method_id": "0" if cash else "",
+            "payment_method": body["payment_method"],
+            "delivery_charges": _as_text(body["delivery_charges"]),
+            "subtotal": _as_text(body["subtotal"]),
+            "total_price": _as_text(body["total"]),
+        }
+
+    def _submitted_product(self, item: dict[str, Any]) -> dict[str, Any]:
+        """``items[]`` of submitOrder as ``products[]`` of the Order Webhook."""
+        price, actual_price = _decimal(item["price"]), _decimal(item["actual_price"])
+        quantity = _decimal(item["quantity"])
+        options = []
+        for sub in item.get("sub_options") or []:
+            sub_price, sub_quantity = _decimal(sub["price"]), _decimal(sub["quantity"])
+            options.append(
+                {
+                    "modifier_option_id": str(sub["sub_option_id"]),
+                    "unit_price": _as_text(sub["price"]),
+                    "total_price": f"{sub_price * sub_quantity:.3f}",
+                    "name": self._modifier_option_name(sub["sub_option_id"]),
+                    "quantity": _json_number(sub_quantity),
+                    "item_price": _as_text(sub["price"]),
+                    "item_discount_price": "0.00",
+                }
+            )
+        return {
+            "product_id": str(item["blink_item_id"]),
+            "quantity": _json_number(quantity),
+            "name": item["name"],
+            "unit_price": _as_text(item["price"]),
+            "total_price": _json_number(price * quantity),
+            "item_price": _as_text(item["actual_price"]),
+            "item_discount_price": _as_text(item["price"]) if price != actual_price else "0.00",
+            "options": options,
+        }
+
+    def _modifier_option_name(self, option_id: Any) -> str:
+        for item in self.menu:
+            for modifier in item.get("modifiers") or []:
+                for option in modifier.get("modifier_options") or []:
+                    if str(option.get("id")) == str(option_id):
+                        return str(option.get("name") or "")
+        return ""
+
+    def _announce_submitted(self, order: dict[str, Any], branch: dict[str, Any]) -> None:
+        """Emit the Order Webhook for a submitted order, per ``announce_submitted_orders``.
+
+        Called by the submitOrder handler, which holds the state lock once (``_run_locked``).
+        """
+        mode = self.settings.announce_submitted_orders
+        if mode == "off":
+            return
+        payload = self._submitted_order_webhook(order, branch)
+        order["announced"] = True
+        order["webhook_payload"] = payload
+        job = WebhookJob(
+            url=self.settings.order_webhook_url,
+            body=payload,
+            label="order",
+            headers=self._webhook_headers(),
+            on_done=self._record_deliveries(order),
+        )
+        if mode == "after":
+            # Sent once the handler has released the lock: queued for the webhook worker (thread
+            # mode), or posted before the answer is returned (sync mode).
+            self.emit_webhook(job)
+            return
+        # "before": POST it and wait for the receiver's answer, then answer submitOrder. The state
+        # lock is released meanwhile (as ``/_admin/webhooks?flush=1`` does), so a receiver that calls
+        # back into Blink (getOrder, syncOrderStatus) is served instead of deadlocking; the order is
+        # stored already, so it finds it.
+        job.delivery = next(self._delivery_ids)
+        self._lock.release()
+        try:
+            self._deliver(job)
+        finally:
+            self._lock.acquire()
+
+    @staticmethod
+    def _record_deliveries(order: dict[str, Any]) -> Callable[[list[dict[str, Any]]], None]:
+        def record(records: list[dict[str, Any]]) -> None:  # called under the state lock
+            order["webhooks"].extend(records)
+
+        return record
 
     def _order_view(self, order: dict[str, Any]) -> dict[str, Any]:
         view = dict(order["view"])
@@ -1006,7 +1291,9 @@ class BlinkSandbox(Sandbox):
             "comment": "",
             "status_history": [],
             "view": view,
+            "announced": True,
             "webhook_payload": payload,
+            "webhooks": [],
         }
         self.emit_webhook(
             WebhookJob(
@@ -1014,6 +1301,7 @@ class BlinkSandbox(Sandbox):
                 body=payload,
                 label="order",
                 headers=self._webhook_headers(),
+                on_done=self._record_deliveries(self.orders[order_id]),
             )
         )
         return payload
@@ -1081,6 +1369,9 @@ class BlinkSandbox(Sandbox):
             "status": order["status"],
             "status_history": order["status_history"],
             "order": self._order_view(order),
+            "announced": order["announced"],
+            "webhook_payload": order["webhook_payload"],
+            "webhooks": order["webhooks"],
         }
 
     def admin_orders(self, request: Request) -> Reply:

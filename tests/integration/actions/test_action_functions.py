@@ -85,8 +85,8 @@ def test_policies_are_least_privilege(logical_id):
     statements = [s for policy in props["Policies"] for s in policy["Statement"]]
     actions = {a for s in statements for a in s["Action"]}
     assert not {a for a in actions if "*" in a}
-    assert actions <= {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                       "dynamodb:Query", "secretsmanager:GetSecretValue"}
+    assert actions <= {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                       "dynamodb:DeleteItem", "dynamodb:Query", "secretsmanager:GetSecretValue"}
     idempotency = [s for s in statements if s["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}]
     _, idempotent = ACTIONS[logical_id]
     assert bool(idempotency) is idempotent

@@ -75,17 +75,18 @@ def test_an_order_with_an_unmapped_item_is_refused_before_blink_is_called(act, v
     body = samples.text("blend_order_created.jsonc").replace('"id": "2"', '"id": "99"')
     order_id = hub.partner_order(body).body["order_id"]
     # When it is submitted, Then the action fails permanently naming the item, and Blink is not called
-    with pytest.raises(ActionRefused, match=r"no Blink id for items\[1\] \(item 99\)"):
+    with pytest.raises(ActionRefused, match=r"no Blink item is mapped for items\[1\] \(item 99\)"):
         act(SUBMIT, event("submit_order_to_blink", order_id=order_id))
     assert vendors.submit_order.call_count == 0
     assert action_deps.orders.load(order_id)[0].blink_order_id is None
 
 
 def test_an_order_without_customer_or_address_is_refused_naming_what_is_missing(act, vendors, partner_order):
+    # Given a partner with no contact phone and a branch with no Blink address in the configuration
     with pytest.raises(ActionRefused) as refused:
         act(SUBMIT, {"order_id": partner_order})
-    assert "no customer name" in str(refused.value) and "no customer phone" in str(refused.value)
-    assert "no delivery address" in str(refused.value)
+    assert "no customer phone (the partner's contact_phone)" in str(refused.value)
+    assert "branch 12345 has no blink_address" in str(refused.value)
     assert type(refused.value).__name__ == "ActionRefused"  # the name Step Functions matches
     assert vendors.submit_order.call_count == 0
 

@@ -41,9 +41,12 @@ def test_routes_come_from_the_api_definition_with_their_api_key_requirement(loca
         ("GET", "/ops/orders"),
         ("GET", "/ops/orders/{order_id}"),
         ("POST", "/ops/orders/{order_id}/resume"),
+        ("POST", "/ops/orders/{order_id}/retry"),
+        ("PATCH", "/ops/orders/{order_id}"),
     }
     assert {k for k, r in routes.items() if r.api_key_required} == {
-        ("GET", "/ops/orders"), ("GET", "/ops/orders/{order_id}"), ("POST", "/ops/orders/{order_id}/resume")}
+        ("GET", "/ops/orders"), ("GET", "/ops/orders/{order_id}"), ("POST", "/ops/orders/{order_id}/resume"),
+        ("POST", "/ops/orders/{order_id}/retry"), ("PATCH", "/ops/orders/{order_id}")}
     assert routes[("GET", "/ops/orders")].function == "OpsApiFunction"
     assert {r.stage for r in local.routes} == {"local"}
 

@@ -46,13 +46,15 @@ class Receiver:
     """A tiny werkzeug server standing in for our webhook endpoints.
 
     It records every request and answers with the next scripted ``(status, body)`` (then with
-    the default answer once the script is used up).
+    the default answer once the script is used up). ``on_receive``, when set, is called with each
+    recorded request before it is answered (to hold the answer, or to call back the sender).
     """
 
     url: str = ""
     received: list[Received] = field(default_factory=list)
     script: deque[tuple[int, Any]] = field(default_factory=deque)
     default: tuple[int, Any] = (200, {"ok": True})
+    on_receive: Callable[[Received], None] | None = None
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
     def answer(self, *answers: tuple[int, Any]) -> None:
@@ -61,18 +63,19 @@ class Receiver:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
+        received = Received(
+            method=request.method,
+            path=request.path,
+            query=request.args.to_dict(),
+            headers=dict(request.headers.items()),
+            raw=request.get_data(as_text=True),
+        )
         with self._cond:
-            self.received.append(
-                Received(
-                    method=request.method,
-                    path=request.path,
-                    query=request.args.to_dict(),
-                    headers=dict(request.headers.items()),
-                    raw=request.get_data(as_text=True),
-                )
-            )
+            self.received.append(received)
             status, body = self.script.popleft() if self.script else self.default
             self._cond.notify_all()
+        if self.on_receive is not None:
+            self.on_receive(received)
         response = Response(json.dumps(body), status=status, mimetype="application/json")
         return response(environ, start_response)
 

@@ -2,7 +2,9 @@
 sync stock and prices.
 
 All three change something at Blink, so their Lambdas run them idempotently (``run_action(...,
-idempotent=True)``): a retried task gets the first answer instead of a second Blink order.
+idempotent=True)``): a retried task gets the first answer instead of a second Blink order; and
+each looks at what Blink already has before acting (an order already submitted, a status already
+at or past the one to send), so a resumed workflow does nothing twice.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from orderbridge.models.blink import (
     BlinkSubmitOrderDelivery,
     BlinkSubmitOrderRequest,
 )
-from orderbridge.models.order import OrderSource
+from orderbridge.models.config import Branch, Partner, PartnerDelivery
+from orderbridge.models.order import Order, OrderSource
+from orderbridge.store.orders import submission_key
 from orderbridge.observability import logger
 
 ALIAS_SOURCE = OrderSource.BLINK.value  # the Blink status webhook looks orders up by this alias
@@ -66,56 +70,29 @@ class SubmitOrderToBlinkOutput(OurModel):
 
 
 def submit_order_to_blink(*, request: SubmitOrderToBlinkInput, deps: ActionDeps) -> SubmitOrderToBlinkOutput:
+    """Submit a delivery-partner order to Blink, under the partner's identity.
+
+    The Blend contract carries no customer: Blink's customer is the partner (its display name with
+    the partner's order id, its contact phone), and the ``delivery`` block is the branch's address
+    unless the merchant's own courier takes the order to the customer's door (then it is the
+    customer's address, which a person enters on the order). Before sending, the submission is
+    remembered under what Blink's Order Webhook will carry back (branch and customer name), so its
+    announcement of the order lands on this order even before the answer is recorded.
+    """
     order, _ = require_order(deps, request.order_id)
     if order.blink_order_id:
         logger.info("the order is in Blink already: not submitted again")
         return SubmitOrderToBlinkOutput(
-            order_id=order.order_id,
-            blink_order_id=order.blink_order_id,
-            blink_unique_code=order.blink_unique_code,
-            already_submitted=True,
+            order_id=order.order_id, blink_order_id=order.blink_order_id,
+            blink_unique_code=order.blink_unique_code, already_submitted=True,
         )
-
-    problems: list[str] = []
-    unmapped = blink_submit.unmapped_for_blink(order)
-    if unmapped:
-        problems.append("no Blink id for " + ", ".join(unmapped))
-    blink_branch_id = order.blink_branch_id
-    if not blink_branch_id:
-        branch = deps.config.branch(order.branch_id)
-        blink_branch_id = branch.blink_id if branch else None
-    if not blink_branch_id:
-        problems.append(f"branch {order.branch_id} has no Blink branch id")
-    customer = customer_of(order, request.customer)
-    problems += [f"no customer {name}" for name in ("name", "phone") if not getattr(customer, name)]
-    delivery_type = request.delivery_type or blink_submit.delivery_type(order.order_type)
-    if delivery_type is None:
-        problems.append(f"order type {order.order_type!r} is not one Blink knows: give delivery_type")
-    elif delivery_type == "delivery" and request.delivery is None:
-        problems.append("no delivery address (delivery.house_num, street, area, city)")
-    if problems:
-        raise ActionRefused(f"order {order.order_id} cannot be submitted to Blink: " + "; ".join(problems))
-
-    submission = build(
-        BlinkSubmitOrderRequest,
-        "the order does not make a valid Blink order",
-        blink_branch_id=blink_branch_id,
-        delivery=request.delivery if delivery_type == "delivery" else None,
-        customer_name=customer.name,
-        customer_phone=customer.phone,
-        customer_email=customer.email,
-        is_scheduled=1 if request.scheduled_delivery_time else 0,
-        scheduled_delivery_time=request.scheduled_delivery_time,
-        delivery_type=delivery_type,
-        payment_method=request.payment_method or blink_submit.payment_method(order),
-        tax_amount=order.amounts.tax,
-        subtotal=blink_submit.subtotal(order),
-        total=blink_submit.total(order),
-        delivery_charges=order.amounts.delivery_charges or 0,
-        delivery_eta=request.delivery_eta,
-        instructions=request.instructions or order.note,
-        items=blink_submit.blink_items(order),
-    )
+    branch = deps.config.branch(order.branch_id)
+    partner = deps.config.partner(order.partner_id) if order.partner_id else None
+    if order.unmapped or blink_submit.unmapped_keys(order):
+        order = _with_current_mappings(deps, order)
+    submission = _submission(request, order, branch, partner)
+    marker = submission_key(submission.blink_branch_id, submission.customer_name)
+    deps.orders.expect_submission(marker, order.order_id)
     submitted = deps.vendors.blink(order.merchant_id).submit_order(submission)
     logger.append_keys(blink_order_id=submitted.id)
     event = our_event(
@@ -125,18 +102,109 @@ def submit_order_to_blink(*, request: SubmitOrderToBlinkInput, deps: ActionDeps)
         f"submitted to Blink as order {submitted.id}"
         + (f" ({submitted.unique_code})" if submitted.unique_code else ""),
         detail={"blink_order_id": submitted.id, "unique_code": submitted.unique_code,
-                "blink_branch_id": blink_branch_id, "items": len(submission.items)},
+                "blink_branch_id": submission.blink_branch_id, "items": len(submission.items),
+                "delivery_type": submission.delivery_type},
     )
     deps.orders.link_vendor(
         order.order_id,
         event,
         fields={"blink_order_id": submitted.id, "blink_unique_code": submitted.unique_code,
-                "blink_branch_id": blink_branch_id},
+                "blink_branch_id": submission.blink_branch_id},
         alias=(ALIAS_SOURCE, submitted.id),
     )
     return SubmitOrderToBlinkOutput(
         order_id=order.order_id, blink_order_id=submitted.id, blink_unique_code=submitted.unique_code
     )
+
+
+def _with_current_mappings(deps: ActionDeps, order: Order) -> Order:
+    """The order with the item mappings that exist now (one may have been added since it arrived),
+    kept on the order so the ops API shows what will be sent."""
+    if not order.partner_id:
+        return order
+    mappings = deps.config.mappings(order.partner_id, order.merchant_id, blink_submit.unmapped_keys(order))
+    if not mappings:
+        return order
+    mapped = blink_submit.apply_mappings(order, mappings)
+    event = our_event(deps, f"orderbridge:mapped:{len(order.unmapped)}:{len(mapped.unmapped)}", "items_mapped",
+                      f"{len(order.unmapped) - len(mapped.unmapped)} item(s) mapped since the order arrived",
+                      detail={"still_unmapped": [u.model_dump() for u in mapped.unmapped]})
+    deps.orders.link_vendor(order.order_id, event, fields={
+        "items": [item.model_dump() for item in mapped.items],
+        "unmapped": [u.model_dump() for u in mapped.unmapped]})
+    return mapped
+
+
+def _submission(
+    request: SubmitOrderToBlinkInput, order: Order, branch: Branch | None, partner: Partner | None
+) -> BlinkSubmitOrderRequest:
+    """Blink's submitOrder request for the order; every reason it cannot be made, in plain words
+    (``ActionRefused``: the order needs a person)."""
+    problems: list[str] = []
+    unmapped = blink_submit.unmapped_for_blink(order)
+    if unmapped:
+        problems.append("no Blink item is mapped for " + ", ".join(unmapped)
+                        + ": add the item mapping, then retry")
+    blink_branch_id = order.blink_branch_id or (branch.blink_id if branch else None)
+    if not blink_branch_id:
+        problems.append(f"branch {order.branch_id} has no Blink branch id (blink_id) in its configuration")
+    identity = CustomerDetails(
+        name=f"{partner.blink_name} {order.source_order_id}" if partner else None,
+        phone=partner.contact_phone if partner else None,
+    )
+    customer = customer_of(order, identity.model_copy(update=(request.customer or CustomerDetails()).model_dump(
+        exclude_none=True)))
+    if not customer.name:
+        problems.append("no customer name (the partner's display_name)")
+    if not customer.phone:
+        problems.append("no customer phone (the partner's contact_phone)")
+    delivery_type = request.delivery_type or blink_submit.delivery_type(order.order_type or "DELIVERY")
+    to_the_door = delivery_type == "delivery" and partner is not None and partner.delivered_by is PartnerDelivery.MERCHANT
+    address = request.delivery
+    if address is None and to_the_door:
+        if order.delivery_address is None:
+            problems.append("no delivery address for the customer (the delivery platform sends none): "
+                            "enter it on the order, then retry")
+        else:
+            address = BlinkSubmitOrderDelivery.model_validate(order.delivery_address.model_dump())
+    elif address is None:
+        if branch is None or branch.blink_address is None:
+            problems.append(f"branch {order.branch_id} has no blink_address in its configuration "
+                            "(Blink needs an address for every order)")
+        else:
+            address = BlinkSubmitOrderDelivery.model_validate(branch.blink_address.model_dump())
+    if delivery_type is None:
+        problems.append(f"order type {order.order_type!r} is not one Blink knows")
+    if problems:
+        raise ActionRefused(f"order {order.order_id} cannot be submitted to Blink: " + "; ".join(problems))
+    scheduled = request.scheduled_delivery_time
+    return build(
+        BlinkSubmitOrderRequest,
+        "the order does not make a valid Blink order",
+        blink_branch_id=blink_branch_id,
+        delivery=address,
+        customer_name=customer.name,
+        customer_phone=customer.phone,
+        customer_email=customer.email,
+        is_scheduled=1 if scheduled else 0,
+        scheduled_delivery_time=scheduled,
+        delivery_type=delivery_type,
+        payment_method=request.payment_method or blink_submit.payment_method(order),
+        tax_amount=order.amounts.tax,
+        subtotal=blink_submit.subtotal(order),
+        total=blink_submit.total(order),
+        delivery_charges=order.amounts.delivery_charges or 0,
+        delivery_eta=request.delivery_eta,
+        instructions=request.instructions or _instructions(order, partner, to_the_door),
+        items=blink_submit.blink_items(order),
+    )
+
+
+def _instructions(order: Order, partner: Partner | None, to_the_door: bool) -> str | None:
+    who = f"{partner.blink_name} order {order.source_order_id}" if partner else None
+    if partner is not None and not to_the_door and (order.order_type or "DELIVERY").upper() == "DELIVERY":
+        who = f"{who}: collected at the branch by {partner.blink_name}'s rider"
+    return "; ".join(part for part in (who, order.note) if part) or None
 
 
 # --------------------------------------------------------------------------------------------------

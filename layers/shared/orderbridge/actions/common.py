@@ -40,16 +40,45 @@ class NoLockerAvailable(ActionRefused):
     code = "no_locker_available"
 
 
-# For the workflow's Retry/Catch: the errors an action may end with, by class name.
+# For the workflow's Retry/Catch, by exact name: every error an action task may end with that is
+# worth trying again later. Our own and Powertools' errors arrive under their class name; Lambda's
+# own failures under the names Step Functions gives them (AWS docs: "Handle Lambda service
+# exceptions" in the Step Functions guide, and "Troubleshoot invocation issues" in Lambda's).
 RETRYABLE_ERRORS = (
-    "RetryableVendorError",  # vendor 429/5xx/timeout, after the client's own retries
+    # Vendor 429/5xx/timeout/dropped connection after the client's own retries, or cut short by
+    # the invocation's deadline (a Retry-After beyond the Lambda's remaining time): its retry is
+    # this one.
+    "RetryableVendorError",
     "ServiceUnavailable",  # DynamoDB or Secrets Manager could not be reached
-    "IdempotencyAlreadyInProgressError",  # the same input is running right now
+    # Powertools idempotency: the same input is running right now; the idempotency table could
+    # not be read or written; the record changed between two reads (a concurrent run or expiry).
+    "IdempotencyAlreadyInProgressError",
+    "IdempotencyPersistenceLayerError",
+    "IdempotencyInconsistentStateError",
+    # Lambda's transient service errors when invoking the function (a 500 from the Invoke API).
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.ClientExecutionTimeoutException",
+    # The function's concurrency (reserved or the account's) is used up: throttled.
+    "Lambda.TooManyRequestsException",
+    # An unhandled failure of the function itself: Step Functions reports a function timeout and
+    # an out-of-memory end as Lambda.Unknown; the invoke answer names a timeout Sandbox.Timedout.
+    # Retried like a RetryableVendorError that timed out: whether a request may have reached the
+    # vendor before the end is for the action to find out on its next run.
+    "Lambda.Unknown",
+    "Sandbox.Timedout",
+    # Not here: States.Timeout. It is a Task's own TimeoutSeconds/HeartbeatSeconds running out,
+    # which in this workflow is a wait for a vendor (a courier, a rent) passing its deadline: the
+    # order is stuck, and waiting again from the start would hide it. Give action tasks no
+    # TimeoutSeconds shorter than the function's Timeout, so their timeouts stay Lambda's.
 )
+# Errors retrying cannot fix: the request, the credentials or what Orderbridge knows is wrong.
 PERMANENT_ERRORS = (
     "PermanentVendorError",
     "VendorAuthError",
     "VendorNotFound",
+    "TaskNotFound",  # Blink Logistics has no task for the order (VendorNotFound's documented case)
     "VendorConflict",
     "InvalidActionInput",
     "ActionRefused",
@@ -60,10 +89,31 @@ PERMANENT_ERRORS = (
 )
 
 
+# A vendor answered 429 and asked us to come back later than the function can wait: the workflow
+# waits longer between these tries than between other retryable errors.
+RATE_LIMITED_ERRORS = ("VendorRateLimited",)
+# What a retry cannot fix and a person can: the order goes to "needs attention" (refused
+# submissions, unmapped items, an order that cannot be planned), where they fix it and retry.
+NEEDS_ATTENTION_ERRORS = (
+    "ActionRefused",
+    "InvalidActionInput",
+    "PermanentVendorError",
+    "VendorConflict",
+    "VendorNotFound",
+)
+
+
 class OrderInput(OurModel):
-    """Base of every order-related action input."""
+    """Base of every order-related action input.
+
+    ``execution`` is the workflow execution that asks (the state machine passes its name). It is
+    part of the idempotency key: a Step Functions retry within one execution gets the first
+    answer, while a resumed execution runs the action again, and the action looks at what the
+    order and the vendor already have (adopting it) instead of replaying an old answer.
+    """
 
     order_id: str = Field(min_length=1)
+    execution: str | None = Field(default=None, max_length=80)
 
 
 class CustomerDetails(OurModel):

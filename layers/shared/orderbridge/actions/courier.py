@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from orderbridge.actions.common import (
     ActionRefused,
@@ -38,7 +38,7 @@ from orderbridge.models.blink_logistics import TaskCreateRequest, TaskEvent, Tas
 from orderbridge.models.dispatchninja import DispatchNinjaAddOrderRequest
 from orderbridge.models.order import Order
 from orderbridge.observability import logger
-from orderbridge.vendors.http import VendorNotFound
+from orderbridge.vendors.blink_logistics import TaskNotFound
 
 BLINK_LOGISTICS = "blink_logistics"  # alias source the task status webhook reads
 DISPATCHNINJA = "dispatchninja"
@@ -65,6 +65,12 @@ class CourierDispatch(OrderInput):
 
     destination: Literal["home", "locker"] = "home"  # "locker": the order's reserved Bloq
     attempt: int = Field(default=1, ge=1)
+
+    @field_validator("destination", mode="before")
+    @classmethod
+    def _from_path(cls, value: object) -> object:
+        """The workflow passes the order's path (``domain.plan.OrderPath``)."""
+        return {"locker_delivery": "locker", "home_delivery": "home"}.get(str(value), value)
 
 
 class CreateBlinkLogisticsTaskInput(CourierDispatch):
@@ -142,9 +148,9 @@ def create_blink_logistics_task(
                 "delivery_time": delivery.isoformat(), "type": int(request.type)},
     )
     deps.orders.link_vendor(
-        order.order_id, event, fields={"blink_logistics_task_id": task_id, **_new_attempt(request, answer.task_event)},
+        order.order_id, event,
+        fields={"blink_logistics_task_id": task_id, **_new_job(request, task_id, answer.task_event)},
         alias=(BLINK_LOGISTICS, task_id),
-        update=None if request.attempt > 1 else courier_status_update(answer.task_event),
     )
     return CourierTaskOutput(order_id=order.order_id, task_id=task_id, event=answer.task_event.name)
 
@@ -158,10 +164,14 @@ def mapping_key(order_id: str, attempt: int) -> str:
 def _existing_task(logistics: Any, key: str) -> Any:
     """The task a previous attempt of this action created, if it got that far: creating a task is
     not idempotent at Blink Logistics, and a timeout after the request was sent (or a failure to
-    record the answer) would otherwise give the order two couriers. A cancelled one is not reused."""
+    record the answer) would otherwise give the order two couriers. A cancelled one is not reused.
+
+    Only Blink Logistics' own "no task for this key" answer (``TaskNotFound``) means "none yet";
+    any other failure of the lookup — a 5xx, a refused token, a 404 from a wrong base URL — ends
+    the action as it is (retryable or permanent) rather than risk a second task."""
     try:
         found = logistics.get_task_status(key)
-    except VendorNotFound:
+    except TaskNotFound:
         return None
     if found.task_event is TaskEvent.TASK_CANCELLED:
         return None
@@ -208,11 +218,13 @@ def _position(location: Any) -> tuple[Decimal | None, Decimal | None]:
     return None, None
 
 
-def _new_attempt(request: CourierDispatch, created: TaskEvent) -> dict[str, Any]:
-    """A later attempt replaces the cancelled courier: its track starts again from "created"."""
-    if request.attempt <= 1:
-        return {}
-    return {"courier_attempt": request.attempt, "courier_status": created.name, "courier_rank": 0}
+def _new_job(request: CourierDispatch, job_id: str, event: TaskEvent) -> dict[str, Any]:
+    """The order's courier track now follows this job (task / DispatchNINJA order), from the state
+    it is in: events of an earlier, replaced job no longer move it (``TrackUpdate.owner``)."""
+    update = courier_status_update(event) or courier_status_update(TaskEvent.TASK_CREATED)
+    assert update is not None
+    return {"courier_attempt": request.attempt, "courier_job": job_id, "courier_status": update.value,
+            "courier_rank": update.rank}
 
 
 def _due(due_at: datetime | None, pick_up: datetime) -> datetime | None:
@@ -281,7 +293,8 @@ def update_blink_logistics_task(
         f"Blink Logistics task {task_id} updated: {', '.join(sorted(body))}",
         detail={"task_id": task_id, "event_id": answer.event_id, "changed": sorted(body)},
     )
-    deps.orders.record_event(order.order_id, event, courier_status_update(answer.task_event))
+    update = courier_status_update(answer.task_event)
+    deps.orders.record_event(order.order_id, event, update.of(task_id) if update else None)
     return CourierTaskOutput(order_id=order.order_id, task_id=task_id, event=answer.task_event.name)
 
 
@@ -323,7 +336,7 @@ def get_blink_logistics_task_status(*, request: OrderInput, deps: ActionDeps) ->
     # The task may have been created by an earlier run that failed before recording it: link it.
     outcome = deps.orders.link_vendor(
         order.order_id, event, fields={"blink_logistics_task_id": data.task_id},
-        alias=(BLINK_LOGISTICS, data.task_id), update=update,
+        alias=(BLINK_LOGISTICS, data.task_id), update=update.of(data.task_id) if update else None,
     )
     applied = outcome.created and not outcome.stale and update is not None
     return CourierTaskStatusOutput(
@@ -398,9 +411,8 @@ def create_dispatchninja_order(
     )
     deps.orders.link_vendor(
         order.order_id, event,
-        fields={"dispatchninja_order_id": created.order_id, **_new_attempt(request, TaskEvent.TASK_CREATED)},
+        fields={"dispatchninja_order_id": created.order_id, **_new_job(request, created.order_id, TaskEvent.TASK_CREATED)},
         alias=(DISPATCHNINJA, created.order_id),
-        update=None if request.attempt > 1 else courier_status_update(TaskEvent.TASK_CREATED),
     )
     return DispatchNinjaOrderOutput(order_id=order.order_id, dispatchninja_order_id=created.order_id)
 
@@ -447,7 +459,7 @@ def get_dispatchninja_order_details(*, request: OrderInput, deps: ActionDeps) ->
         source=DISPATCHNINJA,
         at=details.modified,
     )
-    outcome = deps.orders.record_event(order.order_id, event, update)
+    outcome = deps.orders.record_event(order.order_id, event, update.of(dn_id))
     return DispatchNinjaDetailsOutput(
         order_id=order.order_id,
         dispatchninja_order_id=dn_id,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from itertools import islice
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
@@ -162,7 +162,10 @@ def reserve_locker(*, request: ReserveLockerInput, deps: ActionDeps) -> ReserveL
                 "delivery_date_limit": window.delivery_date_limit.isoformat(),
                 "collect_time_limit_hours": window.collect_time_limit_hours},
     )
-    deps.orders.record_event(order.order_id, event, rent_state_update(rent.state))
+    # The order's rent track now follows this rent (a released one's events no longer move it).
+    update = rent_state_update(rent.state)
+    track = {"rent_id": rent.id} | ({"rent_state": update.value, "rent_rank": update.rank} if update else {})
+    deps.orders.link_vendor(order.order_id, event, fields=track)
     return ReserveLockerOutput(
         order_id=order.order_id,
         rent_id=rent.id,
@@ -292,6 +295,7 @@ def _record(
     if placement:
         deps.rents.set_details(rent.rent_id, now, **placement)
     update = rent_state_update(answer.state)
+    update = update.of(rent.rent_id) if update else None
     event = our_event(
         deps,
         f"orderbridge:rent:{rent.rent_id}:{action}:{answer.state.value}",
@@ -366,9 +370,38 @@ def notify_locker_customer(*, request: RentInput, deps: ActionDeps) -> RentActio
     return _record(deps, order, rent, answer, "notify_customer", "customer notified")
 
 
+# "Finish a Rent": "finish the rent without collecting any item after the rent was cancelled or
+# expired"; and for a delivery, "Once in the Expired State you have the same two options as in the
+# cancelled state" (collect the item, or finish the rent). So a rent that is already cancelled or
+# expired is not cancelled (again): its way on is collect or finish.
+_ENDED_STATES = {RentState.CANCELLED.value, RentState.EXPIRED.value}
+
+
+def _not_sent(deps: ActionDeps, order: Order, rent: Rent, action: str, reason: str) -> RentActionOutput:
+    """An action that needs no call to Bloq.It: say so in the timeline, answer with our record."""
+    logger.info(f"locker rent {action} not sent to Bloq.It: {reason}")
+    event = our_event(
+        deps,
+        f"orderbridge:rent:{rent.rent_id}:{action}:not_sent:{rent.state}",
+        "rent_action",
+        f"locker rent {action} not sent: {reason}",
+        detail={"rent_id": rent.rent_id, "action": action, "state": rent.state, "sent": False},
+    )
+    deps.orders.record_event(order.order_id, event, None)
+    return RentActionOutput(
+        order_id=order.order_id, rent_id=rent.rent_id, action=action, state=rent.state, previous_state=rent.state,
+        bloq_id=rent.bloq_id, locker_id=rent.locker_id, expires_at=rent.expires_at, applied=False,
+    )
+
+
 def cancel_rent(*, request: RentInput, deps: ActionDeps) -> RentActionOutput:
-    """Cancel the rent. Its locker stays allocated until the rent is collected or finished."""
+    """Cancel the rent. Its locker stays allocated until the rent is collected or finished.
+
+    A rent already cancelled, expired or finished is not cancelled: nothing is sent (see
+    ``_ENDED_STATES``), so a missed drop-off whose rent expired goes straight on to finish."""
     order, rent, client = _start(deps, request)
+    if rent.state in _ENDED_STATES or rent.state == RentState.FINISHED.value:
+        return _not_sent(deps, order, rent, "cancel", f"the rent is already {rent.state}")
     answer = client.cancel_rent(rent.rent_id)
     return _record(deps, order, rent, answer, "cancel", "cancelled")
 
@@ -383,24 +416,40 @@ class ReleaseOutput(OurModel):
 _EMPTY_STATES = {RentState.CREATED.value, RentState.RESERVED.value}
 
 
-def release_empty_locker(*, request: OrderInput, deps: ActionDeps) -> ReleaseOutput:
-    """After the order's workflow failed: cancel and finish its rent if nothing was dropped off,
-    so a failed order does not hold a locker. A rent past "reserved" is left alone (the locker may
-    hold the goods: a person decides); no rent, nothing to do."""
-    order, _ = require_order(deps, request.order_id)
+class ReleaseLockerInput(OrderInput):
+    """Release the order's locker after its workflow ``failed`` or the order was ``rejected``."""
+
+    after: Literal["failed", "rejected"] = "failed"
+
+
+def release_empty_locker(*, request: ReleaseLockerInput, deps: ActionDeps) -> ReleaseOutput:
+    """Cancel and finish the order's rent if nothing was dropped off, so a failed or rejected
+    order does not hold a locker. Left alone: a rent past "reserved" (the locker may hold the
+    goods: a person decides), no rent (nothing to do), and — after a failure — a rent a courier is
+    on the way to (its task carries this locker and its drop-off code: a resumed workflow
+    continues with it)."""
+    order, tracks = require_order(deps, request.order_id)
     rent = lockers.current_rent(deps.rents.for_order(order.order_id))
     if rent is None:
         return ReleaseOutput(order_id=order.order_id, released=False, reason="the order has no locker rent")
     if rent.state not in _EMPTY_STATES:
         return ReleaseOutput(order_id=order.order_id, rent_id=rent.rent_id, released=False,
                              reason=f"the rent is {rent.state}: the locker may hold the goods")
+    courier_job = order.blink_logistics_task_id or order.dispatchninja_order_id
+    if request.after == "failed" and courier_job and tracks.get("courier_status") not in _COURIER_GONE:
+        return ReleaseOutput(order_id=order.order_id, rent_id=rent.rent_id, released=False,
+                             reason="kept: a courier is on the way to this locker")
     logger.append_keys(rent_id=rent.rent_id)
     client = deps.vendors.bloqit(order.merchant_id)
     client.cancel_rent(rent.rent_id)
     answer = client.finish_rent(rent.rent_id)
-    _record(deps, order, rent, answer, "release", "released: the order's workflow failed before the drop-off")
+    _record(deps, order, rent, answer, "release", f"released: the order {request.after} before the drop-off")
     return ReleaseOutput(order_id=order.order_id, rent_id=rent.rent_id, released=True,
                          reason="cancelled and finished before any drop-off")
+
+
+# The courier track's ends after which no courier comes to the locker any more.
+_COURIER_GONE = {"TASK_CANCELLED", "TASK_FINISHED"}
 
 
 def collect_rent(*, request: RentInput, deps: ActionDeps) -> RentActionOutput:
@@ -411,15 +460,25 @@ def collect_rent(*, request: RentInput, deps: ActionDeps) -> RentActionOutput:
 
 
 def finish_rent(*, request: RentInput, deps: ActionDeps) -> RentActionOutput:
-    """Finish a cancelled or expired rent without opening its locker (frees the locker)."""
+    """Finish a cancelled or expired rent without opening its locker (frees the locker).
+
+    Bloq.It finishes only a cancelled or expired rent: any other state is refused, nothing sent
+    (cancel it first); a rent already finished needs nothing."""
     order, rent, client = _start(deps, request)
+    if rent.state == RentState.FINISHED.value:
+        return _not_sent(deps, order, rent, "finish", "the rent is already finished")
+    if rent.state not in _ENDED_STATES:
+        raise ActionRefused(f"rent {rent.rent_id} is {rent.state}: Bloq.It finishes a rent only once it is "
+                            "cancelled or expired (cancel it first)")
     answer = client.finish_rent(rent.rent_id)
     return _record(deps, order, rent, answer, "finish", "finished")
 
 
 class ReturnExpiredDeliveryInput(RentInput):
     """Turn an expired delivery into a return expiring ``expires_in_hours`` from now (within the
-    Bloq's maximum rent time), or at ``expires_at``."""
+    Bloq's maximum rent time), or at ``expires_at``. Only an expired rent can be returned ("Given
+    expired rentID this endpoint will transform this delivery into a return"): any other is
+    refused and nothing is sent."""
 
     expires_in_hours: int = Field(default=24, ge=1, le=24 * 14)
     expires_at: AwareDatetime | None = None
@@ -427,6 +486,8 @@ class ReturnExpiredDeliveryInput(RentInput):
 
 def return_expired_delivery(*, request: ReturnExpiredDeliveryInput, deps: ActionDeps) -> RentActionOutput:
     order, rent, client = _start(deps, request)
+    if rent.state != RentState.EXPIRED.value:
+        raise ActionRefused(f"rent {rent.rent_id} is {rent.state}: Bloq.It returns only an expired delivery")
     if request.expires_at is not None:
         if request.expires_at <= deps.clock():
             raise ActionRefused("expires_at must be in the future")

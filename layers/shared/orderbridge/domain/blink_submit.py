@@ -12,7 +12,8 @@ from decimal import Decimal
 from typing import Literal
 
 from orderbridge.models.blink import BlinkSubmitOrderItem, BlinkSubmitOrderSubOption
-from orderbridge.models.order import Order
+from orderbridge.models.config import ItemMapping
+from orderbridge.models.order import Order, UnmappedItem
 
 DeliveryType = Literal["dinein", "pickup", "delivery"]
 BlinkPaymentMethod = Literal["Cash", "Online"]
@@ -27,6 +28,39 @@ _ORDER_TYPES: dict[str, DeliveryType] = {
     "dine-in": "dinein",
     "dine_in": "dinein",
 }
+
+
+def unmapped_keys(order: Order) -> set[tuple[str, str]]:
+    """The (kind, partner id) pairs of the items and options that have no Blink id yet."""
+    keys = {("item", item.source_item_id) for item in order.items if not item.blink_id}
+    keys.update(("option", option.source_option_id) for item in order.items for option in item.options
+                if not option.blink_id)
+    return keys
+
+
+def apply_mappings(order: Order, mappings: dict[tuple[str, str], ItemMapping]) -> Order:
+    """The order with the item mappings added since it arrived (a person mapped an item, then
+    retried): every item and option still without a Blink id takes its mapping's ids and name."""
+    items = []
+    for item in order.items:
+        options = []
+        for option in item.options:
+            found = None if option.blink_id else mappings.get(("option", option.source_option_id))
+            options.append(option if found is None else option.model_copy(update={
+                "blink_id": found.blink_id, "product_id": found.product_id, "name": option.name or found.name}))
+        found = None if item.blink_id else mappings.get(("item", item.source_item_id))
+        update = {"options": options}
+        if found is not None:
+            update.update(blink_id=found.blink_id, product_id=found.product_id, name=item.name or found.name)
+        items.append(item.model_copy(update=update))
+    unmapped = [
+        UnmappedItem(kind=kind, source_id=source_id, item_index=index)
+        for index, item in enumerate(items)
+        for kind, source_id, blink_id in [("item", item.source_item_id, item.blink_id)]
+        + [("option", option.source_option_id, option.blink_id) for option in item.options]
+        if not blink_id
+    ]
+    return order.model_copy(update={"items": items, "unmapped": unmapped})
 
 
 def unmapped_for_blink(order: Order) -> list[str]:

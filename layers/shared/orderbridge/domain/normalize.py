@@ -76,6 +76,7 @@ def blink_order(payload: BlinkOrderWebhook, branch: Branch, *, received_at: date
         status=BLINK_TO_ORDER_STATUS[BlinkOrderStatus(payload.status)],
         placed_at=payload.created_at,
         due_at=payload.due_at,
+        pre_order=bool(payload.is_pre_order),
         received_at=received_at,
     )
 

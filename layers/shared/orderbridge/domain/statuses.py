@@ -22,11 +22,20 @@ TERMINAL = 100
 
 @dataclass(frozen=True)
 class TrackUpdate:
-    """A proposed change of one status track: the value, its rank, and where it is stored."""
+    """A proposed change of one status track: the value, its rank, and where it is stored.
+
+    ``owner`` names the courier job (task / DispatchNINJA order id) or the rent the event is about:
+    the courier and rent tracks follow the order's *current* job and rent, so an event of a
+    replaced courier job or a released rent is kept in the timeline and changes nothing.
+    """
 
     track: str  # "status" | "courier_status" | "rent_state"
     value: str
     rank: int
+    owner: str | None = None
+
+    def of(self, owner: str) -> TrackUpdate:
+        return TrackUpdate(self.track, self.value, self.rank, owner)
 
 
 BLINK_TO_ORDER_STATUS: dict[BlinkOrderStatus, OrderStatus] = {
@@ -62,16 +71,21 @@ TASK_EVENT_RANK: dict[TaskEvent, int | None] = {
     TaskEvent.TASK_CANCELLED: TERMINAL,
 }
 
-# Bloq.It rent states. A cancelled or expired rent still holds its locker until the item is
-# collected, so collect_item / price_calculation / finished rank above them.
+# Bloq.It rent states, in the order the doc describes them: created, reserved, starting (the
+# locker opened for the drop-off), in_progress (closed "after the client has placed the item"),
+# locker_opened (opened "while the rent is in progress"); ready_for_pickup signals a delivery
+# whose item is in the locker as ready to be picked up, and in_transit "comes after the ready for
+# pickup action, signaling that this delivery is in transit and was picked up". A cancelled or
+# expired rent still holds its locker until the item is collected ("Collect an Item") or the rent
+# finished, so collect_item / price_calculation / finished rank above them.
 RENT_STATE_RANK: dict[RentState, int] = {
     RentState.CREATED: 0,
     RentState.RESERVED: 10,
-    RentState.IN_TRANSIT: 20,
-    RentState.READY_FOR_PICKUP: 25,
     RentState.STARTING: 30,
     RentState.IN_PROGRESS: 40,
     RentState.LOCKER_OPENED: 45,
+    RentState.READY_FOR_PICKUP: 46,
+    RentState.IN_TRANSIT: 48,
     RentState.EXPIRED: 50,
     RentState.CANCELLED: 50,
     RentState.COLLECT_ITEM: 60,

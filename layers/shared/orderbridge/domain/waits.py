@@ -23,6 +23,7 @@ class WaitKind(StrEnum):
     DROPOFF = "dropoff"  # the goods are in the locker
     PICKUP = "pickup"  # the customer took them out
     COURIER_FINISHED = "courier_finished"  # home delivery done
+    BLINK_COMPLETED = "blink_completed"  # counter pickup, dine-in, platform delivery: the kitchen ends it in Blink
 
 
 COURIER_WAITS = frozenset({WaitKind.COURIER_PICKED_UP, WaitKind.COURIER_FINISHED})
@@ -43,8 +44,10 @@ class Verdict:
 
 
 _PICKED_UP = {TaskEvent.TASK_STARTED.name, TaskEvent.TASK_FINISHED.name}
-_IN_LOCKER = {RentState.IN_PROGRESS, RentState.LOCKER_OPENED, RentState.COLLECT_ITEM,
-              RentState.PRICE_CALCULATION, RentState.PAYMENT_ATTEMPT, RentState.FINISHED}
+# The goods reached the locker (and may have left it since): the states the Bloq.It doc places after the
+# drop-off. Expired and cancelled are not among them: a rent can reach them before any drop-off.
+_IN_LOCKER = {RentState.IN_PROGRESS, RentState.LOCKER_OPENED, RentState.READY_FOR_PICKUP, RentState.IN_TRANSIT,
+              RentState.COLLECT_ITEM, RentState.PRICE_CALCULATION, RentState.PAYMENT_ATTEMPT, RentState.FINISHED}
 _COLLECTED = {RentState.COLLECT_ITEM, RentState.PRICE_CALCULATION, RentState.PAYMENT_ATTEMPT, RentState.FINISHED}
 
 
@@ -53,6 +56,8 @@ def verdict(kind: WaitKind, tracks: dict[str, Any]) -> Verdict | None:
     status, courier, rent = tracks.get("status"), tracks.get("courier_status"), tracks.get("rent_state")
     if status == OrderStatus.REJECTED:
         return Verdict("OrderRejected", "the order was rejected in Blink")
+    if kind is WaitKind.BLINK_COMPLETED:
+        return Verdict() if status == OrderStatus.DELIVERED else None
     if kind is WaitKind.PICKUP:
         if rent in _COLLECTED:
             return Verdict()

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field
 
 from orderbridge.models.base import OurModel
+from orderbridge.models.config import BlinkAddress
 from orderbridge.models.types import Money
 
 
@@ -31,6 +32,44 @@ class OrderStatus(StrEnum):
     DISPATCHED = "dispatched"
     DELIVERED = "delivered"
     REJECTED = "rejected"
+
+
+class OrderState(StrEnum):
+    """The order's lifecycle as a person reads it (besides the vendor tracks).
+
+    ``stuck`` is not stored: it is an ``in_progress`` order whose wait is past its deadline.
+    """
+
+    RECEIVED = "received"
+    IN_PROGRESS = "in_progress"
+    NEEDS_ATTENTION = "needs_attention"  # a person must act: fix, then retry
+    FAILED = "failed"  # the workflow gave up: resume once the cause is gone
+    STUCK = "stuck"
+    DELIVERED = "delivered"
+    COLLECTED = "collected"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+FINAL_STATES = frozenset({OrderState.DELIVERED, OrderState.COLLECTED, OrderState.CANCELLED, OrderState.REJECTED})
+
+
+class Failure(OurModel):
+    """Why an order failed or needs attention: one line a person can act on (no stack trace)."""
+
+    step: str | None = None  # the workflow step, e.g. ReserveLocker
+    kind: str  # the error's name, e.g. RetryableVendorError, ActionRefused
+    vendor: str | None = None  # blink, blink_logistics, bloqit, dispatchninja
+    http_status: int | None = None
+    message: str
+
+
+class Lifecycle(OurModel):
+    state: OrderState
+    step: str | None = None  # in_progress: what the workflow waits on (or does) now
+    deadline: datetime | None = None  # in_progress: past it (and still waiting), the order is stuck
+    failure: Failure | None = None  # failed / needs_attention
+    at: datetime | None = None  # when the state was set
 
 
 class OrderOption(OurModel):
@@ -106,12 +145,16 @@ class Order(OurModel):
     paid: bool | None = None
     note: str | None = None
     customer: Customer = Field(default_factory=Customer)
+    # Where the customer's door is, in Blink's submitOrder shape (a partner order delivered by the
+    # merchant's courier needs it and the Blend contract has none: a person enters it).
+    delivery_address: BlinkAddress | None = None
     items: list[OrderItem]
     amounts: Amounts = Field(default_factory=Amounts)
     unmapped: list[UnmappedItem] = Field(default_factory=list)
     status: OrderStatus = OrderStatus.PENDING
     placed_at: datetime | None = None
     due_at: datetime | None = None
+    pre_order: bool = False  # Blink's is_pre_order: due_at is when the customer wants it
     received_at: datetime
 
 

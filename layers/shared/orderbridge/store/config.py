@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
@@ -19,6 +19,8 @@ from pydantic import BaseModel
 from orderbridge.models.config import Branch, ItemMapping, Merchant, Partner, PartnerBranch
 from orderbridge.store.batch import Key, batch_get
 from orderbridge.store.dynamo import from_attrs, to_attrs, unavailable
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def merchant_key(merchant_id: str) -> Key:
@@ -87,15 +89,22 @@ class ConfigStore:
 
     def branch(self, branch_id: str) -> Branch | None:
         """One branch's configuration (GetItem), or None when it is not configured."""
+        return self._get(branch_key(branch_id), Branch, "read the branch")
+
+    def partner(self, partner_id: str) -> Partner | None:
+        """One delivery partner's configuration (GetItem), or None when it is not configured."""
+        return self._get(partner_key(partner_id), Partner, "read the partner")
+
+    def _get(self, key: Key, model: type[M], what: str) -> M | None:
         try:
-            answer = self.client.get_item(TableName=self.table, Key=to_attrs(branch_key(branch_id)))
+            answer = self.client.get_item(TableName=self.table, Key=to_attrs(key))
         except (ClientError, BotoCoreError) as error:
-            raise unavailable(error, "read the branch") from error
+            raise unavailable(error, what) from error
         item = answer.get("Item")
         if item is None:
             return None
         record = parse(from_attrs(item))
-        assert isinstance(record, Branch)
+        assert isinstance(record, model)
         return record
 
     def mappings(

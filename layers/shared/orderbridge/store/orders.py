@@ -6,6 +6,11 @@
 | timeline event   | ORDER#<order_id>            | EVENT#<event_key>  | raw body kept on the event            |
 | alias            | ALIAS#<source>#<vendor id>  | ALIAS              | vendor id → order id (tasks, Blink)   |
 | unmatched event  | UNMATCHED#<source>#<ref>    | EVENT#<event_key>  | an event for an order we do not know  |
+| submission       | SUBMIT#<blink branch>#<name> | SUBMIT            | an order we are submitting to Blink   |
+
+The order item also carries the lifecycle a person reads (``state``, ``state_step``,
+``state_deadline``, ``failure``; index ``by_state``) and the owners of its courier and rent tracks
+(``courier_job``, ``rent_id``): those tracks follow the current courier job and rent only.
 
 Every write that records something a vendor said is conditional on its event key not being
 there yet: that condition is the idempotency guard (one round trip, no extra table). Status
@@ -22,11 +27,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from orderbridge.domain.statuses import ORDER_STATUS_RANK, TrackUpdate
 from orderbridge.errors import NotFound
-from orderbridge.models.order import Order, TimelineEvent
+from orderbridge.models.order import Lifecycle, Order, OrderState, TimelineEvent
 from orderbridge.store.batch import Key
 from orderbridge.store.dynamo import cancellation_codes, from_attrs, ints, to_attrs, to_value, unavailable
 
 TRACK_RANK_ATTR = {"status": "status_rank", "courier_status": "courier_rank", "rent_state": "rent_rank"}
+TRACK_OWNER_ATTR = {"courier_status": "courier_job", "rent_state": "rent_id"}
+BY_STATE_INDEX = "by_state"
 BY_STATUS_INDEX = "by_status"
 BY_BRANCH_INDEX = "by_branch"
 BY_DAY_INDEX = "by_day"
@@ -44,6 +51,12 @@ def event_key(order_id: str, key: str) -> Key:
     return {"pk": f"ORDER#{order_id}", "sk": f"EVENT#{key}"}
 
 
+def submission_key(blink_branch_id: str, customer_name: str) -> Key:
+    """What Blink's Order Webhook carries back of an order we submitted before its id is known to
+    us: the Blink branch and the customer name we gave it (the partner's name and order id)."""
+    return {"pk": f"SUBMIT#{blink_branch_id}#{customer_name}", "sk": "SUBMIT"}
+
+
 @dataclass
 class Outcome:
     """What a write did."""
@@ -58,6 +71,7 @@ class Outcome:
 class OrderView:
     order: Order
     tracks: dict[str, Any]
+    lifecycle: Lifecycle
     timeline: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -85,6 +99,8 @@ class OrderStore:
             "created_day": order.received_at.date().isoformat(),
             "created_key": f"{order.received_at.isoformat()}#{order.order_id}",
             "updated_at": order.received_at,
+            "state": OrderState.RECEIVED.value,
+            "state_at": order.received_at,
         }
         try:
             self.client.transact_write_items(
@@ -198,6 +214,10 @@ class OrderStore:
             values.update({":value": to_value(update.value), ":rank": to_value(update.rank)})
             sets += ["#track = :value", "#rank = :rank"]
             condition += " AND (attribute_not_exists(#rank) OR #rank < :rank)"
+            if update.owner is not None:
+                names["#owner"] = TRACK_OWNER_ATTR[update.track]
+                values[":owner"] = to_value(update.owner)
+                condition += " AND (attribute_not_exists(#owner) OR #owner = :owner)"
         order_update: dict[str, Any] = {
             "TableName": self.table,
             "Key": to_attrs(order_key(order_id)),
@@ -232,22 +252,64 @@ class OrderStore:
         return Outcome(order_id, created=True)
 
     def track_update(self, order_id: str, update: TrackUpdate, at: datetime) -> dict[str, Any]:
-        """A conditional Update of one status track on the order (for a transaction)."""
-        rank_attr = TRACK_RANK_ATTR[update.track]
+        """A conditional Update of one status track on the order (for a transaction): only forward,
+        and for an owned track only while ``update.owner`` is the order's current job or rent."""
+        names = {"#track": update.track, "#rank": TRACK_RANK_ATTR[update.track]}
+        values = {":value": to_value(update.value), ":rank": to_value(update.rank), ":at": to_value(at)}
+        condition = "attribute_exists(pk) AND (attribute_not_exists(#rank) OR #rank < :rank)"
+        if update.owner is not None:
+            names["#owner"] = TRACK_OWNER_ATTR[update.track]
+            values[":owner"] = to_value(update.owner)
+            condition += " AND (attribute_not_exists(#owner) OR #owner = :owner)"
         return {
             "Update": {
                 "TableName": self.table,
                 "Key": to_attrs(order_key(order_id)),
                 "UpdateExpression": "SET #track = :value, #rank = :rank, updated_at = :at",
-                "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(#rank) OR #rank < :rank)",
-                "ExpressionAttributeNames": {"#track": update.track, "#rank": rank_attr},
-                "ExpressionAttributeValues": {
-                    ":value": to_value(update.value),
-                    ":rank": to_value(update.rank),
-                    ":at": to_value(at),
-                },
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
             }
         }
+
+    def set_state(self, order_id: str, lifecycle: Lifecycle, *, unless: frozenset[OrderState] = frozenset()) -> bool:
+        """Set the order's lifecycle state (step, deadline and failure with it; absent ones are
+        removed). Not when the order is in one of ``unless`` (e.g. a final state): False then."""
+        values: dict[str, Any] = {":state": to_value(lifecycle.state.value), ":at": to_value(lifecycle.at)}
+        sets, removes = ["#state = :state", "state_at = :at"], []
+        for attr, value in (("state_step", lifecycle.step), ("state_deadline", lifecycle.deadline),
+                            ("failure", lifecycle.failure.model_dump() if lifecycle.failure else None)):
+            if value is None:
+                removes.append(attr)
+            else:
+                values[f":{attr}"] = to_value(value)
+                sets.append(f"{attr} = :{attr}")
+        condition = "attribute_exists(pk)"
+        for index, state in enumerate(sorted(unless)):
+            values[f":not{index}"] = to_value(state.value)
+            condition += f" AND #state <> :not{index}"
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        try:
+            self.client.update_item(
+                TableName=self.table, Key=to_attrs(order_key(order_id)), UpdateExpression=expression,
+                ConditionExpression=condition, ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise unavailable(error, "record the order's state") from error
+        except BotoCoreError as error:
+            raise unavailable(error, "record the order's state") from error
+        return True
+
+    def expect_submission(self, key: Key, order_id: str) -> None:
+        """Remember, before submitting an order to Blink, which order Blink's announcement of it
+        belongs to (see :func:`submission_key`)."""
+        try:
+            self.client.put_item(TableName=self.table, Item=to_attrs({**key, "order_id": order_id}))
+        except (ClientError, BotoCoreError) as error:
+            raise unavailable(error, "record the submission") from error
 
     def record_unmatched(self, source: str, ref: str, event: TimelineEvent, raw: str) -> Outcome:
         """Keep an event we cannot attach to an order (nothing is lost; ops can replay it)."""
@@ -336,21 +398,38 @@ class OrderStore:
             {k: ints(v) for k, v in e.items() if k not in {"pk", "sk", "order_id"} and (include_raw or k != "raw")}
             for e in events
         ]
-        return OrderView(order=order_from_item(meta), tracks=tracks_of(meta), timeline=timeline)
+        return OrderView(order=order_from_item(meta), tracks=tracks_of(meta), lifecycle=lifecycle_of(meta),
+                         timeline=timeline)
 
     def list(
         self,
         *,
+        state: OrderState | None = None,
+        now: datetime | None = None,
         status: str | None = None,
         branch: str | None = None,
         day: str | None = None,
         limit: int = 50,
         cursor: dict[str, Any] | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        """Orders, newest first, by branch (optionally of one status), by status, or by day."""
+        """Orders, newest first: by lifecycle state, by branch (optionally of one status), by status,
+        or by day. ``stuck`` is read as the ``in_progress`` orders whose deadline is before ``now``."""
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
-        if branch:
+        filters: list[str] = []
+        if state is not None:
+            stored = OrderState.IN_PROGRESS if state in (OrderState.STUCK, OrderState.IN_PROGRESS) else state
+            index, key_attr, key_value = BY_STATE_INDEX, "state", stored.value
+            if now is not None and state in (OrderState.STUCK, OrderState.IN_PROGRESS):
+                names["#d"] = "state_deadline"
+                values[":now"] = to_value(now)
+                filters.append("#d < :now" if state is OrderState.STUCK
+                               else "(attribute_not_exists(#d) OR #d >= :now)")
+            if branch:
+                names["#b"] = "branch_id"
+                values[":b"] = to_value(branch)
+                filters.append("#b = :b")
+        elif branch:
             index, key_attr, key_value = BY_BRANCH_INDEX, "branch_id", branch
         elif status:
             index, key_attr, key_value = BY_STATUS_INDEX, "status", status
@@ -365,10 +444,12 @@ class OrderStore:
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        if branch and status:
+        if status and (branch or state is not None):
             names["#s"] = "status"
             values[":s"] = to_value(status)
-            kwargs["FilterExpression"] = "#s = :s"
+            filters.append("#s = :s")
+        if filters:
+            kwargs["FilterExpression"] = " AND ".join(filters)
         kwargs["ExpressionAttributeNames"] = names
         kwargs["ExpressionAttributeValues"] = values
         if cursor:
@@ -378,7 +459,7 @@ class OrderStore:
         except (ClientError, BotoCoreError) as error:
             raise unavailable(error, "list orders") from error
         rows = [from_attrs(i) for i in page.get("Items", [])]
-        return [summary_of(r) for r in rows], page.get("LastEvaluatedKey")
+        return [summary_of(r, now) for r in rows], page.get("LastEvaluatedKey")
 
 
 def order_from_item(item: dict[str, Any]) -> Order:
@@ -394,7 +475,27 @@ def tracks_of(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def summary_of(item: dict[str, Any]) -> dict[str, Any]:
+def lifecycle_of(item: dict[str, Any]) -> Lifecycle:
+    return Lifecycle.model_validate({
+        "state": item.get("state") or OrderState.RECEIVED.value,
+        "step": item.get("state_step"),
+        "deadline": item.get("state_deadline"),
+        "failure": item.get("failure"),
+        "at": item.get("state_at"),
+    })
+
+
+def shown_state(lifecycle: Lifecycle, now: datetime | None) -> OrderState:
+    """The state a person sees: an in-progress order whose wait is past its deadline is stuck."""
+    if (lifecycle.state is OrderState.IN_PROGRESS and now is not None and lifecycle.deadline is not None
+            and lifecycle.deadline < now):
+        return OrderState.STUCK
+    return lifecycle.state
+
+
+def summary_of(item: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     keys = ("order_id", "source", "source_order_id", "partner_id", "merchant_id", "branch_id", "status",
-            "courier_status", "rent_state", "received_at", "updated_at")
-    return {k: item.get(k) for k in keys}
+            "courier_status", "rent_state", "received_at", "updated_at", "order_type", "blink_order_id")
+    lifecycle = lifecycle_of(item)
+    return {**{k: item.get(k) for k in keys}, "state": shown_state(lifecycle, now).value, "step": lifecycle.step,
+            "failure": lifecycle.failure}

@@ -1,8 +1,11 @@
 """Blink's Order Webhook and Order Status Webhook.
 
 Blink gives a webhook 5 s and never retries, so each answer is one read (a BatchGetItem for the
-order and the branch) and one transactional write; anything missed is recovered by the
-scheduled order catch-up.
+order, the branch and the marks of an order Orderbridge itself submitted) and one transactional
+write. An order Orderbridge submitted (a partner order) is announced on the Order Webhook too (an
+assumption: docs/vendor-assumptions.md): it is recognised by its Blink id, or — when it arrives
+before submitOrder's answer was recorded — by the branch and the customer name we gave it, and
+lands on that order. A webhook Blink could not deliver is not recovered yet (no order catch-up).
 """
 
 from __future__ import annotations
@@ -38,14 +41,20 @@ def receive_order(request: WebhookRequest, deps: Deps) -> tuple[int, WebhookAck]
     logger.append_keys(order_id=order_id, blink_order_id=payload.blink_order_id)
 
     orders_table, config_table = deps.settings.orders_table, deps.settings.config_table
+    ours = [order_keys.alias_key(SOURCE, payload.blink_order_id)]
+    if payload.blink_branch_id and payload.customer_name:
+        ours.append(order_keys.submission_key(payload.blink_branch_id, payload.customer_name))
     found = batch_get(
         deps.dynamodb,
-        {orders_table: [order_keys.order_key(order_id)], config_table: [config_keys.branch_key(payload.branch_id)]},
+        {orders_table: [order_keys.order_key(order_id), *ours], config_table: [config_keys.branch_key(payload.branch_id)]},
     )
     answer = WebhookAck(status="accepted", order_id=order_id)
-    if found[orders_table]:
+    if any(item["sk"] == "META" for item in found[orders_table]):
         report(Outcome(order_id, duplicate=True), "Blink order")
         return 200, answer
+    submitted = next((str(item["order_id"]) for item in found[orders_table]), None)
+    if submitted is not None:
+        return 200, _announced(request, payload, submitted, deps)
     if not found[config_table]:
         raise UnknownBranch(
             "the order's branch is not configured in Orderbridge",
@@ -70,6 +79,29 @@ def receive_order(request: WebhookRequest, deps: Deps) -> tuple[int, WebhookAck]
         metrics.add_metric(name="OrdersReceived", unit=MetricUnit.Count, value=1)
     report(outcome, "Blink order", items=len(order.items))
     return 200, answer
+
+
+def _announced(request: WebhookRequest, payload: BlinkOrderWebhook, order_id: str, deps: Deps) -> WebhookAck:
+    """Blink announced an order Orderbridge itself submitted (a partner order): one sale, one
+    order — the announcement lands on that order's timeline (and links Blink's id to it, should it
+    come before submitOrder's answer was recorded); no second order, no second workflow."""
+    logger.set_correlation_id(order_id)
+    logger.append_keys(order_id=order_id)
+    event = TimelineEvent(
+        event_key=f"blink:order:{payload.blink_order_id}",
+        source=SOURCE,
+        kind="blink_order_announced",
+        at=payload.created_at,
+        received_at=deps.clock(),
+        summary=f"Blink announced order {payload.blink_order_id}, which Orderbridge submitted",
+        detail={"blink_order_id": payload.blink_order_id, "blink_status": payload.status, "channel": payload.channel},
+    )
+    outcome = deps.orders.link_vendor(
+        order_id, event, fields={"blink_order_id": payload.blink_order_id, "blink_unique_code": payload.order_key},
+        alias=(SOURCE, payload.blink_order_id),
+    )
+    report(outcome, "Blink order (ours)")
+    return WebhookAck(status="accepted", order_id=order_id)
 
 
 def receive_order_status(request: WebhookRequest, deps: Deps) -> tuple[int, WebhookAck]:

@@ -59,6 +59,9 @@ def receive_task_status(request: WebhookRequest, deps: Deps) -> tuple[int, Webho
 
     logger.set_correlation_id(order_id)
     logger.append_keys(order_id=order_id)
-    outcome = deps.orders.record_event(order_id, event, courier_status_update(payload.task_event), raw=request.body)
+    update = courier_status_update(payload.task_event)
+    # Only the order's current courier job moves its courier track (a replaced task's late events
+    # are kept in the timeline).
+    outcome = deps.orders.record_event(order_id, event, update.of(task_id) if update else None, raw=request.body)
     report(outcome, "courier task event", event=payload.task_event.name)
     return 200, WebhookAck(status="accepted", order_id=order_id)

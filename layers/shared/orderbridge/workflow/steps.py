@@ -1,32 +1,42 @@
-"""The workflow's own steps (no vendor calls): plan the delivery, park on a wait, record how the
-order's workflow ended. Each is run by functions/workflow_step or functions/workflow_wait through
-``actions.runtime.run_action``, so inputs and outputs are models like every action's."""
+"""The workflow's own steps (no vendor calls): plan the order, park on a wait, check the collect
+deadline, record how the order's workflow ended. Each runs in its own Lambda
+(functions/plan_order, register_wait, check_collect_deadline, record_workflow_outcome) through
+``actions.runtime.run_action``, so inputs and outputs are models like every action's.
+
+Each step also keeps the order's lifecycle (``state``, ``step``, ``deadline``, ``failure``) that
+the ops API shows a person: planning and every wait put it ``in_progress`` with what it waits on,
+the outcome puts it in its end state, ``failed`` or ``needs_attention`` with a one-line failure.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from orderbridge import aws
 from orderbridge.actions.common import ActionRefused, OrderInput, our_event, require_order
 from orderbridge.actions.runtime import ActionDeps, get_action_deps
 from orderbridge.config import Settings, get_settings
-from orderbridge.domain.delivery import DeliveryPlan, plan
+from orderbridge.domain import lockers
+from orderbridge.domain.plan import OrderPlan, PlanRefused, plan
 from orderbridge.domain.waits import WaitKind
 from orderbridge.models.base import OurModel
-from orderbridge.models.config import Branch
+from orderbridge.models.order import FINAL_STATES, Failure, Lifecycle, OrderSource, OrderState
 from orderbridge.models.types import utcnow
 from orderbridge.observability import logger, metrics
-from orderbridge.store import config as config_keys
-from orderbridge.store.batch import batch_get
 from orderbridge.store.waits import WaitStore
 from orderbridge.workflow.signals import Signaller
+
+# A wait still open this long after its deadline means the workflow did not react: stuck.
+STUCK_GRACE = timedelta(seconds=30)
 
 
 @dataclass
@@ -51,19 +61,39 @@ def get_workflow_deps() -> WorkflowDeps:
                               stepfunctions=aws.client("stepfunctions"))
 
 
+def _in_progress(deps: ActionDeps, order_id: str, step: str, seconds: float) -> None:
+    """The order is being worked on, waiting on ``step`` for at most ``seconds``."""
+    now = deps.clock()
+    deps.orders.set_state(order_id, Lifecycle(state=OrderState.IN_PROGRESS, step=step, at=now,
+                                              deadline=now + timedelta(seconds=seconds) + STUCK_GRACE),
+                          unless=FINAL_STATES)
+
+
 # -- plan ----------------------------------------------------------------------------------------
 
 
-def plan_delivery(*, request: OrderInput, deps: ActionDeps) -> DeliveryPlan:
+def plan_order(*, request: OrderInput, deps: ActionDeps) -> OrderPlan:
+    """Decide the order's path (``domain.plan``). What cannot be planned needs a person."""
     order, _ = require_order(deps, request.order_id)
-    table = deps.settings.config_table
-    found = batch_get(deps.orders.client, {table: [config_keys.branch_key(order.branch_id)]})[table]
-    if not found:
-        raise ActionRefused(f"order {order.order_id}: branch {order.branch_id!r} is not configured")
-    branch = config_keys.parse(found[0])
-    assert isinstance(branch, Branch)
-    decided = plan(order, branch, deps.settings.workflow)
-    logger.info("delivery planned", extra={"mode": decided.delivery_mode, "courier": decided.courier})
+    branch = deps.config.branch(order.branch_id)
+    if branch is None:
+        raise ActionRefused(f"branch {order.branch_id!r} is not configured")
+    partner = None
+    if order.source is OrderSource.PARTNER and order.partner_id:
+        partner = deps.config.partner(order.partner_id)
+        if partner is None:
+            raise ActionRefused(f"partner {order.partner_id!r} is not configured")
+    now = deps.clock()
+    try:
+        decided = plan(order, branch, partner, deps.settings.workflow, now=now)
+    except PlanRefused as refused:
+        raise ActionRefused(str(refused)) from None
+    if decided.start_at is not None:
+        _in_progress(deps, order.order_id, "due_time", (decided.start_at - now).total_seconds())
+    else:
+        _in_progress(deps, order.order_id, "starting", 15 * 60)
+    logger.info("order planned", extra={"path": decided.path, "courier": decided.courier,
+                                        "start_at": decided.start_at})
     return decided
 
 
@@ -83,36 +113,124 @@ class WaitRegistered(OurModel):
 
 
 def register_wait(*, request: WaitInput, deps: WorkflowDeps) -> WaitRegistered:
+    _in_progress(deps.actions, request.order_id, request.wait.value, request.timeout_seconds)
     settled = deps.signaller.register(request.order_id, request.wait, request.token,
                                       timeout_seconds=request.timeout_seconds)
     return WaitRegistered(order_id=request.order_id, wait=request.wait, settled_now=settled is not None)
 
 
+# -- collect deadline ------------------------------------------------------------------------------
+
+
+class CollectDeadline(OurModel):
+    order_id: str
+    extended: bool  # the rent runs longer than the wait did: wait again
+    timeout_seconds: int  # until the rent's expiry
+
+
+def check_collect_deadline(*, request: OrderInput, deps: ActionDeps) -> CollectDeadline:
+    """The customer-pickup wait timed out: is the rent still running (Bloq.It ``rent.extended``
+    moved its expiry)? Then the workflow waits again until the new expiry."""
+    order, _ = require_order(deps, request.order_id)
+    rent = lockers.current_rent(deps.rents.for_order(order.order_id))
+    now = deps.clock()
+    if rent is None or rent.expires_at is None or rent.expires_at <= now + timedelta(seconds=1):
+        return CollectDeadline(order_id=order.order_id, extended=False, timeout_seconds=1)
+    seconds = int((rent.expires_at - now).total_seconds()) + 1
+    logger.info("the rent was extended: waiting again", extra={"timeout_seconds": seconds})
+    return CollectDeadline(order_id=order.order_id, extended=True, timeout_seconds=seconds)
+
+
 # -- outcome -------------------------------------------------------------------------------------
+
+Outcome = Literal["delivered", "collected", "rejected", "cancelled", "uncollected", "failed", "alert",
+                  "needs_attention"]
+_END_STATE: dict[str, OrderState] = {
+    "delivered": OrderState.DELIVERED,
+    "collected": OrderState.COLLECTED,
+    "rejected": OrderState.REJECTED,
+    "cancelled": OrderState.CANCELLED,
+    "uncollected": OrderState.FAILED,
+    "failed": OrderState.FAILED,
+    "needs_attention": OrderState.NEEDS_ATTENTION,
+}
+
+
+class StepError(OurModel):
+    """What a Step Functions ``Catch`` puts at its ResultPath."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    error: str = Field(alias="Error")
+    cause: str | None = Field(default=None, alias="Cause")  # a Lambda error's JSON; kept in the logs only
 
 
 class OutcomeInput(OrderInput):
-    outcome: Literal["delivered", "rejected", "cancelled", "uncollected", "failed", "alert"]
+    outcome: Outcome
     reason: str | None = None
-    error: str | None = None  # the Step Functions error name, for failures
-    cause: str | None = None
+    error: StepError | None = None  # for failures
+    step: str | None = None  # the workflow step that failed
 
 
 class OutcomeRecorded(OurModel):
     order_id: str
     outcome: str
+    state: str | None = None
 
 
 def record_outcome(*, request: OutcomeInput, deps: ActionDeps) -> OutcomeRecorded:
-    """Write how the workflow ended (or what needs a person) on the order's timeline."""
+    """Write how the workflow ended (or what needs a person) on the order's timeline and as the
+    order's lifecycle state."""
     order, _ = require_order(deps, request.order_id)
-    text = request.reason or request.error or request.outcome
-    key = f"workflow:{request.outcome}:{request.error or '-'}"  # a retried task records it once
-    detail = {"outcome": request.outcome, "error": request.error, "cause": (request.cause or "")[:1000]}
+    failure = describe_failure(request) if request.error or request.outcome in {"failed", "needs_attention"} else None
+    text = (failure.message if failure else None) or request.reason or request.outcome
+    error_name = request.error.error if request.error else "-"
+    # A retried task records it once; a resumed execution that fails again records it again.
+    key = f"workflow:{request.execution or '-'}:{request.outcome}:{error_name}:{request.step or '-'}"
+    detail = {"outcome": request.outcome, **({"failure": failure.model_dump()} if failure else {})}
     event = our_event(deps, key, "workflow", f"workflow {request.outcome}: {text}", detail=detail)
     deps.orders.record_event(order.order_id, event, None)
-    metric = {"failed": "WorkflowsFailed", "alert": "WorkflowAlerts"}.get(request.outcome, "WorkflowsEnded")
+    state = _END_STATE.get(request.outcome)
+    if state is not None:
+        deps.orders.set_state(order.order_id, Lifecycle(state=state, failure=failure, at=deps.clock()))
+    metric = {"failed": "WorkflowsFailed", "uncollected": "WorkflowsFailed", "alert": "WorkflowAlerts",
+              "needs_attention": "OrdersNeedingAttention"}.get(request.outcome, "WorkflowsEnded")
     metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
-    log = logger.error if request.outcome in {"failed", "alert"} else logger.info
-    log("workflow outcome recorded", extra={"outcome": request.outcome, "error": request.error})
-    return OutcomeRecorded(order_id=order.order_id, outcome=request.outcome)
+    log = logger.error if request.outcome in {"failed", "alert", "needs_attention", "uncollected"} else logger.info
+    log("workflow outcome recorded", extra={"outcome": request.outcome, "step": request.step,
+                                            "error": error_name, "cause": request.error.cause if request.error else None})
+    return OutcomeRecorded(order_id=order.order_id, outcome=request.outcome, state=state.value if state else None)
+
+
+# VendorError's text (vendors/http.py): "<vendor> HTTP <status> [<code>]: <message>".
+_VENDOR_TEXT = re.compile(r"^(?P<vendor>[a-z_]+)(?: HTTP (?P<status>\d{3}))?(?: \[[^\]]*\])?: (?P<message>.+)$", re.S)
+_STATES_ERRORS = {
+    "States.Timeout": "the wait passed its deadline",
+    "States.HeartbeatTimeout": "no heartbeat from the courier keeper",
+    "States.TaskFailed": "the step failed",
+}
+MAX_FAILURE_TEXT = 300
+
+
+def describe_failure(request: OutcomeInput) -> Failure:
+    """One line a person can act on, from Step Functions' error name and cause (the Lambda error's
+    JSON: ``errorType``, ``errorMessage``, ``stackTrace`` — the trace is dropped)."""
+    kind = request.error.error if request.error else request.outcome
+    raw = request.error.cause if request.error else None
+    message = request.reason or _STATES_ERRORS.get(kind, "")
+    try:
+        cause = json.loads(raw) if raw else {}
+    except ValueError:
+        cause = {"errorMessage": raw}
+    if not isinstance(cause, dict):
+        cause = {"errorMessage": str(cause)}
+    text = str(cause.get("errorMessage") or "").strip()
+    vendor, status = None, None
+    found = _VENDOR_TEXT.match(text)
+    if found and "Vendor" in str(cause.get("errorType") or kind):
+        vendor, status, text = found["vendor"], found["status"], found["message"]
+    if text:
+        message = text
+    line = " ".join(message.split())[:MAX_FAILURE_TEXT] or kind
+    return Failure(step=request.step, kind=str(cause.get("errorType") or kind), vendor=vendor,
+                   http_status=int(status) if status else None, message=line)

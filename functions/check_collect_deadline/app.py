@@ -1,12 +1,12 @@
-"""Workflow task: decide how the order travels (locker or home, which courier, Blink first)."""
+"""Workflow task: the customer-pickup wait timed out — is the rent still running (extended)?"""
 
 from orderbridge.actions.runtime import run_action
 from orderbridge.observability import logger, metrics, tracer
-from orderbridge.workflow.steps import plan_delivery
+from orderbridge.workflow.steps import check_collect_deadline
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event, context):
-    return run_action(plan_delivery, event, context, idempotent=False)
+    return run_action(check_collect_deadline, event, context, idempotent=False)

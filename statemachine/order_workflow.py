@@ -1,0 +1,272 @@
+"""The order workflow, written once: this script is the source of ``order_workflow.asl.json``.
+
+Run ``.venv/bin/python statemachine/order_workflow.py`` after changing it and commit both files;
+``tests/unit/test_order_workflow_definition.py`` fails when the JSON is not this script's output,
+or when a Retry/Catch names an error no action can raise.
+
+Each retry policy, the failure path and the error names are written here once: every Lambda task
+gets the same ``Retry`` (built from ``actions.common.RETRYABLE_ERRORS``), every task's unexpected
+failure goes through a small Pass state that names the step, then to the failure path (release an
+empty locker, record the failure, fail). The paths per order type are in ``docs/workflow.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from orderbridge.actions.common import NEEDS_ATTENTION_ERRORS, RATE_LIMITED_ERRORS, RETRYABLE_ERRORS
+from orderbridge.domain.plan import BLINK_STATUS_PATHS, OrderPath
+
+OUTPUT = Path(__file__).with_name("order_workflow.asl.json")
+
+# Vendor and AWS hiccups: exponential backoff with full jitter, then the failure path.
+RETRY_TRANSIENT = {"ErrorEquals": list(RETRYABLE_ERRORS), "IntervalSeconds": 2, "MaxAttempts": 4,
+                   "BackoffRate": 2.0, "MaxDelaySeconds": 60, "JitterStrategy": "FULL"}
+# A vendor asked us to come back later than the function could wait (429 + Retry-After).
+RETRY_RATE_LIMITED = {"ErrorEquals": list(RATE_LIMITED_ERRORS), "IntervalSeconds": 30, "MaxAttempts": 6,
+                      "BackoffRate": 1.5, "MaxDelaySeconds": 300}
+BLINK_STATUS = {"accepted": 1, "ready": 6, "dispatched": 2, "delivered": 3, "rejected": 4}
+
+states: dict[str, dict[str, Any]] = {}
+
+
+def payload(**extra: Any) -> dict[str, Any]:
+    return {"order_id.$": "$.order_id", "execution.$": "$$.Execution.Name", **extra}
+
+
+def failed_step(step: str) -> str:
+    """The Pass state a task's unexpected failure goes through: it names the step for the record."""
+    name = f"{step}Failed"
+    states[name] = {"Type": "Pass", "Result": step, "ResultPath": "$.failed_step", "Next": "ReleaseLockerOnFailure"}
+    return name
+
+
+def task(name: str, function: str, nxt: str | None, *, args: dict[str, Any] | None = None,
+         result: str | None = None, catch: list[tuple[list[str], str]] = (), retry: bool = True,
+         fail_to: str | None = None, error_path: str = "$.error", comment: str | None = None) -> None:
+    """A Lambda task: ``result`` is where its answer goes (``$.<result>``; None: dropped)."""
+    state: dict[str, Any] = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                             "Parameters": {"FunctionName": f"${{{function}FunctionArn}}", "Payload": payload(**(args or {}))}}
+    if comment:
+        state["Comment"] = comment
+    if result:
+        state["ResultSelector"] = {"result.$": "$.Payload"}
+        state["ResultPath"] = f"$.{result}"
+    else:
+        state["ResultPath"] = None
+    if retry:
+        state["Retry"] = [RETRY_RATE_LIMITED, RETRY_TRANSIENT]
+    catches = [{"ErrorEquals": errors, "ResultPath": "$.error", "Next": to} for errors, to in catch]
+    catches.append({"ErrorEquals": ["States.ALL"], "ResultPath": error_path, "Next": fail_to or failed_step(name)})
+    state["Catch"] = catches
+    if nxt is None:
+        state["End"] = True
+    else:
+        state["Next"] = nxt
+    states[name] = state
+
+
+def wait(name: str, kind: str, timeout: str, nxt: str, *, catch: list[tuple[list[str], str]] = (),
+         heartbeat: bool = False) -> None:
+    """Park on a task token until the order's tracks settle ``kind`` (``workflow.signals``)."""
+    state: dict[str, Any] = {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": "${RegisterWaitFunctionArn}",
+                       "Payload": payload(wait=kind, **{"token.$": "$$.Task.Token", "timeout_seconds.$": timeout})},
+        "TimeoutSecondsPath": timeout, "ResultPath": None, "Retry": [RETRY_TRANSIENT],
+    }
+    if heartbeat:
+        state["HeartbeatSecondsPath"] = "$.plan.result.heartbeat_seconds"
+    state["Catch"] = [{"ErrorEquals": errors, "ResultPath": "$.error", "Next": to} for errors, to in catch]
+    state["Catch"].append({"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": failed_step(name)})
+    state["Next"] = nxt
+    states[name] = state
+
+
+def blink_status(name: str, status: str, nxt: str | None, *, comment: str | None = None, **kwargs: Any) -> None:
+    args: dict[str, Any] = {"status": BLINK_STATUS[status]}
+    if comment:
+        args["comment"] = comment
+    task(name, "SyncOrderStatusToBlink", nxt, args=args, **kwargs)
+
+
+def outcome(name: str, what: str, nxt: str | None, *, reason: str | None = None, error: bool = False,
+            path: str | None = None) -> None:
+    args: dict[str, Any] = {"outcome.$": path} if path else {"outcome": what}
+    if reason:
+        args["reason"] = reason
+    if error:  # every way here names the step first (a ...Failed / Name... Pass state)
+        args.update({"error.$": "$.error", "step.$": "$.failed_step"})
+    # Recording the outcome itself failing (after its retries) fails the execution: it is alarmed.
+    task(name, "RecordWorkflowOutcome", nxt, args=args, fail_to="Failed", error_path="$.record_error")
+
+
+def choice(name: str, choices: list[dict[str, Any]], default: str, comment: str | None = None) -> None:
+    states[name] = {"Type": "Choice", "Choices": choices, "Default": default}
+    if comment:
+        states[name]["Comment"] = comment
+
+
+def is_path(*paths: OrderPath) -> dict[str, Any]:
+    rules = [{"Variable": "$.plan.result.path", "StringEquals": p.value} for p in paths]
+    return rules[0] if len(rules) == 1 else {"Or": rules}
+
+
+def build() -> dict[str, Any]:
+    states.clear()
+    needs = NEEDS_ATTENTION_ERRORS
+    # -- start: plan, submit a partner order, wait for a pre-order's start time
+    states["Start"] = {"Type": "Pass", "Result": 1, "ResultPath": "$.courier_attempt", "Next": "PlanOrder"}
+    task("PlanOrder", "PlanOrder", "SubmitFirst", result="plan",
+         catch=[(list(needs), "PlanOrderNeedsAttention")])
+    choice("SubmitFirst", [{"Variable": "$.plan.result.submit_to_blink", "BooleanEquals": True,
+                            "Next": "SubmitToBlink"}], "PreOrder")
+    task("SubmitToBlink", "SubmitOrderToBlink", "PreOrder", catch=[(list(needs), "SubmitToBlinkNeedsAttention")])
+    choice("PreOrder", [{"And": [{"Variable": "$.plan.result.start_at", "IsPresent": True},
+                                 {"Not": {"Variable": "$.plan.result.start_at", "IsNull": True}}],
+                         "Next": "WaitUntilDue"}], "ChoosePath")
+    states["WaitUntilDue"] = {"Type": "Wait", "Comment": "a pre-order books nothing before due_at minus the lead time",
+                              "TimestampPath": "$.plan.result.start_at", "Next": "ChoosePath"}
+    choice("ChoosePath", [
+        {**is_path(OrderPath.LOCKER_DELIVERY, OrderPath.LOCKER_PICKUP), "Next": "ReserveLocker"},
+        {**is_path(*sorted(BLINK_STATUS_PATHS)), "Next": "AcceptForKitchen"},
+    ], "AcceptInBlink")
+
+    # -- a locker (delivery to a locker, or pickup from the branch's Bloq)
+    task("ReserveLocker", "ReserveLocker", "AcceptInBlink", result="rent",
+         args={"bloq_id.$": "$.plan.result.pickup_bloq_id"},
+         catch=[(["NoLockerAvailable"], "NoFreeLocker")])
+    choice("NoFreeLocker", [
+        {"And": [is_path(OrderPath.LOCKER_DELIVERY),
+                 {"Variable": "$.plan.result.allow_home_fallback", "BooleanEquals": True}],
+         "Next": "FallBackToHomeDelivery"},
+        {**is_path(OrderPath.LOCKER_PICKUP), "Next": "FallBackToCounterPickup"},
+    ], "RejectNoLockerInBlink")
+    states["FallBackToHomeDelivery"] = {"Type": "Pass", "Result": OrderPath.HOME_DELIVERY.value,
+                                        "ResultPath": "$.plan.result.path", "Next": "AcceptInBlink"}
+    states["FallBackToCounterPickup"] = {"Type": "Pass", "Result": OrderPath.COUNTER_PICKUP.value,
+                                         "ResultPath": "$.plan.result.path", "Next": "AcceptForKitchen"}
+    blink_status("RejectNoLockerInBlink", "rejected", "RecordNoLockerRejection",
+                 comment="No pickup locker is available for this order")
+    outcome("RecordNoLockerRejection", "rejected", None, reason="no free locker and no home delivery fallback")
+
+    # -- accepted in Blink, then the courier (or the staff, for a locker pickup)
+    blink_status("AcceptInBlink", "accepted", "CourierOrStaff")
+    choice("CourierOrStaff", [{**is_path(OrderPath.LOCKER_PICKUP), "Next": "WaitForStaffDropOff"}], "DispatchCourier")
+    choice("DispatchCourier", [{"Variable": "$.plan.result.courier", "StringEquals": "dispatchninja",
+                                "Next": "CreateDispatchNinjaOrder"}], "CreateBlinkLogisticsTask")
+    destination = {"destination.$": "$.plan.result.path", "attempt.$": "$.courier_attempt"}
+    task("CreateBlinkLogisticsTask", "CreateBlinkLogisticsTask", "WaitForCourierPickup", args=destination)
+    task("CreateDispatchNinjaOrder", "CreateDispatchNinjaOrder", "WaitForCourierPickup", args=destination)
+    on_courier = [(["CourierCancelled"], "CourierCancelled"), (["OrderRejected"], "OrderRejected")]
+    wait("WaitForCourierPickup", "courier_picked_up", "$.plan.result.courier_pickup_timeout", "MarkReadyInBlink",
+         catch=on_courier, heartbeat=True)
+    blink_status("MarkReadyInBlink", "ready", "MarkDispatchedInBlink")
+    blink_status("MarkDispatchedInBlink", "dispatched", "LockerOrDoor")
+    choice("LockerOrDoor", [{**is_path(OrderPath.LOCKER_DELIVERY), "Next": "WaitForDropOff"}], "WaitForHomeDelivery")
+    wait("WaitForHomeDelivery", "courier_finished", "$.plan.result.home_delivery_timeout", "MarkDeliveredInBlink",
+         catch=on_courier, heartbeat=True)
+    wait("WaitForDropOff", "dropoff", "$.plan.result.dropoff_timeout", "NotifyCustomer",
+         catch=[(["CourierCancelled"], "CourierCancelled"), (["States.Timeout", "RentCancelled"], "DropOffMissed"),
+                (["OrderRejected"], "OrderRejected")])
+    wait("WaitForStaffDropOff", "dropoff", "$.plan.result.dropoff_timeout", "MarkPickupReadyInBlink",
+         catch=[(["States.Timeout", "RentCancelled"], "DropOffMissed"), (["OrderRejected"], "OrderRejected")])
+    blink_status("MarkPickupReadyInBlink", "ready", "NotifyCustomer")
+    task("NotifyCustomer", "NotifyLockerCustomer", "WaitForCustomerPickup")
+    on_pickup = [(["States.Timeout"], "CheckCollectDeadline"), (["RentExpired", "RentCancelled"], "ReturnUncollected"),
+                 (["OrderRejected"], "OrderRejected")]
+    wait("WaitForCustomerPickup", "pickup", "$.plan.result.collect_timeout", "MarkDeliveredInBlink", catch=on_pickup)
+    task("CheckCollectDeadline", "CheckCollectDeadline", "RentExtended", result="collect")
+    choice("RentExtended", [{"Variable": "$.collect.result.extended", "BooleanEquals": True,
+                             "Next": "WaitForCustomerPickupAgain"}], "ReturnUncollected",
+           comment="Bloq.It rent.extended moved the expiry: wait until the new one")
+    wait("WaitForCustomerPickupAgain", "pickup", "$.collect.result.timeout_seconds", "MarkDeliveredInBlink",
+         catch=on_pickup)
+    blink_status("MarkDeliveredInBlink", "delivered", "RecordDelivered")
+    outcome("RecordDelivered", "delivered", None, path="$.plan.result.final_state")
+
+    # -- counter pickup, dine-in, the platform's own rider: the kitchen ends it in Blink
+    blink_status("AcceptForKitchen", "accepted", "WaitForBlinkCompleted")
+    wait("WaitForBlinkCompleted", "blink_completed", "$.plan.result.blink_end_timeout", "RecordCompleted",
+         catch=[(["OrderRejected"], "OrderRejected")])
+    outcome("RecordCompleted", "delivered", None, path="$.plan.result.final_state")
+
+    # -- the courier cancelled: one more courier, then give up
+    choice("CourierCancelled", [{"Variable": "$.courier_attempt", "NumericEquals": 1, "Next": "SecondCourierAttempt"}],
+           "CourierGaveUp", comment="dispatch one more courier, then give up")
+    states["SecondCourierAttempt"] = {"Type": "Pass", "Result": 2, "ResultPath": "$.courier_attempt",
+                                      "Next": "DispatchCourier"}
+    choice("CourierGaveUp", [{**is_path(OrderPath.LOCKER_DELIVERY), "Next": "CancelRentAfterCourier"}],
+           "AlertCourierGaveUp")
+    task("CancelRentAfterCourier", "CancelRent", "FinishRentAfterCourier")
+    task("FinishRentAfterCourier", "FinishRent", "AlertCourierGaveUp")
+    states["AlertCourierGaveUp"] = {"Type": "Pass", "Result": "CourierCancelled", "ResultPath": "$.failed_step",
+                                    "Next": "RecordCourierGaveUp"}
+    outcome("RecordCourierGaveUp", "failed", "FailCourier", reason="the courier cancelled twice", error=True)
+    states["FailCourier"] = {"Type": "Fail", "Error": "CourierCancelled", "Cause": "the courier cancelled twice"}
+
+    # -- the drop-off deadline passed (or the rent was cancelled before it)
+    task("DropOffMissed", "CancelRent", "FinishMissedRent")
+    task("FinishMissedRent", "FinishRent", "RejectMissedDropOff")
+    blink_status("RejectMissedDropOff", "rejected", "NameMissedDropOff",
+                 comment="The order was not put in the locker in time")
+    states["NameMissedDropOff"] = {"Type": "Pass", "Result": "WaitForDropOff", "ResultPath": "$.failed_step",
+                                   "Next": "RecordMissedDropOff"}
+    outcome("RecordMissedDropOff", "failed", "FailMissedDropOff", reason="the drop-off deadline passed", error=True)
+    states["FailMissedDropOff"] = {"Type": "Fail", "Error": "DropOffMissed", "Cause": "the drop-off deadline passed"}
+
+    # -- the customer did not collect: return the delivery
+    task("ReturnUncollected", "ReturnExpiredDelivery", "NameUncollected")
+    states["NameUncollected"] = {"Type": "Pass", "Result": "WaitForCustomerPickup", "ResultPath": "$.failed_step",
+                                 "Next": "RecordUncollected"}
+    outcome("RecordUncollected", "uncollected", "FailUncollected", reason="the customer did not collect", error=True)
+    states["FailUncollected"] = {"Type": "Fail", "Error": "Uncollected", "Cause": "the customer did not collect"}
+
+    # -- rejected in Blink while waiting: an empty rent is released, one holding the goods cancelled
+    choice("OrderRejected", [{"And": [{"Variable": "$.rent", "IsPresent": True},
+                                      is_path(OrderPath.LOCKER_DELIVERY, OrderPath.LOCKER_PICKUP)],
+                              "Next": "ReleaseRentOfRejected"}], "RecordRejected")
+    task("ReleaseRentOfRejected", "ReleaseEmptyLocker", "RentStillHoldsTheGoods", result="release",
+         args={"after": "rejected"}, fail_to="RecordRejected", error_path="$.release_error",
+         comment="an empty rent is cancelled and finished; one holding the goods is only cancelled")
+    choice("RentStillHoldsTheGoods", [{"And": [
+        {"Variable": "$.release.result.released", "BooleanEquals": False},
+        {"Variable": "$.release.result.rent_id", "IsPresent": True},
+        {"Not": {"Variable": "$.release.result.rent_id", "IsNull": True}}], "Next": "CancelRentOfRejected"}],
+        "RecordRejected")
+    task("CancelRentOfRejected", "CancelRent", "RecordRejected")
+    outcome("RecordRejected", "rejected", None, reason="the order was rejected in Blink")
+
+    # -- a person must act (an unmapped item, a refused submission): no retry can help
+    for step in ("PlanOrder", "SubmitToBlink"):
+        states[f"{step}NeedsAttention"] = {"Type": "Pass", "Result": step, "ResultPath": "$.failed_step",
+                                           "Next": "RecordNeedsAttention"}
+    outcome("RecordNeedsAttention", "needs_attention", "WaitingForAPerson", error=True)
+    states["WaitingForAPerson"] = {"Type": "Succeed",
+                                   "Comment": "fix what the order's failure says, then POST /ops/orders/{id}/retry"}
+
+    # -- anything else: free an empty locker (unless a courier is on its way to it), record, fail
+    task("ReleaseLockerOnFailure", "ReleaseEmptyLocker", "RecordFailure", args={"after": "failed"},
+         result="release", fail_to="RecordFailure", error_path="$.release_error",
+         comment="free the locker if nothing was dropped off and no courier is on the way to it")
+    outcome("RecordFailure", "failed", "Failed", error=True)
+    states["Failed"] = {"Type": "Fail", "Error": "OrderWorkflowFailed",
+                        "Cause": "see the order's failure in the ops API; resume it once the cause is gone"}
+    return {
+        "Comment": "One order from acceptance to its end (docs/workflow.md). Generated by statemachine/order_workflow.py: "
+                   "edit that, not this file.",
+        "StartAt": "Start",
+        "States": dict(states),
+    }
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2) + "\n"
+
+
+if __name__ == "__main__":
+    OUTPUT.write_text(render())
+    print(f"wrote {OUTPUT} ({len(states)} states)", file=sys.stderr)
