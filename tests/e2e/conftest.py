@@ -15,7 +15,15 @@ import httpx
 import pytest
 from botocore.config import Config
 
-from tests.e2e.support import WORKFLOW_DROPOFF_TIMEOUT_SECONDS, RunningStack, start_stack, write_test_template
+from tests.e2e.flow import STATE_MACHINE, Flow
+from tests.e2e.support import (
+    PRE_ORDER_LEAD_SECONDS,
+    WORKFLOW_BLINK_END_TIMEOUT_SECONDS,
+    WORKFLOW_DROPOFF_TIMEOUT_SECONDS,
+    RunningStack,
+    start_stack,
+    write_test_template,
+)
 
 SCHEDULE_SPEED = "30"  # rate(1 minute) fires every 2 s
 
@@ -25,7 +33,9 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
     folder = tmp_path_factory.mktemp("local-stack")
     template = write_test_template(folder)
     running = start_stack(template, folder / "state", "--schedule-speed", SCHEDULE_SPEED, "--max-workers", "3",
-                          "--parameter-overrides", f"WorkflowDropoffTimeoutSeconds={WORKFLOW_DROPOFF_TIMEOUT_SECONDS}")
+                          "--parameter-overrides", f"WorkflowDropoffTimeoutSeconds={WORKFLOW_DROPOFF_TIMEOUT_SECONDS}",
+                          f"PreOrderLeadSeconds={PRE_ORDER_LEAD_SECONDS}",
+                          f"WorkflowBlinkEndTimeoutSeconds={WORKFLOW_BLINK_END_TIMEOUT_SECONDS}")
     try:
         yield running
     finally:
@@ -56,3 +66,16 @@ def aws(stack: dict[str, Any]) -> Any:
         return session.client(service, endpoint_url=stack["emulator"]["endpoint_url"], config=config)
 
     return client
+
+
+@pytest.fixture(scope="session")
+def state_machine_arn(aws: Any) -> str:
+    machines = aws("stepfunctions").list_state_machines()["stateMachines"]
+    found = [m["stateMachineArn"] for m in machines if m["name"] == STATE_MACHINE]
+    assert found, f"no state machine {STATE_MACHINE} in {[m['name'] for m in machines]}"
+    return found[0]
+
+
+@pytest.fixture
+def flow(stack: dict[str, Any], http: httpx.Client, aws: Any, state_machine_arn: str) -> Flow:
+    return Flow(stack, http, aws, state_machine_arn)

@@ -33,6 +33,10 @@ HERE = Path(__file__).resolve().parent
 START_TIMEOUT_SECONDS = 60.0
 # The session stack's drop-off deadline (conftest.py): short enough to wait for in a test.
 WORKFLOW_DROPOFF_TIMEOUT_SECONDS = 25
+# The session stack's lead time of a pre-order, and how long counter pickups, dine-ins and platform
+# deliveries wait for the kitchen (short: a killed workflow's order shows as stuck within a test).
+PRE_ORDER_LEAD_SECONDS = 10
+WORKFLOW_BLINK_END_TIMEOUT_SECONDS = 45
 
 TEST_RESOURCES: dict[str, Any] = {
     "LocalTestTickFunction": {

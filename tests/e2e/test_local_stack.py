@@ -199,7 +199,7 @@ def _finished(sfn: Any, arn: str) -> dict[str, Any] | None:
 def test_invoke_runs_one_function_on_an_event_file_against_the_running_stack(running_stack):
     done = subprocess.run(
         [sys.executable, "-m", "orderbridge_local", "invoke", "OpsApiFunction", "-e", "events/ops_api_list_orders.json",
-         "--state", str(running_stack.state_path)],
+         "--stack", "--state", str(running_stack.state_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=90,
     )
     assert done.returncode == 0, done.stderr

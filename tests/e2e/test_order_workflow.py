@@ -22,245 +22,32 @@ with DispatchNINJA 14.
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-from orderbridge.domain.ids import order_id_for
 from orderbridge.models.config import Branch, CourierProvider, DeliveryMode
 from orderbridge.store.config import ConfigStore
 from orderbridge_local.seed import DEMO_BLOQ_IDS, DEMO_MERCHANT, DEV_VENDOR_CREDENTIALS
 
+from tests.e2e.flow import (
+    CUSTOMER,
+    HOME_BRANCH,
+    NO_FALLBACK_BRANCH,
+    assert_monotonic,
+    count_transitions,
+    is_subsequence,
+    last_of_ours,
+    lisbon_bloqs_unavailable,
+    rent_id_of,
+    rent_states,
+    workflow_entries,
+)
 from tests.e2e.support import WORKFLOW_DROPOFF_TIMEOUT_SECONDS
 
 pytestmark = pytest.mark.e2e
-
-STATE_MACHINE = "orderbridge-order-delivery-local"
-LOCKER_BRANCH = "12345"  # seed: locker delivery, Blink Logistics, the two Lisbon Bloqs
-HOME_BRANCH = "63"  # seed: home delivery, DispatchNINJA
-NO_FALLBACK_BRANCH = "e2e-no-fallback"  # written by a test: the Lisbon Bloqs, no home delivery fallback
-CUSTOMER = {  # a customer at home in Lisbon (the Blink Order Webhook's fields)
-    "customer_name": "Ana Silva",
-    "customer_phone": "+351910000000",
-    "customer_address_description": "Rua Augusta 100, 1100-053 Lisboa",
-    "customer_address_latitude": "38.7100",
-    "customer_address_longitude": "-9.1370",
-}
-# Blink statuses in the order an order moves through them (4 rejected and 3 delivered are terminal).
-BLINK_RANK = {0: 0, 1: 1, 6: 2, 2: 3, 3: 4, 4: 4}
-
-_RUN = uuid.uuid4().int % 100_000
-_COUNTER = itertools.count(1)
-
-
-def new_blink_order_id() -> str:
-    """A numeric Blink order id no other test of this session uses."""
-    return f"9{_RUN:05d}{next(_COUNTER):03d}"
-
-
-# --------------------------------------------------------------------------------------- driver
-
-
-@dataclass
-class Placed:
-    blink_order_id: str
-    order_id: str
-
-
-@dataclass
-class Flow:
-    """Drives orders through the sandboxes and reads what the stack made of them."""
-
-    stack: dict[str, Any]
-    http: httpx.Client
-    aws: Callable[[str], Any]
-    state_machine_arn: str
-    _sfn: Any = field(default=None, repr=False)
-
-    @property
-    def sfn(self) -> Any:
-        if self._sfn is None:
-            self._sfn = self.aws("stepfunctions")
-        return self._sfn
-
-    def sandbox(self, name: str) -> str:
-        url = self.stack["sandboxes"][name]
-        return url.split("/dn_api/", 1)[0] if name == "dispatchninja" else url  # admin routes at the root
-
-    def admin(self, sandbox: str, method: str, path: str, **kwargs: Any) -> Any:
-        answer = self.http.request(method, f"{self.sandbox(sandbox)}{path}", **kwargs)
-        assert answer.status_code < 300, f"{sandbox} {method} {path}: {answer.status_code} {answer.text}"
-        return answer.json() if answer.content else None
-
-    # -- acting --------------------------------------------------------------------------------
-
-    def place(self, **overrides: Any) -> Placed:
-        """The Blink sandbox places a delivery order (its Order Webhook reaches the stack)."""
-        blink_order_id = new_blink_order_id()
-        body = {"blink_order_id": blink_order_id, "type": "DELIVERY", "branch_id": LOCKER_BRANCH, **overrides}
-        self.admin("blink", "POST", "/_admin/place-order", json=body)
-        return Placed(blink_order_id, order_id_for("blink", blink_order_id))
-
-    def advance_task(self, task_id: str, **body: Any) -> None:
-        self.admin("blink_logistics", "POST", f"/_admin/tasks/{task_id}/advance", json=body)
-
-    def rent_admin(self, rent_id: str, action: str) -> None:
-        self.admin("bloqit", "POST", f"/_admin/rents/{rent_id}/{action}")
-
-    # -- reading -------------------------------------------------------------------------------
-
-    def order(self, order_id: str) -> dict[str, Any] | None:
-        answer = self.http.get(f"{self.stack['api']}/ops/orders/{order_id}",
-                               headers={"X-Api-Key": self.stack["ops_api_key"]})
-        if answer.status_code == 404:
-            return None
-        assert answer.status_code == 200, answer.text
-        return answer.json()
-
-    def blink_history(self, blink_order_id: str) -> list[dict[str, Any]]:
-        return self.admin("blink", "GET", f"/_admin/orders/{blink_order_id}")["status_history"]
-
-    def blink_statuses(self, blink_order_id: str) -> list[int]:
-        """The statuses Blink received from us (syncOrderStatus), in the order it received them."""
-        return [entry["status"] for entry in self.blink_history(blink_order_id) if entry["source"] == "syncOrderStatus"]
-
-    def rent(self, rent_id: str) -> dict[str, Any]:
-        return self.admin("bloqit", "GET", f"/_admin/rents/{rent_id}")
-
-    def bloqit_rents_of(self, order_id: str) -> list[dict[str, Any]]:
-        return [r for r in self.admin("bloqit", "GET", "/_admin/state")["rents"] if r.get("externalID") == order_id]
-
-    def task(self, task_id: str) -> dict[str, Any]:
-        return self.admin("blink_logistics", "GET", f"/_admin/tasks/{task_id}")
-
-    def execution_arn(self, name: str) -> str:
-        return f"{self.state_machine_arn.replace(':stateMachine:', ':execution:')}:{name}"
-
-    def execution(self, name: str) -> dict[str, Any] | None:
-        try:
-            return self.sfn.describe_execution(executionArn=self.execution_arn(name))
-        except self.sfn.exceptions.ExecutionDoesNotExist:
-            return None
-
-    def execution_status(self, name: str) -> str | None:
-        found = self.execution(name)
-        return found["status"] if found else None
-
-    def history(self, name: str) -> list[dict[str, Any]]:
-        return self.sfn.get_execution_history(executionArn=self.execution_arn(name), maxResults=1000)["events"]
-
-    def states_entered(self, name: str) -> list[str]:
-        return [e["stateEnteredEventDetails"]["name"] for e in self.history(name) if e["type"].endswith("StateEntered")]
-
-    def executions_of(self, order_id: str) -> list[str]:
-        names = [e["name"] for e in self.sfn.list_executions(stateMachineArn=self.state_machine_arn,
-                                                             maxResults=1000)["executions"]]
-        return sorted(n for n in names if n == order_id or n.startswith(f"{order_id}-r"))
-
-    # -- waiting -------------------------------------------------------------------------------
-
-    def wait_for(self, placed: Placed, predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
-        """Poll ``predicate`` (bounded); on timeout fail with the order's timeline and executions."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                result = predicate()
-            except (KeyError, TypeError, IndexError):  # the order is not (fully) there yet
-                result = None
-            if result:
-                return result
-            if time.monotonic() >= deadline:
-                raise AssertionError(f"{what}: not within {timeout:.0f} s\n{self.report(placed)}")
-            time.sleep(0.3)
-
-    def wait_order(self, placed: Placed, predicate: Callable[[dict[str, Any]], Any], what: str,
-                   timeout: float = 20.0) -> dict[str, Any]:
-        def check() -> dict[str, Any] | None:
-            found = self.order(placed.order_id)
-            return found if found is not None and predicate(found) else None
-
-        return self.wait_for(placed, check, what, timeout)
-
-    def wait_execution_end(self, placed: Placed, name: str | None = None, timeout: float = 30.0) -> dict[str, Any]:
-        name = name or placed.order_id
-
-        def ended() -> dict[str, Any] | None:
-            found = self.execution(name)
-            return found if found is not None and found["status"] != "RUNNING" else None
-
-        return self.wait_for(placed, ended, f"execution {name} to end", timeout)
-
-    def wait_courier_task(self, placed: Placed, *, not_: str | None = None) -> dict[str, Any]:
-        return self.wait_order(
-            placed, lambda o: o["order"].get("blink_logistics_task_id") not in (None, not_)
-            and o["tracks"]["courier_status"] == "TASK_CREATED", "a Blink Logistics task")
-
-    # -- diagnostics ---------------------------------------------------------------------------
-
-    def report(self, placed: Placed) -> str:
-        lines = [f"order {placed.order_id} (Blink {placed.blink_order_id})"]
-        try:
-            found = self.order(placed.order_id)
-            if found is None:
-                lines.append("  not in the ops API")
-            else:
-                lines.append(f"  tracks {found['tracks']}")
-                lines += [f"  {e['received_at'][11:23]} {e['kind']:<22} {e['summary']}"
-                          + ("" if e["applied"] else "  (late)") for e in found["timeline"]]
-            lines.append(f"  Blink received {self.blink_history(placed.blink_order_id)}")
-            for name in self.executions_of(placed.order_id):
-                execution = self.execution(name) or {}
-                lines.append(f"  execution {name}: {execution.get('status')} {execution.get('error') or ''} "
-                             f"{execution.get('cause') or ''}")
-                for event in self.history(name):
-                    when = f"{event['timestamp']:%H:%M:%S.%f}"[:-3]
-                    if event["type"].endswith("StateEntered"):
-                        lines.append(f"    {when} {event['stateEnteredEventDetails']['name']}")
-                    elif event["type"].endswith(("Failed", "TimedOut")):
-                        details = {k: v for k, v in event.items() if k.endswith("EventDetails")}
-                        lines.append(f"    {when}   {event['type']} {json.dumps(details, default=str)[:300]}")
-        except Exception as exc:  # the report must not hide the failure it explains
-            lines.append(f"  (report incomplete: {type(exc).__name__}: {exc})")
-        return "\n".join(lines)
-
-    # -- whole journeys ------------------------------------------------------------------------
-
-    def drop_off(self, placed: Placed, task_id: str, rent_id: str) -> None:
-        """The courier picks up and drops the goods into the locker; the customer is notified."""
-        self.advance_task(task_id, to=26)  # TASK_STARTED: the courier has the goods
-        self.wait_order(placed, lambda o: o["status"] == "dispatched", "Blink told ready and dispatched")
-        self.rent_admin(rent_id, "dropoff")
-        self.wait_order(placed, lambda o: any(e["kind"] == "rent_action" and e["detail"].get("action") ==
-                                              "notify_customer" for e in o["timeline"]), "the customer notified")
-
-    def deliver_to_locker(self, placed: Placed, task_id: str, rent_id: str, execution: str | None = None
-                          ) -> dict[str, Any]:
-        """The courier picks up and drops off, the customer is notified and collects; returns the
-        order once ``execution`` (default: the order's first) has ended."""
-        self.drop_off(placed, task_id, rent_id)
-        self.rent_admin(rent_id, "pickup")
-        self.wait_execution_end(placed, execution)
-        return self.wait_order(placed, lambda o: o["tracks"]["rent_state"] == "finished", "the rent finished")
-
-
-@pytest.fixture(scope="session")
-def state_machine_arn(aws: Any) -> str:
-    machines = aws("stepfunctions").list_state_machines()["stateMachines"]
-    found = [m["stateMachineArn"] for m in machines if m["name"] == STATE_MACHINE]
-    assert found, f"no state machine {STATE_MACHINE} in {[m['name'] for m in machines]}"
-    return found[0]
-
-
-@pytest.fixture
-def flow(stack: dict[str, Any], http: httpx.Client, aws: Any, state_machine_arn: str) -> Flow:
-    return Flow(stack, http, aws, state_machine_arn)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -286,59 +73,6 @@ def lisbon_lockers_released(stack: dict[str, Any], http: httpx.Client, aws: Any,
         print(f"\nreleased {len(left)} locker reservation(s) of ended workflows: {[r['externalID'] for r in left]}")
 
 
-# --------------------------------------------------------------------------------------- checks
-
-
-def rent_id_of(order: dict[str, Any]) -> str:
-    reserved = [e for e in order["timeline"] if e["kind"] == "rent_reserved"]
-    assert len(reserved) == 1, f"one locker reservation expected, timeline: {order['timeline']}"
-    return reserved[0]["detail"]["rent_id"]
-
-
-def workflow_entries(order: dict[str, Any]) -> list[str]:
-    return [e["summary"] for e in order["timeline"] if e["kind"] == "workflow"]
-
-
-def last_of_ours(order: dict[str, Any]) -> str:
-    """The last thing Orderbridge itself recorded (a vendor's webhook about our last action, e.g.
-    Bloq.It's rent.finished after FinishRent, may land after it)."""
-    return [e["summary"] for e in order["timeline"] if e["source"] == "orderbridge"][-1]
-
-
-def assert_monotonic(statuses: list[int]) -> None:
-    ranks = [BLINK_RANK[s] for s in statuses]
-    assert ranks == sorted(ranks) and len(set(statuses)) == len(statuses), f"not monotonic: {statuses}"
-
-
-def is_subsequence(wanted: list[str], seen: list[str]) -> bool:
-    rest = iter(seen)
-    return all(state in rest for state in wanted)
-
-
-def rent_states(rent: dict[str, Any]) -> list[str]:
-    return [entry["state"] for entry in rent["states"]]
-
-
-def count_transitions(flow: Flow, name: str, label: str) -> int:
-    entered = flow.states_entered(name)
-    print(f"\n{label}: {len(entered)} state transitions ({' > '.join(entered)})")
-    return len(entered)
-
-
-@contextmanager
-def lisbon_bloqs_unavailable(flow: Flow) -> Iterator[None]:
-    """Both Lisbon Bloqs stop taking deliveries (inactive); restored whatever happens."""
-    bloqs = {b["_id"]: b for b in flow.admin("bloqit", "GET", "/_admin/state")["bloqs"]}
-    before = {bloq_id: bloqs[bloq_id]["active"] for bloq_id in DEMO_BLOQ_IDS}
-    try:
-        for bloq_id in DEMO_BLOQ_IDS:
-            flow.admin("bloqit", "POST", f"/_admin/bloqs/{bloq_id}", json={"active": False})
-        yield
-    finally:
-        for bloq_id, active in before.items():
-            flow.admin("bloqit", "POST", f"/_admin/bloqs/{bloq_id}", json={"active": active})
-
-
 # ------------------------------------------------------------------------------------ scenarios
 
 
@@ -359,9 +93,10 @@ def test_locker_happy_path(flow):
     rent = flow.rent(rent_id)
     assert rent["state"] == "finished" and rent["externalID"] == placed.order_id
     assert is_subsequence(["reserved", "in_progress", "collect_item", "finished"], rent_states(rent)), rent_states(rent)
-    assert order["timeline"][-1]["summary"].startswith("workflow delivered"), report
-    assert workflow_entries(order) == ["workflow delivered: delivered"], report
-    assert count_transitions(flow, placed.order_id, "locker happy path") == 17
+    assert order["timeline"][-1]["summary"].startswith("workflow collected"), report
+    assert workflow_entries(order) == ["workflow collected"], report
+    assert (order["state"], order["failure"]) == ("collected", None), report
+    assert count_transitions(flow, placed.order_id, "locker happy path") == 15
 
 
 def test_home_delivery_with_dispatchninja(flow):
@@ -386,7 +121,8 @@ def test_home_delivery_with_dispatchninja(flow):
     assert order["status"] == "delivered" and order["tracks"]["courier_status"] == "TASK_FINISHED", report
     assert order["tracks"]["rent_state"] is None and flow.bloqit_rents_of(placed.order_id) == []
     assert order["timeline"][-1]["summary"].startswith("workflow delivered"), report
-    assert count_transitions(flow, placed.order_id, "home delivery (DispatchNINJA)") == 14
+    assert order["state"] == "delivered", report
+    assert count_transitions(flow, placed.order_id, "home delivery (DispatchNINJA)") == 12
 
 
 def test_no_free_locker_falls_back_to_home_delivery_by_blink_logistics(flow):
@@ -412,7 +148,7 @@ def test_no_free_locker_falls_back_to_home_delivery_by_blink_logistics(flow):
     assert_monotonic(statuses)
     assert flow.bloqit_rents_of(placed.order_id) == [], "no locker was reserved"
     assert not [e for e in order["timeline"] if e["kind"] == "rent_reserved"], report
-    assert last_of_ours(order) == "workflow delivered: delivered", report
+    assert last_of_ours(order) == "workflow delivered", report
 
 
 def test_no_free_locker_and_no_fallback_rejects_the_order_in_blink(flow, stack, aws):
@@ -455,7 +191,8 @@ def test_courier_cancels_twice_the_workflow_gives_up_and_frees_the_locker(flow):
     rent = flow.rent(rent_id)
     assert rent["state"] == "finished" and is_subsequence(["cancelled", "finished"], rent_states(rent)), rent
     assert "in_progress" not in rent_states(rent)
-    assert "workflow alert: the courier cancelled twice" in workflow_entries(order), report
+    assert "workflow failed: the courier cancelled twice" in workflow_entries(order), report
+    assert (order["state"], order["failure"]["kind"]) == ("failed", "CourierCancelled"), report
     assert flow.blink_statuses(placed.blink_order_id) == [1], report  # accepted, then left to a person
 
 
@@ -477,11 +214,11 @@ def test_courier_cancels_once_and_the_second_courier_delivers(flow):
     assert_monotonic(statuses)
     assert order["status"] == "delivered" and order["order"]["courier_attempt"] == 2, report
     assert is_subsequence(["in_progress", "collect_item", "finished"], rent_states(flow.rent(rent_id)))
-    assert last_of_ours(order) == "workflow delivered: delivered", report
+    assert last_of_ours(order) == "workflow collected", report
 
 
 def test_missed_dropoff_deadline_cancels_the_rent_and_rejects_in_blink(flow, stack, aws):
-    config = aws("lambda").get_function_configuration(FunctionName=stack["functions"]["PlanDeliveryFunction"])
+    config = aws("lambda").get_function_configuration(FunctionName=stack["functions"]["PlanOrderFunction"])
     deadline = config["Environment"]["Variables"]["WORKFLOW_DROPOFF_TIMEOUT_SECONDS"]
     assert str(deadline) == str(WORKFLOW_DROPOFF_TIMEOUT_SECONDS), "the session stack's drop-off deadline (conftest.py)"
     placed = flow.place()
@@ -504,7 +241,8 @@ def test_missed_dropoff_deadline_cancels_the_rent_and_rejects_in_blink(flow, sta
     assert [entry["status"] for entry in history] == [1, 6, 2, 4], report
     assert_monotonic([entry["status"] for entry in history])
     assert history[-1]["comment"]
-    assert "workflow alert: drop-off deadline passed" in workflow_entries(order), report
+    assert "workflow failed: the drop-off deadline passed" in workflow_entries(order), report
+    assert (order["state"], order["failure"]["step"]) == ("failed", "WaitForDropOff"), report
 
 
 def test_rent_expired_uncollected_goes_back_as_a_return(flow):
@@ -595,10 +333,15 @@ def test_a_vendor_down_fails_the_workflow_and_the_ops_api_resumes_it(flow, http,
     failures = [e["taskFailedEventDetails"]["error"] for e in history if e["type"] == "TaskFailed"]
     assert failures == ["RetryableVendorError"] * 5, report  # the first try and 4 retries
     # the failure path first frees the locker if nothing was dropped off (here: none was reserved)
-    assert flow.states_entered(placed.order_id)[-3:] == ["RecordFailure", "RecordFailureOutcome", "Failed"], report
+    assert flow.states_entered(placed.order_id)[-4:] == [
+        "ReserveLockerFailed", "ReleaseLockerOnFailure", "RecordFailure", "Failed"], report
     failed = [e for e in order["timeline"] if e["kind"] == "workflow"]
-    assert [e["summary"] for e in failed] == ["workflow failed: RetryableVendorError"], report
-    assert "503" in failed[0]["detail"]["cause"]
+    assert len(failed) == 1 and failed[0]["summary"].startswith("workflow failed: "), report
+    # the failure in plain sight: step, kind, vendor, HTTP status, one line; no stack trace
+    assert order["state"] == "failed", report
+    assert {k: order["failure"][k] for k in ("step", "kind", "vendor", "http_status")} == {
+        "step": "ReserveLocker", "kind": "RetryableVendorError", "vendor": "bloqit", "http_status": 503}, report
+    assert "Traceback" not in json.dumps(order) and "\n" not in order["failure"]["message"]
     assert flow.blink_statuses(placed.blink_order_id) == [] and flow.bloqit_rents_of(placed.order_id) == []
 
     answer = http.post(f"{stack['api']}/ops/orders/{placed.order_id}/resume",
@@ -614,8 +357,9 @@ def test_a_vendor_down_fails_the_workflow_and_the_ops_api_resumes_it(flow, http,
     assert flow.execution_status(placed.order_id) == "FAILED"
     assert flow.blink_statuses(placed.blink_order_id) == [1, 6, 2, 3], report
     assert order["status"] == "delivered", report
-    assert last_of_ours(order) == "workflow delivered: delivered", report
-    assert workflow_entries(order) == ["workflow failed: RetryableVendorError", "workflow delivered: delivered"]
+    assert last_of_ours(order) == "workflow collected", report
+    assert workflow_entries(order) == [failed[0]["summary"], "workflow collected"]
+    assert (order["state"], order["failure"]) == ("collected", None), report
     print(f"\nvendor down, failed and resumed to delivered in {time.monotonic() - started:.0f} s")
 
 
@@ -655,7 +399,7 @@ def test_late_and_duplicate_callbacks_change_nothing(flow):
         ("rent_event", False, "rent.collect_item")], report  # kept once, as late, not applied
     keys = [e["event_key"] for e in after["timeline"]]
     assert len(keys) == len(set(keys)), report
-    assert workflow_entries(after) == ["workflow delivered: delivered"], report
+    assert workflow_entries(after) == ["workflow collected"], report
     assert flow.executions_of(placed.order_id) == [placed.order_id]
     assert flow.execution_status(placed.order_id) == "SUCCEEDED"
     assert flow.blink_statuses(placed.blink_order_id) == [1, 6, 2, 3], report

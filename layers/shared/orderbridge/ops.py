@@ -86,12 +86,14 @@ class WorkflowResumed(OurModel):
     execution: str
 
 
-RESUMABLE = frozenset({OrderState.FAILED, OrderState.STUCK, OrderState.NEEDS_ATTENTION, OrderState.IN_PROGRESS,
-                       OrderState.RECEIVED})
+RESUMABLE = frozenset(
+    {OrderState.FAILED, OrderState.STUCK, OrderState.NEEDS_ATTENTION, OrderState.IN_PROGRESS, OrderState.RECEIVED}
+)
 
 
-def resume_workflow(order_id: str, deps: Deps, stepfunctions: Any, *, only_from: frozenset[OrderState] = RESUMABLE,
-                    why: str = "resumed") -> WorkflowResumed:
+def resume_workflow(
+    order_id: str, deps: Deps, stepfunctions: Any, *, only_from: frozenset[OrderState] = RESUMABLE, why: str = "resumed"
+) -> WorkflowResumed:
     """Start the order's workflow again from the top, after a failure has been dealt with.
 
     The new execution continues from the order's real state: every step looks at what the order
@@ -104,8 +106,14 @@ def resume_workflow(order_id: str, deps: Deps, stepfunctions: Any, *, only_from:
         raise NotFound(f"no order {order_id!r}", errors=[FieldError("order_id", "not found")])
     state = shown_state(view.lifecycle, deps.clock())
     if state not in only_from:
-        raise Conflict(f"order {order_id!r} is {state.value}", errors=[
-            FieldError("state", f"is {state.value}; this needs one of {', '.join(sorted(s.value for s in only_from))}")])
+        raise Conflict(
+            f"order {order_id!r} is {state.value}",
+            errors=[
+                FieldError(
+                    "state", f"is {state.value}; this needs one of {', '.join(sorted(s.value for s in only_from))}"
+                )
+            ],
+        )
     arn = deps.settings.order_workflow_arn
     execution_prefix = arn.replace(":stateMachine:", ":execution:") + ":"
     try:
@@ -114,12 +122,13 @@ def resume_workflow(order_id: str, deps: Deps, stepfunctions: Any, *, only_from:
         running = _status(stepfunctions, execution_prefix + last) == "RUNNING"
         if running:
             deps.orders.count_resume(order_id, undo=True)
-            raise Conflict(f"the workflow of order {order_id!r} is still running", errors=[
-                FieldError("order_id", f"execution {last} is running")])
+            raise Conflict(
+                f"the workflow of order {order_id!r} is still running",
+                errors=[FieldError("order_id", f"execution {last} is running")],
+            )
         name = f"{order_id}-r{resumes}"
         now = deps.clock()
-        deps.orders.set_state(order_id, Lifecycle(state=OrderState.IN_PROGRESS, step=why, at=now),
-                              unless=FINAL_STATES)
+        deps.orders.set_state(order_id, Lifecycle(state=OrderState.IN_PROGRESS, step=why, at=now), unless=FINAL_STATES)
         stepfunctions.start_execution(stateMachineArn=arn, name=name, input=json.dumps({"order_id": order_id}))
     except (ClientError, BotoCoreError) as error:
         raise ServiceUnavailable("could not resume the workflow; please retry") from error
@@ -129,8 +138,9 @@ def resume_workflow(order_id: str, deps: Deps, stepfunctions: Any, *, only_from:
 def retry_order(order_id: str, deps: Deps, stepfunctions: Any) -> WorkflowResumed:
     """Retry an order that needed a person, once they fixed what its failure said (mapped the item,
     entered the address): its workflow starts again and re-reads the configuration."""
-    return resume_workflow(order_id, deps, stepfunctions, only_from=frozenset({OrderState.NEEDS_ATTENTION}),
-                           why="retried")
+    return resume_workflow(
+        order_id, deps, stepfunctions, only_from=frozenset({OrderState.NEEDS_ATTENTION}), why="retried"
+    )
 
 
 class OrderEdit(OurModel):
@@ -158,17 +168,27 @@ def edit_order(order_id: str, body: str, deps: Deps) -> OrderEdited:
     fields: dict[str, Any] = {}
     if edit.delivery_address is not None:
         fields["delivery_address"] = edit.delivery_address.model_dump()
-    customer = {k: v for k, v in {"name": edit.customer_name, "phone": edit.customer_phone,
-                                  "email": edit.customer_email}.items() if v is not None}
+    customer = {
+        k: v
+        for k, v in {"name": edit.customer_name, "phone": edit.customer_phone, "email": edit.customer_email}.items()
+        if v is not None
+    }
     if customer:
         fields["customer"] = order.customer.model_copy(update=customer).model_dump()
     if not fields:
         raise BadRequest("nothing to change", errors=[FieldError("body", "give at least one field to change")])
-    changed = sorted([*(["delivery_address"] if "delivery_address" in fields else []),
-                      *(f"customer.{k}" for k in customer)])
+    changed = sorted(
+        [*(["delivery_address"] if "delivery_address" in fields else []), *(f"customer.{k}" for k in customer)]
+    )
     now = deps.clock()
-    event = TimelineEvent(event_key=f"ops:edit:{now.isoformat()}", source="ops", kind="order_edited", received_at=now,
-                          summary="edited by a person: " + ", ".join(changed), detail={"changed": changed})
+    event = TimelineEvent(
+        event_key=f"ops:edit:{now.isoformat()}",
+        source="ops",
+        kind="order_edited",
+        received_at=now,
+        summary="edited by a person: " + ", ".join(changed),
+        detail={"changed": changed},
+    )
     deps.orders.link_vendor(order_id, event, fields=fields)
     return OrderEdited(order_id=order_id, changed=changed)
 
@@ -209,8 +229,15 @@ def list_orders(query: dict[str, str], deps: Deps) -> OrderList:
     branch = query.get("branch") or None
     if not (status or branch or state):
         day = day or deps.clock().date().isoformat()
-    rows, last_key = deps.orders.list(state=OrderState(state) if state else None, now=deps.clock(), status=status,
-                                      branch=branch, day=day, limit=limit, cursor=cursor)
+    rows, last_key = deps.orders.list(
+        state=OrderState(state) if state else None,
+        now=deps.clock(),
+        status=status,
+        branch=branch,
+        day=day,
+        limit=limit,
+        cursor=cursor,
+    )
     filters = {k: v for k, v in {"state": state, "status": status, "branch": branch, "date": day}.items() if v}
     return OrderList(
         orders=[OrderSummary.model_validate(_strings(r)) for r in rows],

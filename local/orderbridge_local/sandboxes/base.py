@@ -39,9 +39,13 @@ Admin routes (every sandbox; never subject to faults, never recorded as vendor r
 -----------------------------------------------------------------------------------------
 ``GET /_admin/health``
     ``{"name", "url"}``.
+``GET|POST /_admin/outages``, ``DELETE /_admin/outages/<id>``
+    Named outages (:class:`Outage`): each answers an error to the requests of one kind that carry
+    given strings (an order's id), until it is ended; several at once.
 ``GET|POST|DELETE /_admin/faults``
     POST replaces the fault settings with the JSON body (fields of :class:`FaultSettings`:
-    ``error_rate`` 0..1, ``status_code`` (default 503), ``latency_ms``, ``timeout``,
+    ``error_rate`` 0..1, ``status_code`` (default 503), ``retry_after_seconds`` (sent as a
+    ``Retry-After: <n>`` header with each injected error, e.g. a 429), ``latency_ms``, ``timeout``,
     ``process_before_timeout``, ``drop_webhooks``, ``paths`` — optional path prefixes the faults
     are limited to). DELETE clears them. Faults apply to the vendor API routes only.
 ``GET /_admin/requests``
@@ -153,6 +157,8 @@ class FaultSettings(BaseModel):
 
     error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     status_code: int = Field(default=503, ge=400, le=599)
+    # Sent as ``Retry-After: <n>`` (delay-seconds) with each injected error answer.
+    retry_after_seconds: int | None = Field(default=None, ge=0, le=86_400)
     latency_ms: int = Field(default=0, ge=0, le=600_000)
     timeout: bool = False
     # With ``timeout``: process the request first, then hold the answer (a lost answer).
@@ -162,6 +168,29 @@ class FaultSettings(BaseModel):
 
     def applies_to(self, path: str) -> bool:
         return not self.paths or any(path.startswith(prefix) for prefix in self.paths)
+
+
+class Outage(BaseModel):
+    """A named outage of one kind of call (``POST /_admin/outages``): every request whose path starts
+    with one of ``paths`` and whose text (path, query and body) holds every string of ``contains``
+    is answered ``status_code`` until the outage is removed. Unlike the random faults, several
+    outages can be on at once, each scoped to one order (its id in the request), so concurrent
+    scenarios on one sandbox do not disturb each other."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=200)
+    paths: list[str] = Field(min_length=1)
+    contains: list[str] = Field(default_factory=list)
+    method: str | None = None
+    status_code: int = Field(default=503, ge=400, le=599)
+
+    def matches(self, request: Request, text: str) -> bool:
+        if self.method and request.method.upper() != self.method.upper():
+            return False
+        if not any(request.path.startswith(prefix) for prefix in self.paths):
+            return False
+        return all(needle in text for needle in self.contains)
 
 
 # ------------------------------------------------------------------------------ replies, errors
@@ -339,6 +368,7 @@ class Sandbox:
         self._log_lock = threading.Lock()  # request and webhook logs
         self._stopping = threading.Event()
         self._faults = FaultSettings()
+        self._outages: dict[str, Outage] = {}
         self._requests: deque[dict[str, Any]] = deque(maxlen=settings.log_limit)
         self._webhooks: deque[dict[str, Any]] = deque(maxlen=settings.log_limit)
         self._webhook_ids = itertools.count(1)
@@ -459,6 +489,8 @@ class Sandbox:
         with self._queue_cond:
             self._queue.clear()
         self._faults = FaultSettings()
+        with self._log_lock:
+            self._outages.clear()
         with self._log_lock:
             self._requests.clear()
             self._webhooks.clear()
@@ -701,6 +733,14 @@ class Sandbox:
                     fault_name = "error"
                     status = faults.status_code
                     reply = Reply(self.error_body(status, f"Injected fault {status}"), status)
+                    if faults.retry_after_seconds is not None:
+                        reply.headers["Retry-After"] = str(faults.retry_after_seconds)
+        if reply is None and not is_admin and self._outages:
+            outage = self._outage_for(request)
+            if outage is not None:
+                fault_name = f"outage:{outage.id}"
+                reply = Reply(self.error_body(outage.status_code, f"Injected outage {outage.status_code}"),
+                              outage.status_code)
         if reply is None:
             reply = self._route(request)
         if hold_after:
@@ -712,6 +752,30 @@ class Sandbox:
         if not is_admin:
             self._record_request(request, reply.status, fault_name)
         return self._json_response(reply)
+
+    def _outage_for(self, request: Request) -> Outage | None:
+        text = request.full_path + "\n" + request.get_data(as_text=True)
+        with self._log_lock:
+            outages = list(self._outages.values())
+        return next((o for o in outages if o.matches(request, text)), None)
+
+    def _admin_outages(self, request: Request) -> Reply:
+        with self._log_lock:
+            return Reply([o.model_dump() for o in self._outages.values()])
+
+    def _admin_add_outage(self, request: Request) -> Reply:
+        try:
+            outage = Outage.model_validate(self.admin_json(request))
+        except ValidationError as exc:
+            raise ApiError(400, {"error": "invalid outage", "detail": exc.errors(include_url=False)}) from None
+        with self._log_lock:
+            self._outages[outage.id] = outage
+        return Reply(outage.model_dump(), 201)
+
+    def _admin_end_outage(self, request: Request, outage_id: str) -> Reply:
+        with self._log_lock:
+            ended = self._outages.pop(outage_id, None)
+        return Reply({"ended": ended is not None})
 
     def _route(self, request: Request) -> Reply:
         adapter = self._url_map.bind_to_environ(request.environ)
@@ -767,6 +831,9 @@ class Sandbox:
             Rule("/_admin/faults", methods=["GET"], endpoint=self._admin_get_faults),
             Rule("/_admin/faults", methods=["POST", "PUT"], endpoint=self._admin_set_faults),
             Rule("/_admin/faults", methods=["DELETE"], endpoint=self._admin_clear_faults),
+            Rule("/_admin/outages", methods=["GET"], endpoint=self._admin_outages),
+            Rule("/_admin/outages", methods=["POST"], endpoint=self._admin_add_outage),
+            Rule("/_admin/outages/<path:outage_id>", methods=["DELETE"], endpoint=self._admin_end_outage),
             Rule("/_admin/requests", methods=["GET"], endpoint=self._admin_requests),
             Rule("/_admin/requests", methods=["DELETE"], endpoint=self._admin_clear_requests),
             Rule("/_admin/webhooks", methods=["GET"], endpoint=self._admin_webhooks),

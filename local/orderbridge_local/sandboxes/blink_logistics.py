@@ -41,10 +41,21 @@ Admin routes
 
 Where the doc is silent (liberties)
 -----------------------------------
-* Errors are NestJS-style: ``{"statusCode": 400, "message": ["mappingKey should not be empty", ...],
-  "error": "Bad Request"}`` (400 validation, 401, 404 unknown task, 409 duplicate/finished task).
-* ``agent`` is ``null`` until a rider is assigned (23); ``trackingLink`` is set from creation.
-* A finished (27) or cancelled (28) task cannot be updated or advanced (409).
+Each point the Orderbridge side relies on is in docs/vendor-assumptions.md ("Blink Logistics"); the
+doc's section (vendor-docs/blink-api.txt, "Logistics") is named in brackets.
+
+* Errors are NestJS-style ["Task Creation", "Task Update", "Get Task Status" show only a success
+  answer]: ``{"statusCode": 400, "message": ["mappingKey should not be empty", ...], "error": "Bad
+  Request"}`` (400 validation, 401, 404 unknown task, 409 duplicate/finished task).
+* ASSUMPTION Orderbridge relies on ["Get Task Status"]: ``GET /api/client/task/status`` for a
+  mapping key with no task answers 404 ``{"statusCode": 404, "message": "No task with mappingKey
+  <key>", "error": "Not Found"}`` — the message names the key asked about. Orderbridge takes only that answer as "no
+  task yet" (``orderbridge.vendors.blink_logistics.is_task_not_found``); an unknown route's 404
+  ("No route for GET /...") does not name the key, and is not taken for it.
+* ``agent`` is ``null`` until a rider is assigned (23) ["Task Status Reference": 23 "allocated to a
+  specific driver"]; ``trackingLink`` is set from creation.
+* A finished (27) or cancelled (28) task cannot be updated or advanced (409) ["Task Update" names no
+  state it refuses].
 """
 
 from __future__ import annotations
@@ -329,6 +340,8 @@ class BlinkLogisticsSandbox(Sandbox):
             raise self._validation(["mappingKey should not be empty"])
         matching = [task for task in self.tasks.values() if task["mappingKey"] == mapping_key]
         if not matching:
+            # ASSUMPTION (the doc shows no error answer): a not-found that names the key asked
+            # about; see "Where the doc is silent" above and vendors.blink_logistics.is_task_not_found.
             raise self.error(404, f"No task with mappingKey {mapping_key}")
         latest = max(matching, key=lambda task: task["created_at"])
         return Reply(self._status_body(latest))

@@ -130,8 +130,15 @@ class FakeVendors:
 
     def _task_status(self, request: httpx.Request) -> httpx.Response:
         if not self.create_task.called:
-            return httpx.Response(404, json={"statusCode": 404, "message": "Task not found"})
+            return self._task_status_not_found(request)
         return json_response(docs.LOGISTICS_TASK_STATUS_RESPONSE)
+
+    @staticmethod
+    def _task_status_not_found(request: httpx.Request) -> httpx.Response:
+        """Blink Logistics having no task for the key: the assumed answer (is_task_not_found)."""
+        key = request.url.params["mappingKey"]
+        return httpx.Response(
+            404, json={"statusCode": 404, "message": f"No task with mappingKey {key}", "error": "Not Found"})
 
     @staticmethod
     def _delivery_created(request: httpx.Request) -> httpx.Response:

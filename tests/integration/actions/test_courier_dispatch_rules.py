@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 
-import httpx
-
 from tests.integration.actions.conftest import bloq, event, json_response, sent_json, timeline, tracks
 from tests.integration.actions.test_courier_actions import CREATE_TASK
 from tests.integration.actions.test_locker_actions import RESERVE, nearby, reserved  # noqa: F401 (fixtures)
@@ -45,7 +43,7 @@ def test_a_second_attempt_dispatches_a_new_task_with_its_own_reference(act, vend
         ExpressionAttributeValues={":c": {"S": "TASK_CANCELLED"}, ":r": {"N": "100"}})
     again = _create(act, partner_order, description="the same attempt, asked again")
     assert again["already_created"] is True and vendors.create_task.call_count == 1
-    vendors.task_status.mock(return_value=httpx.Response(404, json={"message": "Task not found"}))
+    vendors.task_status.mock(side_effect=vendors._task_status_not_found)
     vendors.create_task.mock(return_value=json_response(
         {"eventId": 20, "event": "TASK_CREATED", "data": {"taskId": "NEW-00002", "type": 1}}, 201))
     _create(act, partner_order, attempt=2)

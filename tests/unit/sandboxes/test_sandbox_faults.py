@@ -65,6 +65,38 @@ def test_faults_can_be_limited_to_path_prefixes(ninja: ServerHandle, http: httpx
     assert (faulted.status_code, untouched.status_code) == (503, 200)
 
 
+def test_an_injected_429_can_carry_a_retry_after_header_on_the_paths_it_is_limited_to(
+    ninja: ServerHandle, http: httpx.Client
+) -> None:
+    # Given faults answering 429 with "Retry-After: 45", limited to orders/add
+    order_id = add(http, ninja).json()["response"]["order_id"]
+    faults = {"error_rate": 1.0, "status_code": 429, "retry_after_seconds": 45, "paths": [ADD]}
+    assert http.post(f"{ninja.url}/_admin/faults", json=faults).json()["retry_after_seconds"] == 45
+
+    # When both routes are called
+    faulted = add(http, ninja)
+    untouched = http.post(f"{ninja.url}{DETAILS}", data={"order_id": order_id}, headers=KEY)
+
+    # Then only the faulted answer is the 429 with the header; the other route answers as usual
+    assert (faulted.status_code, faulted.headers.get("Retry-After")) == (429, "45")
+    assert (untouched.status_code, untouched.headers.get("Retry-After")) == (200, None)
+
+
+def test_an_injected_error_has_no_retry_after_unless_asked(ninja: ServerHandle, http: httpx.Client) -> None:
+    http.post(f"{ninja.url}/_admin/faults", json={"error_rate": 1.0, "status_code": 429}).raise_for_status()
+
+    answer = add(http, ninja)
+
+    assert answer.status_code == 429 and "Retry-After" not in answer.headers
+
+
+def test_a_negative_retry_after_is_refused(ninja: ServerHandle, http: httpx.Client) -> None:
+    answer = http.post(f"{ninja.url}/_admin/faults", json={"error_rate": 1.0, "retry_after_seconds": -1})
+
+    assert answer.status_code == 400
+    assert http.get(f"{ninja.url}/_admin/faults").json()["retry_after_seconds"] is None
+
+
 def test_a_partial_error_rate_is_deterministic_for_a_seed(ninja: ServerHandle, http: httpx.Client) -> None:
     def run() -> list[int]:
         http.post(f"{ninja.url}/_admin/faults", json={"error_rate": 0.5}).raise_for_status()
@@ -199,3 +231,32 @@ def test_settings_can_be_changed_at_runtime(receiver, http: httpx.Client) -> Non
 def test_serving_is_loopback_only() -> None:
     with pytest.raises(ValueError):
         DispatchNinjaSandbox().serve(host="0.0.0.0")
+
+
+def test_named_outages_fail_only_the_requests_that_carry_their_strings_until_ended(
+    ninja: ServerHandle, http: httpx.Client
+) -> None:
+    # Given two outages of orders/add, one for each of two customers' orders
+    for name, customer in (("ana", "Ana"), ("rui", "Rui")):
+        answer = http.post(f"{ninja.url}/_admin/outages",
+                           json={"id": name, "paths": [ADD], "contains": [customer], "status_code": 502})
+        assert answer.status_code == 201
+
+    # When orders of Ana, Rui and someone else are added
+    def add_for(customer: str) -> httpx.Response:
+        return http.post(f"{ninja.url}{ADD}", data={**ORDER, "customer_name": customer}, headers=KEY)
+
+    # Then only Ana's and Rui's fail, each named by its outage
+    answers = {c: add_for(c) for c in ("Ana", "Rui", "Eva")}
+    assert {c: a.status_code for c, a in answers.items()} == {"Ana": 502, "Rui": 502, "Eva": 200}
+    assert answers["Ana"].headers["X-Sandbox-Fault"] == "outage:ana"
+    assert sorted(o["id"] for o in http.get(f"{ninja.url}/_admin/outages").json()) == ["ana", "rui"]
+
+    # And once Ana's outage ends her order goes through while Rui's still fails
+    assert http.delete(f"{ninja.url}/_admin/outages/ana").json() == {"ended": True}
+    assert (add_for("Ana").status_code, add_for("Rui").status_code) == (200, 502)
+
+
+def test_an_outage_without_paths_is_refused(ninja: ServerHandle, http: httpx.Client) -> None:
+    answer = http.post(f"{ninja.url}/_admin/outages", json={"id": "x", "paths": []})
+    assert answer.status_code == 400

@@ -36,8 +36,8 @@ from orderbridge.models.blink import (
 )
 from orderbridge.models.config import Branch, Partner, PartnerDelivery
 from orderbridge.models.order import Order, OrderSource
-from orderbridge.store.orders import submission_key
 from orderbridge.observability import logger
+from orderbridge.store.orders import submission_key
 
 ALIAS_SOURCE = OrderSource.BLINK.value  # the Blink status webhook looks orders up by this alias
 
@@ -159,7 +159,8 @@ def _submission(
     if not customer.phone:
         problems.append("no customer phone (the partner's contact_phone)")
     delivery_type = request.delivery_type or blink_submit.delivery_type(order.order_type or "DELIVERY")
-    to_the_door = delivery_type == "delivery" and partner is not None and partner.delivered_by is PartnerDelivery.MERCHANT
+    merchant_delivers = partner is not None and partner.delivered_by is PartnerDelivery.MERCHANT
+    to_the_door = delivery_type == "delivery" and merchant_delivers
     address = request.delivery
     if address is None and to_the_door:
         if order.delivery_address is None:

@@ -45,9 +45,9 @@ class NoLockerAvailable(ActionRefused):
 # own failures under the names Step Functions gives them (AWS docs: "Handle Lambda service
 # exceptions" in the Step Functions guide, and "Troubleshoot invocation issues" in Lambda's).
 RETRYABLE_ERRORS = (
-    # Vendor 429/5xx/timeout/dropped connection after the client's own retries, or cut short by
-    # the invocation's deadline (a Retry-After beyond the Lambda's remaining time): its retry is
-    # this one.
+    # Vendor 429/5xx/timeout/dropped connection after the client's own retries, or left to this
+    # retry by the invocation's deadline (a 429 whose Retry-After is longer than the function has
+    # left is VendorRateLimited instead: RATE_LIMITED_ERRORS).
     "RetryableVendorError",
     "ServiceUnavailable",  # DynamoDB or Secrets Manager could not be reached
     # Powertools idempotency: the same input is running right now; the idempotency table could

@@ -411,7 +411,8 @@ def create_dispatchninja_order(
     )
     deps.orders.link_vendor(
         order.order_id, event,
-        fields={"dispatchninja_order_id": created.order_id, **_new_job(request, created.order_id, TaskEvent.TASK_CREATED)},
+        fields={"dispatchninja_order_id": created.order_id,
+                **_new_job(request, created.order_id, TaskEvent.TASK_CREATED)},
         alias=(DISPATCHNINJA, created.order_id),
     )
     return DispatchNinjaOrderOutput(order_id=order.order_id, dispatchninja_order_id=created.order_id)

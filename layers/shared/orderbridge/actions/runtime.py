@@ -4,6 +4,11 @@ Vendor failures are re-raised unchanged, so the workflow's ``Retry``/``Catch`` m
 name: ``RetryableVendorError`` (retry with backoff) or ``PermanentVendorError`` and its
 subclasses (``VendorAuthError``, ``VendorNotFound``, ``VendorConflict``: do not retry).
 A malformed input is ``InvalidActionInput``: a bug in the caller, never retried.
+
+Every vendor call of the invocation ends :data:`DEADLINE_MARGIN_SECONDS` before the Lambda's own
+timeout (``vendor_deadline``): a retry that does not fit is left to the workflow's ``Retry``
+instead of being cut off by the Lambda timeout (a 429 asking for longer than is left ends as
+``VendorRateLimited``), and the margin is kept for recording the answer.
 """
 
 from __future__ import annotations
@@ -37,9 +42,14 @@ from orderbridge.vendors.blink_logistics import BlinkLogisticsClient
 from orderbridge.vendors.bloqit import BloqitClient
 from orderbridge.vendors.credentials import VendorCredentials, get_vendor_credentials
 from orderbridge.vendors.dispatchninja import DispatchNinjaClient
+from orderbridge.vendors.http import Deadline, vendor_deadline
 
 In = TypeVar("In", bound=BaseModel)
 Out = TypeVar("Out", bound=BaseModel)
+
+# Kept free at the end of an invocation, after its last vendor call, for what the action does with
+# the answer: its DynamoDB writes (order, timeline, idempotency record) and returning it.
+DEADLINE_MARGIN_SECONDS = 3.0
 
 
 class InvalidActionInput(Exception):
@@ -140,6 +150,9 @@ def run_action(
     window returns the stored output without calling the vendor again. The in-progress record
     expires with the Lambda's remaining time (``register_lambda_context``), so a timed-out
     attempt does not block its retry.
+
+    The vendor calls made while the action runs end :data:`DEADLINE_MARGIN_SECONDS` before the
+    Lambda's remaining time runs out (see :func:`invocation_deadline`).
     """
     deps = deps or get_action_deps()
     model = _input_model(action)
@@ -167,9 +180,19 @@ def run_action(
             config=deps.idempotency_config,
             output_serializer=PydanticSerializer,
         )(call)
-    result = call(request=request)
+    with vendor_deadline(invocation_deadline(context)):
+        result = call(request=request)
     logger.info("action done")
     return result.model_dump(mode="json")
+
+
+def invocation_deadline(context: LambdaContext | None) -> Deadline | None:
+    """When this invocation's vendor calls must be over: the Lambda's remaining time less
+    :data:`DEADLINE_MARGIN_SECONDS`. None without a context that knows its remaining time."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return None
+    return Deadline.after(remaining() / 1000 - DEADLINE_MARGIN_SECONDS)
 
 
 def _input_model(action: Callable[..., Any]) -> type[BaseModel]:

@@ -45,7 +45,8 @@ class OrderPath(StrEnum):
 
 # The paths whose end is Blink's own status (set by the kitchen): Orderbridge books nothing.
 BLINK_STATUS_PATHS = frozenset({OrderPath.PLATFORM_DELIVERY, OrderPath.COUNTER_PICKUP, OrderPath.DINE_IN})
-# The lifecycle state an order ends in when its path completes.
+# The lifecycle state an order ends in when its path completes (the customer collected it, or it
+# was delivered to them).
 FINAL_STATE = {
     OrderPath.LOCKER_DELIVERY: "collected",
     OrderPath.HOME_DELIVERY: "delivered",
@@ -78,8 +79,8 @@ class OrderPlan(OurModel):
     source: OrderSource
     order_type: OrderType
     path: OrderPath
-    final_state: str  # the lifecycle state the order ends in when its path completes
     courier: CourierProvider | None  # None: Orderbridge sends no courier
+    courier_attempt: int = 1  # the workflow raises it when the courier cancelled and another one is sent
     locker: bool  # a Bloq.It rent is booked (locker delivery or locker pickup)
     pickup_bloq_id: str | None = None  # locker pickup: the Bloq at the branch
     allow_home_fallback: bool  # locker delivery: no free locker → home delivery
@@ -137,8 +138,8 @@ def plan(
         source=order.source,
         order_type=kind,
         path=path,
-        final_state=FINAL_STATE[path],
         courier=branch.courier if couriered else None,
+        courier_attempt=order.courier_attempt,  # a resumed order goes on with its current courier job
         locker=path in {OrderPath.LOCKER_DELIVERY, OrderPath.LOCKER_PICKUP},
         pickup_bloq_id=branch.pickup_bloq_id if path is OrderPath.LOCKER_PICKUP else None,
         allow_home_fallback=branch.allow_home_delivery_fallback,

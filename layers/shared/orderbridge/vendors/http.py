@@ -9,6 +9,12 @@ client the same behaviour:
   :class:`PermanentVendorError` (other 4xx), with the vendor's own message and code from the body;
 - retries declared with tenacity: bounded attempts, exponential backoff with full jitter, and the
   vendor's ``Retry-After`` honoured (capped) when it sends one; permanent errors are never retried;
+- the invocation's :class:`Deadline` respected when one is set (:func:`vendor_deadline`, set by the
+  action runtime from the Lambda's remaining time): no request's timeouts reach past it, and a
+  retry whose wait would leave the next request less than :data:`MIN_REQUEST_SECONDS` is not made
+  — the last retryable error is raised at once (its ``retry_after`` kept; a 429 asking for longer
+  than is left is raised as :class:`VendorRateLimited`) and the workflow's own ``Retry`` tries
+  again later, instead of the Lambda timing out in the middle of a wait;
 - one log line per attempt (method, path without query, status, duration, attempt) and nothing
   else: never headers, tokens, bodies, query values or customer data;
 - ``Decimal`` in and out: JSON bodies are written and read without going through ``float``.
@@ -19,7 +25,10 @@ from __future__ import annotations
 import itertools
 import json as jsonlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
@@ -29,6 +38,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
 from orderbridge.observability import logger
@@ -40,6 +50,11 @@ BACKOFF_MAX_SECONDS = 8.0
 # Vendor messages end up in exceptions and logs: keep them short.
 MAX_MESSAGE_CHARS = 500
 USER_AGENT = "orderbridge/0.1"
+# The least time a request is started with before the invocation's deadline (its timeouts are cut
+# to what is left): with less it could only time out, and a timed-out request that changes
+# something at the vendor leaves its outcome in doubt. A retry is made only if its wait leaves
+# this much; a first request with less left is not sent but raised as a RetryableVendorError.
+MIN_REQUEST_SECONDS = 2.0
 
 
 class VendorError(Exception):
@@ -81,6 +96,13 @@ class RetryableVendorError(VendorError):
     """Worth trying again later: rate limited, vendor-side failure, timeout, dropped connection."""
 
     retryable = True
+
+
+class VendorRateLimited(RetryableVendorError):
+    """429 with a ``Retry-After`` longer than the invocation has left: the vendor asked us to come
+    back later than the function can wait. Raised instead of the 429's ``RetryableVendorError``
+    (same fields, ``retry_after`` kept) under a :func:`vendor_deadline`, so that the workflow can
+    wait longer before its retry than it does for other retryable errors."""
 
 
 class PermanentVendorError(VendorError):
@@ -291,6 +313,50 @@ def raise_for_vendor_status(vendor: str, response: httpx.Response) -> None:
     )
 
 
+# --- the invocation's deadline ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The moment by which the vendor calls of one invocation must be over.
+
+    ``at`` is a reading of ``clock`` (monotonic seconds by default; tests pass a fake clock).
+    """
+
+    at: float
+    clock: Callable[[], float] = time.monotonic
+
+    @classmethod
+    def after(cls, seconds: float, *, clock: Callable[[], float] = time.monotonic) -> Deadline:
+        """The deadline ``seconds`` from now."""
+        return cls(clock() + seconds, clock)
+
+    def remaining(self) -> float:
+        """Seconds left until the deadline (negative once it has passed)."""
+        return self.at - self.clock()
+
+
+# The deadline belongs to the invocation, not to the client: clients are built once per container
+# and serve every invocation after, so each call reads the deadline of the context it runs in.
+_DEADLINE: ContextVar[Deadline | None] = ContextVar("orderbridge_vendor_deadline", default=None)
+
+
+@contextmanager
+def vendor_deadline(deadline: Deadline | None) -> Iterator[Deadline | None]:
+    """Within the block, every :class:`VendorHttpClient` call ends by ``deadline`` (None: no
+    deadline, as in scripts and tests); the deadline that held before is restored after it."""
+    token = _DEADLINE.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _DEADLINE.reset(token)
+
+
+def current_deadline() -> Deadline | None:
+    """The deadline set by the innermost :func:`vendor_deadline`, if any."""
+    return _DEADLINE.get()
+
+
 # Failures where the request may simply be tried again; other transport errors (unsupported
 # protocol, a malformed request of ours, too many redirects) are bugs, not weather.
 _RETRYABLE_TRANSPORT_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
@@ -315,6 +381,43 @@ def _is_retryable(error: BaseException) -> bool:
     return isinstance(error, RetryableVendorError)
 
 
+def _asks_to_wait_past_deadline(error: VendorError) -> bool:
+    """A 429 whose ``Retry-After`` (as the vendor sent it, uncapped) leaves no time for another
+    request before the invocation's deadline."""
+    deadline = current_deadline()
+    return (
+        deadline is not None
+        and error.status_code == 429
+        and error.retry_after is not None
+        and error.retry_after + MIN_REQUEST_SECONDS > deadline.remaining()
+    )
+
+
+class stop_before_deadline(stop_base):  # noqa: N801 - tenacity's naming for stop strategies
+    """Stop retrying when the coming wait would leave less than ``request_seconds`` for the next
+    request before the invocation's deadline (see :func:`vendor_deadline`; none set: never stops).
+
+    Needs tenacity's order of work (9.x): the wait is computed before the stop is asked, so
+    ``retry_state.upcoming_sleep`` is the wait about to be slept (as in tenacity's own
+    ``stop_before_delay``). ``on_stop(retry_state, seconds_left)`` is told when it stops.
+    """
+
+    def __init__(self, request_seconds: float, *, on_stop: Callable[[Any, float], None] | None = None) -> None:
+        self.request_seconds = request_seconds
+        self.on_stop = on_stop
+
+    def __call__(self, retry_state: Any) -> bool:
+        deadline = current_deadline()
+        if deadline is None:
+            return False
+        left = deadline.remaining()
+        if left >= retry_state.upcoming_sleep + self.request_seconds:
+            return False
+        if self.on_stop is not None:
+            self.on_stop(retry_state, left)
+        return True
+
+
 class VendorHttpClient:
     """An httpx client for one vendor API, with timeouts, error mapping, retries and call logs."""
 
@@ -336,16 +439,21 @@ class VendorHttpClient:
             raise ValueError("max_attempts must be at least 1")
         self.vendor = vendor
         self.max_attempts = max_attempts
+        self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
         self._client = httpx.Client(
             base_url=base_url,
             headers={"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})},
             auth=auth,
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            timeout=self._timeout,
             transport=transport,
             follow_redirects=False,
         )
         self._retrying = Retrying(
-            stop=stop_after_attempt(max_attempts),
+            # A retry is made only if its wait leaves the next request MIN_REQUEST_SECONDS before
+            # the invocation's deadline (its timeouts are cut to what is left); else the workflow
+            # retries. (read_timeout here would ask room for the whole read timeout instead.)
+            stop=stop_after_attempt(max_attempts)
+            | stop_before_deadline(MIN_REQUEST_SECONDS, on_stop=self._log_retry_left_to_workflow),
             wait=wait_retry_after_or(
                 wait_random_exponential(multiplier=BACKOFF_MULTIPLIER, max=BACKOFF_MAX_SECONDS),
                 cap=max_retry_after,
@@ -390,6 +498,7 @@ class VendorHttpClient:
         json: Any = None,
         data: Mapping[str, Any] | None = None,
         check: Callable[[httpx.Response], None] | None = None,
+        check_error: Callable[[httpx.Response], None] | None = None,
     ) -> httpx.Response:
         """Send a request (retrying what is retryable) and return the 2xx response.
 
@@ -399,6 +508,13 @@ class VendorHttpClient:
 
         ``check`` looks at each 2xx answer inside the attempt and may raise a :class:`VendorError`
         for a soft failure; a :class:`RetryableVendorError` from it is retried like a 5xx.
+        ``check_error`` looks at each non-2xx answer first and may raise a more specific
+        :class:`VendorError` than its status gives (e.g. a vendor's documented not-found answer).
+
+        Under a :func:`vendor_deadline`, each request's timeouts end by the deadline, a request
+        with less than :data:`MIN_REQUEST_SECONDS` left is not sent (a retryable error), and a
+        retry whose wait leaves less than that is not made: the last error is raised instead —
+        as :class:`VendorRateLimited` when it is a 429 asking for longer than is left.
         """
         if json is not None and data is not None:
             raise ValueError("send either json or data, not both")
@@ -413,12 +529,29 @@ class VendorHttpClient:
 
         def send_once() -> httpx.Response:
             request = self._client.build_request(
-                method.upper(), path, params=query or None, content=content, data=form, headers=headers
+                method.upper(),
+                path,
+                params=query or None,
+                content=content,
+                data=form,
+                headers=headers,
+                timeout=self._timeout_within_deadline(),
             )
             request.extensions["orderbridge_vendor"] = self.vendor
-            return self._send(request, attempt=next(attempts), check=check)
+            return self._send(request, attempt=next(attempts), check=check, check_error=check_error)
 
-        return self._retrying(send_once)
+        try:
+            return self._retrying(send_once)
+        except RetryableVendorError as error:
+            if _asks_to_wait_past_deadline(error):
+                raise VendorRateLimited(
+                    error.vendor,
+                    error.message,
+                    status_code=error.status_code,
+                    vendor_code=error.vendor_code,
+                    retry_after=error.retry_after,
+                ) from error
+            raise
 
     def close(self) -> None:
         self._client.close()
@@ -429,12 +562,31 @@ class VendorHttpClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def _timeout_within_deadline(self) -> httpx.Timeout:
+        """The client's timeouts, each cut to the time left before the deadline (if one is set)."""
+        deadline = current_deadline()
+        if deadline is None:
+            return self._timeout
+        left = deadline.remaining()
+        if left < MIN_REQUEST_SECONDS:
+            raise RetryableVendorError(
+                self.vendor, f"not sent: {max(left, 0.0):.1f} s left before the invocation's deadline"
+            )
+        timeout = self._timeout
+        return httpx.Timeout(
+            connect=min(timeout.connect or left, left),
+            read=min(timeout.read or left, left),
+            write=min(timeout.write or left, left),
+            pool=min(timeout.pool or left, left),
+        )
+
     def _send(
         self,
         request: httpx.Request,
         *,
         attempt: int,
         check: Callable[[httpx.Response], None] | None = None,
+        check_error: Callable[[httpx.Response], None] | None = None,
     ) -> httpx.Response:
         started = time.perf_counter()
         status: int | None = None
@@ -447,6 +599,8 @@ class VendorHttpClient:
             except httpx.HTTPError as exc:
                 raise PermanentVendorError(self.vendor, str(exc) or type(exc).__name__) from exc
             status = response.status_code
+            if check_error is not None and not response.is_success:
+                check_error(response)
             raise_for_vendor_status(self.vendor, response)
             if check is not None:
                 check(response)
@@ -481,6 +635,21 @@ class VendorHttpClient:
             logger.warning("vendor call failed", extra=fields)
         else:
             logger.info("vendor call", extra=fields)
+
+    def _log_retry_left_to_workflow(self, retry_state: Any, seconds_left: float) -> None:
+        outcome = retry_state.outcome
+        error = outcome.exception() if outcome is not None and outcome.failed else None
+        logger.warning(
+            "vendor call cut short by the invocation's deadline: retry left to the workflow",
+            extra={
+                "vendor": self.vendor,
+                "attempt": retry_state.attempt_number,
+                "wait_seconds": round(retry_state.upcoming_sleep, 3),
+                "seconds_left": round(seconds_left, 3),
+                "error": type(error).__name__ if error is not None else None,
+                "status": getattr(error, "status_code", None),
+            },
+        )
 
     def _log_retry(self, retry_state: Any) -> None:
         logger.info(

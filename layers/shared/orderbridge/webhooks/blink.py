@@ -46,7 +46,10 @@ def receive_order(request: WebhookRequest, deps: Deps) -> tuple[int, WebhookAck]
         ours.append(order_keys.submission_key(payload.blink_branch_id, payload.customer_name))
     found = batch_get(
         deps.dynamodb,
-        {orders_table: [order_keys.order_key(order_id), *ours], config_table: [config_keys.branch_key(payload.branch_id)]},
+        {
+            orders_table: [order_keys.order_key(order_id), *ours],
+            config_table: [config_keys.branch_key(payload.branch_id)],
+        },
     )
     answer = WebhookAck(status="accepted", order_id=order_id)
     if any(item["sk"] == "META" for item in found[orders_table]):

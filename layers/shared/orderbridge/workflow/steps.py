@@ -26,7 +26,7 @@ from orderbridge.actions.common import ActionRefused, OrderInput, our_event, req
 from orderbridge.actions.runtime import ActionDeps, get_action_deps
 from orderbridge.config import Settings, get_settings
 from orderbridge.domain import lockers
-from orderbridge.domain.plan import OrderPlan, PlanRefused, plan
+from orderbridge.domain.plan import FINAL_STATE, OrderPath, OrderPlan, PlanRefused, plan
 from orderbridge.domain.waits import WaitKind
 from orderbridge.models.base import OurModel
 from orderbridge.models.order import FINAL_STATES, Failure, Lifecycle, OrderSource, OrderState
@@ -51,22 +51,28 @@ class WorkflowDeps:
     @classmethod
     def build(cls, settings: Settings, actions: ActionDeps, *, dynamodb: Any, stepfunctions: Any) -> WorkflowDeps:
         waits = WaitStore(dynamodb, settings.orders_table)
-        return cls(settings, actions, waits, Signaller(waits, stepfunctions, actions.clock), stepfunctions,
-                   actions.clock)
+        return cls(
+            settings, actions, waits, Signaller(waits, stepfunctions, actions.clock), stepfunctions, actions.clock
+        )
 
 
 @cache
 def get_workflow_deps() -> WorkflowDeps:
-    return WorkflowDeps.build(get_settings(), get_action_deps(), dynamodb=aws.client("dynamodb"),
-                              stepfunctions=aws.client("stepfunctions"))
+    return WorkflowDeps.build(
+        get_settings(), get_action_deps(), dynamodb=aws.client("dynamodb"), stepfunctions=aws.client("stepfunctions")
+    )
 
 
 def _in_progress(deps: ActionDeps, order_id: str, step: str, seconds: float) -> None:
     """The order is being worked on, waiting on ``step`` for at most ``seconds``."""
     now = deps.clock()
-    deps.orders.set_state(order_id, Lifecycle(state=OrderState.IN_PROGRESS, step=step, at=now,
-                                              deadline=now + timedelta(seconds=seconds) + STUCK_GRACE),
-                          unless=FINAL_STATES)
+    deps.orders.set_state(
+        order_id,
+        Lifecycle(
+            state=OrderState.IN_PROGRESS, step=step, at=now, deadline=now + timedelta(seconds=seconds) + STUCK_GRACE
+        ),
+        unless=FINAL_STATES,
+    )
 
 
 # -- plan ----------------------------------------------------------------------------------------
@@ -92,8 +98,7 @@ def plan_order(*, request: OrderInput, deps: ActionDeps) -> OrderPlan:
         _in_progress(deps, order.order_id, "due_time", (decided.start_at - now).total_seconds())
     else:
         _in_progress(deps, order.order_id, "starting", 15 * 60)
-    logger.info("order planned", extra={"path": decided.path, "courier": decided.courier,
-                                        "start_at": decided.start_at})
+    logger.info("order planned", extra={"path": decided.path, "courier": decided.courier, "start_at": decided.start_at})
     return decided
 
 
@@ -114,8 +119,9 @@ class WaitRegistered(OurModel):
 
 def register_wait(*, request: WaitInput, deps: WorkflowDeps) -> WaitRegistered:
     _in_progress(deps.actions, request.order_id, request.wait.value, request.timeout_seconds)
-    settled = deps.signaller.register(request.order_id, request.wait, request.token,
-                                      timeout_seconds=request.timeout_seconds)
+    settled = deps.signaller.register(
+        request.order_id, request.wait, request.token, timeout_seconds=request.timeout_seconds
+    )
     return WaitRegistered(order_id=request.order_id, wait=request.wait, settled_now=settled is not None)
 
 
@@ -143,8 +149,9 @@ def check_collect_deadline(*, request: OrderInput, deps: ActionDeps) -> CollectD
 
 # -- outcome -------------------------------------------------------------------------------------
 
-Outcome = Literal["delivered", "collected", "rejected", "cancelled", "uncollected", "failed", "alert",
-                  "needs_attention"]
+Outcome = Literal[
+    "completed", "delivered", "collected", "rejected", "cancelled", "uncollected", "failed", "alert", "needs_attention"
+]
 _END_STATE: dict[str, OrderState] = {
     "delivered": OrderState.DELIVERED,
     "collected": OrderState.COLLECTED,
@@ -166,7 +173,8 @@ class StepError(OurModel):
 
 
 class OutcomeInput(OrderInput):
-    outcome: Outcome
+    outcome: Outcome  # "completed": the order's path ended as it should (``path`` says how)
+    path: OrderPath | None = None
     reason: str | None = None
     error: StepError | None = None  # for failures
     step: str | None = None  # the workflow step that failed
@@ -182,23 +190,39 @@ def record_outcome(*, request: OutcomeInput, deps: ActionDeps) -> OutcomeRecorde
     """Write how the workflow ended (or what needs a person) on the order's timeline and as the
     order's lifecycle state."""
     order, _ = require_order(deps, request.order_id)
+    if request.outcome == "completed":
+        if request.path is None:
+            raise ActionRefused("a completed outcome needs the order's path")
+        request = request.model_copy(update={"outcome": FINAL_STATE[request.path]})
     failure = describe_failure(request) if request.error or request.outcome in {"failed", "needs_attention"} else None
     text = (failure.message if failure else None) or request.reason or request.outcome
     error_name = request.error.error if request.error else "-"
     # A retried task records it once; a resumed execution that fails again records it again.
     key = f"workflow:{request.execution or '-'}:{request.outcome}:{error_name}:{request.step or '-'}"
     detail = {"outcome": request.outcome, **({"failure": failure.model_dump()} if failure else {})}
-    event = our_event(deps, key, "workflow", f"workflow {request.outcome}: {text}", detail=detail)
+    summary = f"workflow {request.outcome}" + (f": {text}" if text != request.outcome else "")
+    event = our_event(deps, key, "workflow", summary, detail=detail)
     deps.orders.record_event(order.order_id, event, None)
     state = _END_STATE.get(request.outcome)
     if state is not None:
         deps.orders.set_state(order.order_id, Lifecycle(state=state, failure=failure, at=deps.clock()))
-    metric = {"failed": "WorkflowsFailed", "uncollected": "WorkflowsFailed", "alert": "WorkflowAlerts",
-              "needs_attention": "OrdersNeedingAttention"}.get(request.outcome, "WorkflowsEnded")
+    metric = {
+        "failed": "WorkflowsFailed",
+        "uncollected": "WorkflowsFailed",
+        "alert": "WorkflowAlerts",
+        "needs_attention": "OrdersNeedingAttention",
+    }.get(request.outcome, "WorkflowsEnded")
     metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
     log = logger.error if request.outcome in {"failed", "alert", "needs_attention", "uncollected"} else logger.info
-    log("workflow outcome recorded", extra={"outcome": request.outcome, "step": request.step,
-                                            "error": error_name, "cause": request.error.cause if request.error else None})
+    log(
+        "workflow outcome recorded",
+        extra={
+            "outcome": request.outcome,
+            "step": request.step,
+            "error": error_name,
+            "cause": request.error.cause if request.error else None,
+        },
+    )
     return OutcomeRecorded(order_id=order.order_id, outcome=request.outcome, state=state.value if state else None)
 
 
@@ -229,8 +253,13 @@ def describe_failure(request: OutcomeInput) -> Failure:
     found = _VENDOR_TEXT.match(text)
     if found and "Vendor" in str(cause.get("errorType") or kind):
         vendor, status, text = found["vendor"], found["status"], found["message"]
-    if text:
+    if text and not request.reason:
         message = text
     line = " ".join(message.split())[:MAX_FAILURE_TEXT] or kind
-    return Failure(step=request.step, kind=str(cause.get("errorType") or kind), vendor=vendor,
-                   http_status=int(status) if status else None, message=line)
+    return Failure(
+        step=request.step,
+        kind=str(cause.get("errorType") or kind),
+        vendor=vendor,
+        http_status=int(status) if status else None,
+        message=line,
+    )
