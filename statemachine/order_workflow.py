@@ -276,9 +276,11 @@ def build() -> dict[str, Any]:
     )
     blink_status("MarkPickupReadyInBlink", "ready", "NotifyCustomer")
     task("NotifyCustomer", "NotifyLockerCustomer", "WaitForCustomerPickup")
+    # A rent cancelled while the goods are inside cannot be returned (Bloq.It returns only an
+    # expired delivery): the failure path records it for a person (the locker is not released).
     on_pickup = [
         (["States.Timeout"], "CheckCollectDeadline"),
-        (["RentExpired", "RentCancelled"], "ReturnUncollected"),
+        (["RentExpired"], "ReturnUncollected"),
         (["OrderRejected"], "OrderRejected"),
     ]
     wait("WaitForCustomerPickup", "pickup", "$.plan.result.collect_timeout", "MarkDeliveredInBlink", catch=on_pickup)

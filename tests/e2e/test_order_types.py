@@ -46,7 +46,7 @@ def courier_jobs(flow: Flow, placed: Placed, customer_name: str) -> tuple[int, i
 
 
 def locker_delivery(flow: Flow) -> None:
-    placed = flow.place(type="DELIVERY", **CUSTOMER, customer_name="Ana Locker")
+    placed = flow.place(type="DELIVERY", **{**CUSTOMER, "customer_name": "Ana Locker"})
     order = flow.wait_courier_task(placed)
     flow.deliver_to_locker(placed, order["order"]["blink_logistics_task_id"], rent_id_of(order))
     order = ended(flow, placed, "collected")
@@ -58,7 +58,7 @@ def locker_delivery(flow: Flow) -> None:
 
 def home_delivery(flow: Flow) -> None:
     placed = flow.place(
-        branch_id=HOME_BRANCH, blink_branch_id="60001", type="DELIVERY", **CUSTOMER, customer_name="Ana Home"
+        branch_id=HOME_BRANCH, blink_branch_id="60001", type="DELIVERY", **{**CUSTOMER, "customer_name": "Ana Home"}
     )
     order = flow.wait_order(placed, lambda o: o["order"].get("dispatchninja_order_id"), "a DispatchNINJA order")
     dn_id = order["order"]["dispatchninja_order_id"]
@@ -135,7 +135,10 @@ def pre_order(flow: Flow) -> None:
     # Due in lead time + 12 s: nothing may be booked for about 12 s
     due = datetime.now(UTC) + timedelta(seconds=PRE_ORDER_LEAD_SECONDS + 12)
     placed = flow.place(
-        type="DELIVERY", **CUSTOMER, customer_name="Ana Later", is_pre_order=1, due_at=due.strftime("%Y-%m-%d %H:%M:%S")
+        type="DELIVERY",
+        **{**CUSTOMER, "customer_name": "Ana Later"},
+        is_pre_order=1,
+        due_at=due.strftime("%Y-%m-%d %H:%M:%S"),
     )
     waiting = flow.wait_order(placed, lambda o: o["step"] == "due_time", "waiting for its start time")
     assert waiting["state"] == "in_progress"
@@ -262,7 +265,7 @@ def test_an_unmapped_partner_item_needs_attention_then_a_mapping_and_a_retry_put
 def test_the_ops_api_lists_failed_needs_attention_and_stuck_orders_by_state(flow):
     # Given an order that failed (Bloq.It down for it), one that needs a person (an unmapped item)
     # and one whose workflow died while it waited (stuck once the wait's deadline passed)
-    failed = flow.place(type="DELIVERY", **CUSTOMER, customer_name="Ana Failed")
+    failed = flow.place(type="DELIVERY", **{**CUSTOMER, "customer_name": "Ana Failed"})
     flow.outage("bloqit", f"failed-{failed.order_id}", ["/"], failed.order_id)
     attention = flow.partner_order(
         payload={"items": [{"id": "nope", "quantity": 1, "price": 5, "note": "", "options": []}]}

@@ -92,7 +92,7 @@ def goods_rents(flow: Flow, placed: Placed) -> tuple[list[dict], list[dict]]:
 
 def locker_order(flow: Flow, step: str) -> None:
     scenario = Scenario(flow, step, STEPS[step])
-    placed = flow.place(type="DELIVERY", **CUSTOMER, customer_name=f"Locker {step}")
+    placed = flow.place(type="DELIVERY", **{**CUSTOMER, "customer_name": f"Locker {step}"})
     if step in ("reserve", "accept", "dispatch"):
         scenario.start(placed)
         resumed = scenario.fails_then_resumes(placed)
@@ -141,9 +141,8 @@ def home_order_scenario(flow: Flow, step: str) -> None:
         branch_id=HOME_BRANCH,
         blink_branch_id="60001",
         type="DELIVERY",
-        **CUSTOMER,
         blink_order_id=blink_order_id,
-        customer_name=f"Dn{blink_order_id}",
+        **{**CUSTOMER, "customer_name": f"Dn{blink_order_id}"},
     )
     if step in ("accept", "dispatch"):
         scenario.start(placed)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from orderbridge.domain.ids import order_id_for
+from orderbridge.domain.waits import WaitKind, verdict
 from orderbridge.models.rent import Rent
 
 from tests.conftest import table_items
@@ -103,3 +104,72 @@ def test_stale_signed_event_is_refused(hub, rent):
 
 def seeded_state(hub):
     return hub.ops_order(ORDER_ID).body["tracks"]["rent_state"]
+
+
+# -- events as Bloq.It defines them ------------------------------------------------------------------
+
+
+def _dropoff_wait(hub):
+    return verdict(WaitKind.DROPOFF, hub.ops_order(ORDER_ID).body["tracks"])
+
+
+def test_an_offline_drop_off_is_the_drop_off(hub, seeded, rent):
+    # Given a reserved rent whose Bloq was offline when the courier dropped the item
+    assert _dropoff_wait(hub) is None
+    # When Bloq.It syncs it: first "waiting for sync", then the offline drop-off itself
+    hub.bloq(_event("e1", "rent.waiting_offline_dropoff_sync"))
+    waiting = (seeded.rents.get("rent-1").state, _dropoff_wait(hub))
+    hub.bloq(_event("e2", "rent.offline_dropoff"))
+    # Then only the offline drop-off moves the rent and the order to in_progress, which ends the
+    # workflow's drop-off wait
+    assert waiting == ("reserved", None)
+    assert seeded.rents.get("rent-1").state == "in_progress"
+    assert hub.ops_order(ORDER_ID).body["tracks"]["rent_state"] == "in_progress"
+    assert _dropoff_wait(hub) is not None and _dropoff_wait(hub).ok
+
+
+def test_rent_extended_moves_the_rent_s_expiry_later_only(hub, seeded, rent):
+    # Given the rent expires on the 24th
+    seeded.rents.set_details("rent-1", datetime(2026, 11, 22, tzinfo=UTC),
+                             expires_at=datetime(2026, 11, 24, 12, tzinfo=UTC))
+    # When Bloq.It extends it to the 26th, then a late event of an earlier extension (25th) arrives
+    later = hub.bloq(_event("e1", "rent.extended", metadata={"expiryDate": "2026-11-26T18:30:00.000Z"}))
+    late = hub.bloq(_event("e2", "rent.extended", metadata={"expiryDate": "2026-11-25T08:00:00.000Z"}))
+    # Then our rent expires on the 26th; both events are in the timeline, the late one not applied
+    assert (later.status, late.status) == (200, 200)
+    assert seeded.rents.get("rent-1").expires_at == datetime(2026, 11, 26, 18, 30, tzinfo=UTC)
+    assert seeded.rents.get("rent-1").state == "reserved"
+    extended = [e for e in hub.ops_order(ORDER_ID).body["timeline"] if e["detail"].get("code_name") == "rent.extended"]
+    assert [(e["detail"]["expires_at"], e["applied"]) for e in extended] == [
+        ("2026-11-26T18:30:00+00:00", True), ("2026-11-25T08:00:00+00:00", False)]
+    assert extended[0]["summary"] == "locker rent extended: expires 2026-11-26T18:30:00+00:00"
+
+
+def test_rent_extended_without_a_readable_expiry_is_recorded_and_changes_nothing(hub, seeded, rent):
+    # Given a rent with an expiry
+    expiry = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    seeded.rents.set_details("rent-1", datetime(2026, 11, 22, tzinfo=UTC), expires_at=expiry)
+    # When rent.extended events arrive without metadata, or with something that is no date
+    answers = [hub.bloq(_event("e1", "rent.extended")),
+               hub.bloq(_event("e2", "rent.extended", metadata={"expiryDate": "next tuesday"}))]
+    # Then they are acknowledged and in the timeline, and the expiry is unchanged
+    assert [a.status for a in answers] == [200, 200]
+    assert seeded.rents.get("rent-1").expires_at == expiry
+    extended = [e for e in hub.ops_order(ORDER_ID).body["timeline"] if e["detail"].get("code_name") == "rent.extended"]
+    assert [("expires_at" in e["detail"], e["summary"]) for e in extended] == [
+        (False, "locker rent extended"), (False, "locker rent extended")]
+
+
+def test_in_transit_comes_after_ready_for_pickup(hub, seeded, rent):
+    # Given the item is in the locker
+    hub.bloq(_event("e1", "rent.in_progress"))
+    # When the delivery is signalled ready for pickup, then in transit, then a late ready_for_pickup
+    for i, code in enumerate(["rent.ready_for_pickup", "rent.in_transit", "rent.ready_for_pickup"], start=2):
+        hub.bloq(_event(f"e{i}", code))
+    # Then the rent and the order are in transit: the late event is in the timeline only
+    assert seeded.rents.get("rent-1").state == "in_transit"
+    order = hub.ops_order(ORDER_ID).body
+    assert order["tracks"]["rent_state"] == "in_transit"
+    rent_events = [(e["detail"]["code_name"], e["applied"]) for e in order["timeline"] if e["kind"] == "rent_event"]
+    assert rent_events == [("rent.in_progress", True), ("rent.ready_for_pickup", True), ("rent.in_transit", True),
+                           ("rent.ready_for_pickup", False)]

@@ -92,7 +92,8 @@ def test_every_documented_bloq_event_type_parses(code_name):
 
 
 def test_every_rent_state_is_reached_by_an_event_except_payment_attempt():
-    # payment_attempt has no event in the webhook table; every other state has exactly one.
+    # payment_attempt has no event in the webhook table; every other state has one (in_progress two:
+    # rent.in_progress and rent.offline_dropoff).
     reached = set(RENT_EVENT_STATE.values())
     assert set(RentState) - reached == {RentState.PAYMENT_ATTEMPT}
 

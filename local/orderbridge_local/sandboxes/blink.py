@@ -1372,6 +1372,7 @@ class BlinkSandbox(Sandbox):
             "announced": order["announced"],
             "webhook_payload": order["webhook_payload"],
             "webhooks": order["webhooks"],
+            "request": order.get("request"),  # submitOrder's body as received (None for a placed order)
         }
 
     def admin_orders(self, request: Request) -> Reply:

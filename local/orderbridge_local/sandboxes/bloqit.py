@@ -10,7 +10,8 @@ Settings (:class:`BloqitSettings`, on top of :class:`~.base.SandboxSettings`)
     ``actionInitiatedBy.id`` of the events caused through the API.
 ``signature_header`` / ``timestamp_header``
     Header names of the webhook signature and timestamp (defaults ``x-bloq-signature`` and
-    ``x-bloq-timestamp``; the doc does not name them).
+    ``x-bloq-timestamp``; ASSUMPTION: the doc's "Webhooks" → "Security" section does not name them,
+    see docs/vendor-assumptions.md).
 ``webhooks``
     Webhooks registered at start-up and after every reset (``url``, ``enabledEvents``, ``secret``,
     ``description``), besides the ones created through ``POST /api/v1/public/webhooks``.
@@ -49,12 +50,16 @@ Rent state machine (what the sandbox enforces; 409 ``rentStateInvalid`` otherwis
 —(``make``, or the keypad with the drop-off code)→ ``starting`` (locker open) —(locker closed:
 ``rent-sims/close``, ``lockers/close``, admin ``dropoff``)→ ``in_progress`` —(``collect``, keypad
 with the pick-up code)→ ``collect_item`` (locker open) —(locker closed)→ ``price_calculation`` →
-``finished`` (locker freed). ``in_progress`` —(``lockers/open``)→ ``locker_opened`` —(closed)→
-``in_progress``. ``in_progress`` → ``ready_for_pickup`` → ``in_transit`` (locker freed; then
+``finished`` (locker freed). ``reserved`` —(admin ``offline-dropoff``)→ ``in_progress``, announced
+by ``rent.offline_dropoff`` alone. ``in_progress`` —(``lockers/open``)→ ``locker_opened``
+—(closed)→ ``in_progress``. ``in_progress`` → ``ready_for_pickup`` → ``in_transit`` (doc "In
+Transit": it "comes after the ready for pickup action ... was picked up"; locker freed, then
 ``select-locker`` and ``make`` again). Expiry (past ``expiryDate``, or admin ``expire``) →
 ``expired``; ``cancel`` → ``cancelled``: both keep the locker until ``collect`` (then closed →
-finished) or ``finish``. ``extend`` revives an expired rent. ``return`` (only from ``expired``)
-turns a delivery into a return, ``in_progress`` with a new expiry.
+finished) or ``finish`` (doc "Cancels a Rent", "Finish a Rent": only from cancelled or expired).
+``extend`` (or admin ``extend``) moves ``expiryDate`` later and sends ``rent.extended``; it
+revives an expired rent. ``return`` (only from ``expired``: doc "Return a delivery", "Given
+expired rentID") turns a delivery into a return, ``in_progress`` with a new expiry.
 
 Every transition records an event (``GET /webhooks/history``, ``GET /rents/<id>/history``) and
 POSTs it to every webhook subscribed to its type. The callback body is the doc's structure:
@@ -80,6 +85,15 @@ Admin routes
     ``rent.price_calculation``, ``rent.finished``.
 ``POST /_admin/rents/<rentID>/expire``
     ``rent.expired`` now (``source: "expiration"``).
+``POST /_admin/rents/<rentID>/offline-dropoff``
+    The courier drops the item while the Bloq is offline; on reconnecting it syncs. From
+    ``reserved``: ``bloq.reconnected``, ``rent.drop_off_code_check_offline``
+    (+ ``rent.waiting_offline_dropoff_sync`` with ``{"waiting_sync": true}``),
+    ``rent.offline_dropoff`` (+ ``rent.automatic_notification_sent`` when the rent has
+    ``notificationOptions``). The rent is then ``in_progress``; no ``rent.in_progress`` is sent.
+``POST /_admin/rents/<rentID>/extend``
+    Extend as from Bloq.It's backoffice (``source: "bloq_it_admin"``): ``{"expiryDate": ...}``, or
+    ``{"hours": n}`` from the current expiry (or now); ``rent.extended`` as for ``extend``.
 ``POST /_admin/events/<eventType>``
     Sends any event: body ``{"rentID"?, "lockerID"?, "bloqID"?, "customerID"?, "message"?,
     "title"?, "description"?, "metadata"?, "actionInitiatedBy"?, "set_state"?}`` (``set_state``:
@@ -92,11 +106,37 @@ Admin routes
 
 Where the doc is silent (liberties)
 -----------------------------------
-* Paths the doc gives only as a body (no URL): ``POST /deliveries``, ``PUT /deliveries/<id>/reserve``,
-  ``PUT /deliveries/<id>/return``, ``POST /returns``, ``PUT /returns/<id>/reserve``,
-  ``PUT /rents/<id>`` (update), ``PUT /rents/<id>/extend``, ``PUT /bloqs/<id>``,
-  ``PUT /bloqs/<id>/lockers/<id>/availability``, ``POST /customers``, ``PUT /customers/<id>``,
-  ``POST /webhooks``, ``PUT /webhooks/<id>`` — the API's own CRUD/action pattern.
+Each point the Orderbridge side relies on is in docs/vendor-assumptions.md ("Bloq.It").
+
+* Paths the doc gives only as a body (no URL; its "Request samples" for these sections show only
+  the JSON body): ``POST /deliveries`` ("Create Delivery Operation"), ``PUT /deliveries/<id>/return``
+  ("Return a delivery"), ``POST /returns`` ("Create a Return"), ``PUT /returns/<id>/reserve``
+  ("Reserve Locker"), ``PUT /rents/<id>`` ("Update Rent"), ``PUT /rents/<id>/extend`` ("Extends a
+  rent expiry date"), ``PUT /bloqs/<id>`` ("Update Bloq"), ``PUT /bloqs/<id>/lockers/open`` ("Open
+  several Lockers"), ``PUT /bloqs/<id>/lockers/<id>/availability`` ("Change a locker
+  availability"), ``POST /customers``, ``PUT /customers/<id>`` ("Create/Update a Customer"),
+  ``POST /webhooks``, ``PUT /webhooks/<id>`` ("Create/Update a Webhook") — the API's own
+  CRUD/action pattern, as ``orderbridge.vendors.bloqit`` (``# path inferred``). ``PUT
+  /deliveries/<id>/reserve`` has no section at all (the doc's ``rent.reserved`` mentions "the
+  reserve locker endpoint"): it mirrors the returns' "Reserve Locker".
+* Webhook signing (doc "Webhooks" → "Security"): the header names are settings (above); the
+  timestamp is unix milliseconds (the doc's Node sample only does ``timestamp.toString()``).
+* ``rent.offline_dropoff`` (doc "Event Type" table: "a user does a drop off while the locker is
+  disconnected/offline ... created when the drop off information is synched with the cloud")
+  names no rent state: the sandbox leaves the rent ``in_progress`` (the state a drop-off leads to)
+  and announces it with ``rent.offline_dropoff`` only, so a client must read that event as the
+  drop-off. The events around it (``bloq.reconnected``, ``rent.drop_off_code_check_offline``,
+  ``rent.waiting_offline_dropoff_sync`` before the sync succeeds) and their order are ours.
+* ``rent.extended`` ("has the expire date extended") carries the new expiry as
+  ``metadata.expiryDate`` (the doc's "Callback payload samples" collapse ``metadata`` to ``{ }``;
+  ``expiryDate`` is the rent's field and the "Extends a rent expiry date" body's). Extending an
+  ``expired`` rent brings it back to its state before the expiry (doc silent); Orderbridge's rent
+  track keeps ``expired`` (its ranks never go back).
+* Cancelling an ``expired`` rent is accepted ("Cancels a Rent": "an existing rent"); Orderbridge
+  does not send it (from expired, the doc's way on is collect or finish).
+* "Return a delivery" keeps the rent's id, makes it ``type: "return"`` and ``in_progress`` with the
+  new expiry (the doc says only "transform this delivery into a return with a given expiry
+  date").
 * Creates answer 201, everything else 200. Errors are ``{"code": "<camelCase>", "message": ...}``
   like the doc's one error sample (``bloqIDInvalid``): 400 invalid id/field, 401 ``apiKeyInvalid``,
   404 ``<thing>NotFound``, 409 ``rentStateInvalid`` / ``lockerNotAvailable`` / ``noLockersAvailable``
@@ -220,6 +260,8 @@ STATE_EVENTS = {
     "ready_for_pickup": "rent.ready_for_pickup",
 }
 EVENT_STATES = {event: state for state, event in STATE_EVENTS.items()}
+# An offline drop-off leaves the rent holding the item: in_progress (the doc names no state for it).
+EVENT_STATES["rent.offline_dropoff"] = "in_progress"
 RENT_STATES = (*STATE_EVENTS, "payment_attempt")
 LOCKER_TYPES = ("XS", "S", "M", "L", "XL")
 RENT_TYPES = ("store", "send", "delivery", "return")
@@ -451,6 +493,8 @@ class BloqitSandbox(Sandbox):
             Rule("/_admin/rents/<rent_id>/dropoff", methods=["POST"], endpoint=self.admin_dropoff),
             Rule("/_admin/rents/<rent_id>/pickup", methods=["POST"], endpoint=self.admin_pickup),
             Rule("/_admin/rents/<rent_id>/expire", methods=["POST"], endpoint=self.admin_expire),
+            Rule("/_admin/rents/<rent_id>/offline-dropoff", methods=["POST"], endpoint=self.admin_offline_dropoff),
+            Rule("/_admin/rents/<rent_id>/extend", methods=["POST"], endpoint=self.admin_extend),
             Rule("/_admin/events/<event_type>", methods=["POST"], endpoint=self.admin_event),
             Rule("/_admin/bloqs/<bloq_id>", methods=["POST", "PATCH"], endpoint=self.admin_patch_bloq),
         ]
@@ -1214,18 +1258,22 @@ class BloqitSandbox(Sandbox):
     def extend_rent(self, request: Request, rent_id: str) -> Reply:
         self._auth(request)
         rent = self._rent(rent_id)
+        self._extend(rent, parse_time(self._body(request).get("expiryDate")), self._actor())
+        return Reply(self._rent_view(rent, populate=True))
+
+    def _extend(self, rent: dict[str, Any], expiry: datetime | None, actor: dict[str, Any]) -> None:
+        """Move the rent's expiry later and send ``rent.extended`` with the new expiry in
+        ``metadata.expiryDate`` (an assumption: the doc collapses the event's metadata)."""
         self._require_state(rent, tuple(s for s in RENT_STATES if s not in COLLECTED), "extend")
-        expiry = parse_time(self._body(request).get("expiryDate"))
         if expiry is None:
             raise self.fail(400, "expiryDateInvalid", "expiryDate is required and must be a date-time.")
         if expiry <= self.now():
             raise self.fail(400, "expiryDateInvalid", "expiryDate must be in the future.")
         rent["expiryDate"] = iso_ms(expiry)
         rent["updatedAt"] = iso_ms(self.now())
-        self._event("rent.extended", rent=rent, metadata={"expiryDate": rent["expiryDate"]})
+        self._event("rent.extended", rent=rent, actor=actor, metadata={"expiryDate": rent["expiryDate"]})
         if rent["state"] == "expired":
-            self._set_state(rent, rent.pop("_before_expiry", "in_progress"), self._actor())
-        return Reply(self._rent_view(rent, populate=True))
+            self._set_state(rent, rent.pop("_before_expiry", "in_progress"), actor)
 
     def open_rent_locker(self, request: Request, rent_id: str) -> Reply:
         self._auth(request)
@@ -1496,6 +1544,59 @@ class BloqitSandbox(Sandbox):
             self._set_state(rent, "collect_item", actor)
         self._closed_on_rent(rent, actor)
         return rent
+
+    def offline_dropoff(self, rent_id: str, *, waiting_sync: bool = False) -> dict[str, Any]:
+        """The courier drops the item while the Bloq is offline; the Bloq then reconnects and syncs
+        the drop-off with the cloud. Call under the state lock."""
+        rent = self._rent(rent_id)
+        self._require_state(rent, ("reserved",), "drop off (offline)")
+        if not rent["locker"]:
+            raise self.fail(409, "rentStateInvalid", "The rent has no locker yet.")
+        actor = self._actor("courier", None, "locker")
+        locker = self.lockers[rent["locker"]]
+        locker["lastDoorOpeningTimestamp"] = iso_ms(self.now())
+        self._event("bloq.reconnected", bloq_id=rent["bloq"], actor=self._actor("system", None, "locker"))
+        self._event("rent.drop_off_code_check_offline", rent=rent, actor=actor)
+        if waiting_sync:
+            self._event("rent.waiting_offline_dropoff_sync", rent=rent, actor=actor)
+        # The rent now holds the item (in_progress, in its states), but only rent.offline_dropoff
+        # says so: the doc announces no rent.in_progress for an offline drop-off.
+        now = iso_ms(self.now())
+        rent["state"] = "in_progress"
+        rent["states"].append({"state": "in_progress", "timestamp": now})
+        rent["updatedAt"] = now
+        hours = rent["collectTimeLimit"]
+        if isinstance(hours, int) and hours > 0:
+            rent["expiryDate"] = iso_ms(self.now() + timedelta(hours=hours))
+        self._event("rent.offline_dropoff", rent=rent, actor=actor)
+        if rent["notificationOptions"]:
+            self._event("rent.automatic_notification_sent", rent=rent, actor=actor)
+        return rent
+
+    def admin_offline_dropoff(self, request: Request, rent_id: str) -> Reply:
+        body = self.admin_json(request)
+        waiting_sync = body.get("waiting_sync", False)
+        if not isinstance(waiting_sync, bool):
+            raise ApiError(400, {"error": "waiting_sync must be a boolean"})
+        return Reply(
+            {"rent": self._rent_view(self.offline_dropoff(rent_id, waiting_sync=waiting_sync))}, attach_webhooks=True
+        )
+
+    def admin_extend(self, request: Request, rent_id: str) -> Reply:
+        """Extend a rent as from Bloq.It's backoffice: ``{"expiryDate": ...}`` or ``{"hours": n}``
+        (from the rent's current expiry, or from now when it has none or it is past)."""
+        rent = self._rent(rent_id)
+        body = self.admin_json(request)
+        hours = body.get("hours")
+        if "expiryDate" in body:
+            expiry = parse_time(body["expiryDate"]) if isinstance(body["expiryDate"], str) else None
+        elif isinstance(hours, int | float) and not isinstance(hours, bool) and hours > 0:
+            start = max(filter(None, (parse_time(rent["expiryDate"]), self.now())))
+            expiry = start + timedelta(hours=hours)
+        else:
+            raise ApiError(400, {"error": "give expiryDate (a date-time) or hours (a positive number)"})
+        self._extend(rent, expiry, self._actor("partner_admin", None, "bloq_it_admin"))
+        return Reply({"rent": self._rent_view(rent)}, attach_webhooks=True)
 
     def admin_dropoff(self, request: Request, rent_id: str) -> Reply:
         return Reply({"rent": self._rent_view(self.dropoff(rent_id))}, attach_webhooks=True)

@@ -38,11 +38,18 @@ Admin routes
 
 Where the doc is silent (liberties)
 -----------------------------------
-* Status ids: 1 Pending (the doc's), 2 Assigned, 3 Picked Up, 4 Completed, 5 Canceled.
-* Errors: ``{"code": "<status>", "status": "<status> error", "response": {"message": ...}}`` —
+Each point the Orderbridge side relies on is in docs/vendor-assumptions.md ("DispatchNINJA"); the
+doc's section is named in brackets.
+
+* Status ids ["Querying an Order": the sample's ``"status_id": "1"``, ``"status": "Pending"`` is the
+  only one]: 1 Pending, 2 Assigned, 3 Picked Up, 4 Completed, 5 Canceled. Orderbridge reads
+  ``completed``/``canceled`` first and the status only by its words ("picked", ...).
+* Errors ["Creating an Order" / "Querying an Order" show only success]: ``{"code": "<status>",
+  "status": "<status> error", "response": {"message": ...}}`` —
   401 (missing or wrong key), 400 (missing fields, or a body that is not URL-encoded form data),
   404 (unknown order).
-* Timestamps are ``YYYY-MM-DD HH:MM:SS`` in UTC; coordinates, distance and duration are canned.
+* Timestamps are ``YYYY-MM-DD HH:MM:SS`` in UTC [the sample's ``"created"`` names no zone];
+  coordinates, distance and duration are canned.
 """
 
 from __future__ import annotations

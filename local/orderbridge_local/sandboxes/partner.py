@@ -38,8 +38,12 @@ Admin routes
 
 Where the doc is silent (liberties)
 -----------------------------------
-* The sample's ``// comments`` are dropped; its values are kept (``payload.id`` replaced).
-* No signature or auth header: the doc gives none; the token travels in the URL.
+Each point the Orderbridge side relies on is in docs/vendor-assumptions.md ("Delivery partners");
+the doc's section is named in brackets.
+
+* ["JSON Payload Example"] The sample's ``// comments`` are dropped; its values are kept (``payload.id`` replaced).
+* No signature or auth header ["Webhook Endpoint": "a secure HTTP(S) webhook URL" is all it
+  says]: the token travels in the URL.
 """
 
 from __future__ import annotations

@@ -201,21 +201,35 @@ def _state(deps, order_id: str) -> tuple[str, str]:
     return deps.rents.get(DOC_RENT_ID).state, tracks(deps, order_id)["rent_state"]
 
 
-def test_make_notify_cancel_collect_finish_move_the_rent_and_the_order(act, vendors, reserved, action_deps):
-    steps = [
-        (MAKE, "make_delivery", vendors.make, "starting"),
-        (NOTIFY, "notify_locker_customer", vendors.notify, "in_progress"),
-        (CANCEL, "cancel_rent", vendors.cancel, "cancelled"),
-        (COLLECT, "collect_rent", vendors.collect, "collect_item"),
-        (FINISH, "finish_rent", vendors.finish, "finished"),
-    ]
+def _run_steps(act, action_deps, order_id, steps) -> None:
     for function, sample, route, state in steps:
         out = act(function, event(sample))
         assert route.calls.last.request.url.path.split("/")[-2] == DOC_RENT_ID
         assert (out["state"], out["applied"], out["rent_id"]) == (state, True, DOC_RENT_ID)
-        assert _state(action_deps, reserved) == (state, state)
+        assert _state(action_deps, order_id) == (state, state)
+
+
+def test_make_notify_cancel_collect_move_the_rent_and_the_order(act, vendors, reserved, action_deps):
+    _run_steps(act, action_deps, reserved, [
+        (MAKE, "make_delivery", vendors.make, "starting"),
+        (NOTIFY, "notify_locker_customer", vendors.notify, "in_progress"),
+        (CANCEL, "cancel_rent", vendors.cancel, "cancelled"),
+        (COLLECT, "collect_rent", vendors.collect, "collect_item"),
+    ])
     actions = [e["detail"]["action"] for e in timeline(action_deps, reserved) if e["kind"] == "rent_action"]
-    assert sorted(actions) == sorted(["make_delivery", "notify_customer", "cancel", "collect", "finish"])
+    assert sorted(actions) == sorted(["make_delivery", "notify_customer", "cancel", "collect"])
+
+
+def test_cancel_then_finish_ends_a_rent_that_never_got_its_drop_off(act, vendors, reserved, action_deps):
+    # Given a reserved rent (nothing dropped off); When it is cancelled, then finished
+    _run_steps(act, action_deps, reserved, [
+        (CANCEL, "cancel_rent", vendors.cancel, "cancelled"),
+        (FINISH, "finish_rent", vendors.finish, "finished"),
+    ])
+    # Then Bloq.It got exactly the doc's two calls, in that order
+    rent_calls = [path.split("/rents/", 1)[1] for method, path in vendors.calls()
+                  if method == "PUT" and "/rents/" in path]
+    assert rent_calls == [f"{DOC_RENT_ID}/cancel", f"{DOC_RENT_ID}/finish"]
 
 
 def test_make_delivery_in_another_locker_moves_the_rent_there(act, vendors, reserved, action_deps):
@@ -259,7 +273,8 @@ def test_return_an_expired_delivery_within_the_bloq_limit(act, vendors, reserved
     assert (rent.state, rent.expires_at) == ("finished", NOW + timedelta(hours=2))
 
 
-def test_a_return_made_a_rent_of_its_own_becomes_the_order_s_rent(act, vendors, reserved, action_deps):
+def test_a_return_made_a_rent_of_its_own_becomes_the_order_s_rent(act, vendors, reserved, action_deps, hub):
+    hub.bloq({"_id": "evt-3", "codeName": "rent.expired", "rent": DOC_RENT_ID})
     vendors.return_.mock(return_value=json_response(doc(bloq_docs.DELIVERY_RETURNED, _id="return-rent",
                                                         state="reserved", type="return")))
     out = act(RETURN, event("return_expired_delivery", expires_at="2026-11-23T12:00:00Z"))
@@ -302,3 +317,58 @@ def test_rent_actions_need_a_rent_of_the_order(act, vendors, partner_order, hub)
 def test_bloqit_paths_are_the_documented_ones(act, vendors, reserved):
     act(CANCEL, event("cancel_rent"))
     assert str(vendors.cancel.calls.last.request.url) == f"{BLOQIT}/rents/{DOC_RENT_ID}/cancel"
+
+
+# -- ending a rent the way the Bloq.It doc describes -----------------------------------------------
+
+
+@pytest.mark.parametrize("webhook", [None, "rent.in_progress", "rent.cancelled"])
+def test_only_an_expired_delivery_is_returned(act, vendors, reserved, action_deps, hub, webhook):
+    # Given a rent that is reserved, holds the item (in_progress) or was cancelled: not expired
+    if webhook:
+        hub.bloq({"_id": "evt-1", "codeName": webhook, "rent": DOC_RENT_ID})
+    state = action_deps.rents.get(DOC_RENT_ID).state
+    # When the workflow asks to return it
+    with pytest.raises(ActionRefused, match=f"is {state}: Bloq.It returns only an expired delivery"):
+        act(RETURN, event("return_expired_delivery"))
+    # Then nothing was sent and the rent is as it was
+    assert vendors.return_.call_count == 0 and vendors.get_bloq.call_count == 0
+    assert _state(action_deps, reserved) == (state, state)
+
+
+def test_a_missed_drop_off_whose_rent_expired_is_finished_without_a_cancel(act, vendors, reserved, action_deps, hub):
+    # Given the drop-off never happened and Bloq.It expired the rent
+    hub.bloq({"_id": "evt-1", "codeName": "rent.expired", "rent": DOC_RENT_ID})
+    # When the workflow's missed drop-off path cancels, then finishes the rent
+    cancelled = act(CANCEL, event("cancel_rent"))
+    finished = act(FINISH, event("finish_rent"))
+    # Then no cancel was sent (from expired the doc's way on is finish), only the finish
+    assert vendors.cancel.call_count == 0 and vendors.finish.call_count == 1
+    assert (cancelled["state"], cancelled["applied"]) == ("expired", False)
+    assert (finished["state"], finished["applied"]) == ("finished", True)
+    assert _state(action_deps, reserved) == ("finished", "finished")
+    not_sent = [e for e in timeline(action_deps, reserved)
+                if e["kind"] == "rent_action" and e["detail"].get("sent") is False]
+    assert [e["summary"] for e in not_sent] == ["locker rent cancel not sent: the rent is already expired"]
+
+
+def test_finish_is_refused_before_the_rent_is_cancelled_or_expired(act, vendors, reserved, action_deps):
+    # Given a reserved rent; When it is finished without a cancel first
+    with pytest.raises(ActionRefused, match="is reserved: Bloq.It finishes a rent only once it is cancelled or "
+                                            "expired"):
+        act(FINISH, event("finish_rent"))
+    # Then nothing was sent
+    assert vendors.finish.call_count == 0
+    assert _state(action_deps, reserved) == ("reserved", "reserved")
+
+
+def test_a_finished_rent_is_neither_cancelled_nor_finished_again(act, vendors, reserved, action_deps, hub):
+    # Given Bloq.It already finished the rent
+    hub.bloq({"_id": "evt-1", "codeName": "rent.finished", "rent": DOC_RENT_ID})
+    # When the workflow cancels and finishes it (by id: a finished rent is no longer the current one)
+    cancelled = act(CANCEL, event("cancel_rent", rent_id=DOC_RENT_ID))
+    finished = act(FINISH, event("finish_rent", rent_id=DOC_RENT_ID))
+    # Then nothing was sent
+    assert vendors.cancel.call_count == 0 and vendors.finish.call_count == 0
+    assert (cancelled["state"], finished["state"]) == ("finished", "finished")
+    assert not cancelled["applied"] and not finished["applied"]

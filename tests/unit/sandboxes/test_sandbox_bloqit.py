@@ -570,3 +570,108 @@ def test_select_locker_then_make_with_another_locker(bloqit: ServerHandle, api: 
     assert (made["state"], made["locker"]) == ("starting", lockers[0]["_id"])
     free = {locker["_id"] for locker in api.get(f"{bloqit.url}{API}/bloqs/{LISBON_T1}/free-lockers").json()}
     assert selected["locker"] in free and lockers[0]["_id"] not in free
+
+
+def test_offline_drop_off_is_announced_by_rent_offline_dropoff_only(
+    bloqit: ServerHandle, api: httpx.Client, receiver
+) -> None:
+    # Given a reserved delivery and our webhook
+    register(api, bloqit, f"{receiver.url}/hook", events=list(EVENT_TYPES))
+    rent_id = api.post(f"{bloqit.url}{API}/deliveries", params={"bloqID": LISBON_T1}, json={}).json()["_id"]
+    receiver.wait_for(2)
+
+    # When the courier drops the item while the Bloq is offline, and the Bloq syncs on reconnecting
+    dropped = api.post(f"{bloqit.url}/_admin/rents/{rent_id}/offline-dropoff", json={})
+    again = api.post(f"{bloqit.url}/_admin/rents/{rent_id}/offline-dropoff", json={})
+
+    # Then the cloud learns of it through rent.offline_dropoff (no rent.in_progress), the rent holds the item
+    assert dropped.status_code == 200 and dropped.json()["rent"]["state"] == "in_progress"
+    assert again.status_code == 409
+    hooks = receiver.wait_for(5)[2:]
+    assert [hook.json["codeName"] for hook in hooks] == [
+        "bloq.reconnected", "rent.drop_off_code_check_offline", "rent.offline_dropoff",
+    ]  # fmt: skip
+    for hook in hooks:
+        verify(hook)
+    offline = BloqWebhookEvent.model_validate(hooks[-1].json)
+    assert (offline.rent, offline.rent_state) == (rent_id, "in_progress")
+    assert hooks[-1].json["actionInitiatedBy"]["source"] == "locker"
+    rent = api.get(f"{bloqit.url}{API}/rents/{rent_id}").json()
+    assert [s["state"] for s in rent["states"]] == ["created", "reserved", "in_progress"]
+
+    # And the customer can collect it as after any drop-off
+    assert api.post(f"{bloqit.url}/_admin/rents/{rent_id}/pickup").json()["rent"]["state"] == "finished"
+
+
+def test_offline_drop_off_waiting_for_sync(bloqit: ServerHandle, api: httpx.Client, receiver) -> None:
+    register(api, bloqit, f"{receiver.url}/hook", secret=None, events=[e for e in EVENT_TYPES if e.startswith("rent.")])
+    rent_id = api.post(f"{bloqit.url}{API}/deliveries", params={"bloqID": LISBON_T1}, json={}).json()["_id"]
+
+    api.post(f"{bloqit.url}/_admin/rents/{rent_id}/offline-dropoff", json={"waiting_sync": True}).raise_for_status()
+    bad = api.post(f"{bloqit.url}/_admin/rents/{rent_id}/offline-dropoff", json={"waiting_sync": "yes"})
+
+    codes = [hook.json["codeName"] for hook in receiver.wait_for(5)]
+    assert codes[2:] == [
+        "rent.drop_off_code_check_offline", "rent.waiting_offline_dropoff_sync", "rent.offline_dropoff",
+    ]  # fmt: skip
+    assert bad.status_code == 400
+
+
+def test_admin_extend_sends_rent_extended_with_the_new_expiry(
+    bloqit: ServerHandle, api: httpx.Client, receiver
+) -> None:
+    # Given a delivery with the item in the locker
+    register(api, bloqit, f"{receiver.url}/hook", events=["rent.extended"])
+    rent_id = api.post(f"{bloqit.url}{API}/deliveries", params={"bloqID": LISBON_T1}, json={}).json()["_id"]
+    api.post(f"{bloqit.url}/_admin/rents/{rent_id}/dropoff").raise_for_status()
+    before = datetime.fromisoformat(api.get(f"{bloqit.url}{API}/rents/{rent_id}").json()["expiryDate"])
+
+    # When Bloq.It's backoffice extends it by 24 hours, then to a given date, then with nonsense
+    by_hours = api.post(f"{bloqit.url}/_admin/rents/{rent_id}/extend", json={"hours": 24}).json()["rent"]
+    to_date = api.post(f"{bloqit.url}/_admin/rents/{rent_id}/extend", json={"expiryDate": future(100)}).json()["rent"]
+    nonsense = api.post(f"{bloqit.url}/_admin/rents/{rent_id}/extend", json={"hours": -1})
+
+    # Then each extension is a signed rent.extended carrying the new expiry in metadata.expiryDate
+    assert datetime.fromisoformat(by_hours["expiryDate"]) - before == timedelta(hours=24)
+    assert nonsense.status_code == 400
+    hooks = receiver.wait_for(2)
+    assert [hook.json["metadata"] for hook in hooks] == [
+        {"expiryDate": by_hours["expiryDate"]}, {"expiryDate": to_date["expiryDate"]},
+    ]  # fmt: skip
+    for hook in hooks:
+        verify(hook)
+        assert hook.json["actionInitiatedBy"]["source"] == "bloq_it_admin"
+    parsed = BloqWebhookEvent.model_validate(hooks[0].json).new_expiry
+    assert parsed == datetime.fromisoformat(by_hours["expiryDate"])
+    assert to_date["state"] == "in_progress"
+
+
+def test_the_extend_endpoint_puts_the_new_expiry_in_the_event_metadata(
+    bloqit: ServerHandle, api: httpx.Client, receiver
+) -> None:
+    register(api, bloqit, f"{receiver.url}/hook", secret=None, events=["rent.extended"])
+    rent_id = api.post(f"{bloqit.url}{API}/deliveries", params={"bloqID": LISBON_T1}, json={}).json()["_id"]
+
+    extended = api.put(f"{bloqit.url}{API}/rents/{rent_id}/extend", json={"expiryDate": future(30)}).json()
+
+    (hook,) = receiver.wait_for(1)
+    assert hook.json["metadata"] == {"expiryDate": extended["expiryDate"]}
+    assert hook.json["actionInitiatedBy"]["source"] == "public_api"
+
+
+@pytest.mark.parametrize("before", ["reserved", "in_progress", "cancelled"])
+def test_only_an_expired_delivery_can_be_returned(bloqit: ServerHandle, api: httpx.Client, before: str) -> None:
+    # Given a delivery that is not expired
+    rent_id = api.post(f"{bloqit.url}{API}/deliveries", params={"bloqID": LISBON_T1}, json={}).json()["_id"]
+    if before != "reserved":
+        api.post(f"{bloqit.url}/_admin/rents/{rent_id}/dropoff").raise_for_status()
+    if before == "cancelled":
+        api.put(f"{bloqit.url}{API}/rents/{rent_id}/cancel").raise_for_status()
+
+    # When it is returned
+    refused = api.put(f"{bloqit.url}{API}/deliveries/{rent_id}/return", json={"expiryDate": future(24)})
+
+    # Then Bloq.It refuses, and the rent is unchanged
+    assert (refused.status_code, refused.json()["code"]) == (409, "rentStateInvalid")
+    rent = api.get(f"{bloqit.url}{API}/rents/{rent_id}").json()
+    assert (rent["type"], rent["state"]) == ("delivery", before)

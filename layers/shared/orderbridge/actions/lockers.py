@@ -498,9 +498,9 @@ def return_expired_delivery(*, request: ReturnExpiredDeliveryInput, deps: Action
     answer = client.return_delivery(rent.rent_id, expiry_date=expiry)
     if answer.id == rent.rent_id:
         return _record(deps, order, rent, answer, "return", "returned", expires_at=answer.expiry_date or expiry)
-    # Bloq.It made the return a rent of its own: it becomes the order's current rent, in the state
-    # Bloq.It gives it. The order's rent_state track is not moved: it follows one rent's life, and a
-    # new rent's first states rank below the expiry the order's track already reached.
+    # Bloq.It made the return a rent of its own: it becomes the order's current rent, and the order's
+    # rent track follows it from the state Bloq.It gives it (the expired rent's events no longer
+    # move it).
     returned = Rent(rent_id=answer.id, order_id=order.order_id, bloq_id=answer.bloq or rent.bloq_id,
                     locker_id=answer.locker_id or rent.locker_id, state=answer.state.value,
                     expires_at=answer.expiry_date or expiry, created_at=deps.clock())
@@ -513,7 +513,9 @@ def return_expired_delivery(*, request: ReturnExpiredDeliveryInput, deps: Action
         detail={"rent_id": rent.rent_id, "action": "return", "return_rent_id": answer.id,
                 "state": answer.state.value, "previous_state": rent.state},
     )
-    deps.orders.record_event(order.order_id, event, None)
+    update = rent_state_update(answer.state)
+    track = {"rent_id": answer.id} | ({"rent_state": update.value, "rent_rank": update.rank} if update else {})
+    deps.orders.link_vendor(order.order_id, event, fields=track)
     return RentActionOutput(
         order_id=order.order_id, rent_id=returned.rent_id, action="return", state=returned.state,
         previous_state=rent.state, bloq_id=returned.bloq_id, locker_id=returned.locker_id,

@@ -32,6 +32,8 @@ from pydantic import (
     Field,
     PlainSerializer,
     SecretStr,
+    TypeAdapter,
+    ValidationError,
     field_validator,
     model_validator,
 )
@@ -76,6 +78,11 @@ EVENT_TYPES: tuple[str, ...] = (
 
 # Rent events that move the rent to a state ("transits to the X state"). rent.started is the
 # one whose name differs from its state. Other rent.* events are recorded without a state change.
+# rent.offline_dropoff ("a user does a drop off while the locker is disconnected/offline ...
+# created when the drop off information is synched with the cloud") names no state: a drop-off is
+# what moves a rent to in_progress ("the locker is closed after the client has placed the item
+# inside the locker"), so we read it as in_progress — an assumption (docs/vendor-assumptions.md).
+# rent.waiting_offline_dropoff_sync is not read as one: the drop-off is not synced yet.
 RENT_EVENT_STATE: dict[str, RentState] = {
     "rent.created": RentState.CREATED,
     "rent.reserved": RentState.RESERVED,
@@ -89,7 +96,18 @@ RENT_EVENT_STATE: dict[str, RentState] = {
     "rent.expired": RentState.EXPIRED,
     "rent.in_transit": RentState.IN_TRANSIT,
     "rent.ready_for_pickup": RentState.READY_FOR_PICKUP,
+    "rent.offline_dropoff": RentState.IN_PROGRESS,
 }
+
+EXTENDED_EVENT = "rent.extended"
+# Where a rent.extended event carries the rent's new expiry. The doc collapses the callback's
+# ``metadata`` to ``{ }`` and says only that the rent "has the expire date extended"; the rent itself
+# carries it as ``expiryDate`` (and the Extend endpoint takes it under that name). We assume the
+# event's metadata names it the same way (docs/vendor-assumptions.md).
+EXTENDED_EXPIRY_KEY = "expiryDate"
+
+
+_UTC_DATETIME: TypeAdapter[datetime | None] = TypeAdapter(UtcDateTime | None)
 
 
 class ActionInitiatedBy(VendorModel):
@@ -128,6 +146,17 @@ class BloqWebhookEvent(VendorModel):
     @property
     def rent_state(self) -> RentState | None:
         return RENT_EVENT_STATE.get(self.code_name)
+
+    @property
+    def new_expiry(self) -> datetime | None:
+        """The new expiry of a ``rent.extended`` event (``metadata.expiryDate``, UTC); None for any
+        other event, or when the event does not carry a readable one."""
+        if self.code_name != EXTENDED_EVENT or not self.metadata:
+            return None
+        try:
+            return _UTC_DATETIME.validate_python(self.metadata.get(EXTENDED_EXPIRY_KEY))
+        except ValidationError:
+            return None
 
 
 # --------------------------------------------------------------------------------------------------

@@ -151,19 +151,26 @@ class OrderStore:
                 raise unavailable(error, "record the event") from error
         except BotoCoreError as error:
             raise unavailable(error, "record the event") from error
-        # The track is already at or past this status: keep the event in the timeline only.
+        # The track is already at or past this status (or the event is about a job or rent that
+        # is not the order's current one): keep the event in the timeline, and let the further
+        # updates that still hold (a return rent's own state) move; without them if they do not.
         stale_event = {**event_item, "applied": False}
-        try:
-            self.client.transact_write_items(
-                TransactItems=[self._put(stale_event, new_only=True), *(guards or [])]
-            )
-        except ClientError as error:
-            if "ConditionalCheckFailed" in cancellation_codes(error):
-                return Outcome(order_id, duplicate=True)
-            raise unavailable(error, "record the event") from error
-        except BotoCoreError as error:
-            raise unavailable(error, "record the event") from error
-        return Outcome(order_id, created=True, stale=True)
+        for extra in ([*(ranked or [])], []) if ranked else ([],):
+            try:
+                self.client.transact_write_items(
+                    TransactItems=[self._put(stale_event, new_only=True), *(guards or []), *extra]
+                )
+            except ClientError as error:
+                codes = cancellation_codes(error)
+                if "ConditionalCheckFailed" in codes[: 1 + len(guards or [])]:
+                    return Outcome(order_id, duplicate=True)
+                if extra and "ConditionalCheckFailed" in codes:
+                    continue
+                raise unavailable(error, "record the event") from error
+            except BotoCoreError as error:
+                raise unavailable(error, "record the event") from error
+            return Outcome(order_id, created=True, stale=True)
+        raise AssertionError("unreachable: the last attempt has no conditional extras")
 
     def link_vendor(
         self,

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -99,6 +99,27 @@ class RentStore:
                 "ExpressionAttributeValues": {
                     ":state": to_value(update.value),
                     ":rank": to_value(update.rank),
+                    ":at": to_value(at),
+                },
+            }
+        }
+
+    def expiry_update(self, rent_id: str, expires_at: datetime, at: datetime) -> dict[str, Any]:
+        """A conditional Update of the rent's expiry to a later one (for a transaction).
+
+        Bloq.It's ``rent.extended`` only ever moves an expiry later, so an extension that arrives
+        late (behind a later one) fails the condition instead of shortening the rent. Expiries are
+        stored as ISO 8601 UTC strings, which compare in time order.
+        """
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": to_attrs(rent_key(rent_id)),
+                "UpdateExpression": "SET expires_at = :expires, updated_at = :at",
+                "ConditionExpression": "attribute_exists(pk) AND "
+                "(attribute_not_exists(expires_at) OR expires_at < :expires)",
+                "ExpressionAttributeValues": {
+                    ":expires": to_value(expires_at.astimezone(UTC)),
                     ":at": to_value(at),
                 },
             }

@@ -37,6 +37,8 @@ from orderbridge.workflow.signals import Signaller
 
 # A wait still open this long after its deadline means the workflow did not react: stuck.
 STUCK_GRACE = timedelta(seconds=30)
+# How long after a rent's expiry the workflow waits for Bloq.It's rent.expired before it gives up.
+EXPIRY_GRACE = timedelta(minutes=10)
 
 
 @dataclass
@@ -135,15 +137,19 @@ class CollectDeadline(OurModel):
 
 
 def check_collect_deadline(*, request: OrderInput, deps: ActionDeps) -> CollectDeadline:
-    """The customer-pickup wait timed out: is the rent still running (Bloq.It ``rent.extended``
-    moved its expiry)? Then the workflow waits again until the new expiry."""
+    """The customer-pickup wait timed out: wait again while the rent still runs — Bloq.It's
+    ``rent.extended`` moved its expiry, or it has passed but Bloq.It has not said ``rent.expired``
+    yet (a grace period: a delivery can only be returned once expired). Otherwise: return it."""
     order, _ = require_order(deps, request.order_id)
     rent = lockers.current_rent(deps.rents.for_order(order.order_id))
     now = deps.clock()
-    if rent is None or rent.expires_at is None or rent.expires_at <= now + timedelta(seconds=1):
+    if rent is None or rent.expires_at is None or rent.state == "expired":
         return CollectDeadline(order_id=order.order_id, extended=False, timeout_seconds=1)
-    seconds = int((rent.expires_at - now).total_seconds()) + 1
-    logger.info("the rent was extended: waiting again", extra={"timeout_seconds": seconds})
+    until = rent.expires_at if rent.expires_at > now + timedelta(seconds=1) else rent.expires_at + EXPIRY_GRACE
+    if until <= now:
+        return CollectDeadline(order_id=order.order_id, extended=False, timeout_seconds=1)
+    seconds = int((until - now).total_seconds()) + 1
+    logger.info("the rent still runs: waiting again", extra={"timeout_seconds": seconds, "rent_state": rent.state})
     return CollectDeadline(order_id=order.order_id, extended=True, timeout_seconds=seconds)
 
 
