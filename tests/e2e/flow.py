@@ -57,6 +57,8 @@ class Flow:
     http: httpx.Client
     aws: Callable[[str], Any]
     state_machine_arn: str
+    # Waits last this many times longer: scenarios run at once share the emulator's throughput.
+    patience: float = 1.0
     _sfn: Any = field(default=None, repr=False)
 
     @property
@@ -153,9 +155,13 @@ class Flow:
     # -- reading -------------------------------------------------------------------------------
 
     def order(self, order_id: str) -> dict[str, Any] | None:
-        answer = self.http.get(
-            f"{self.stack['api']}/ops/orders/{order_id}", headers={"X-Api-Key": self.stack["ops_api_key"]}
-        )
+        for _ in range(3):  # a 503 says "our side was busy, retry" (the emulator under load)
+            answer = self.http.get(
+                f"{self.stack['api']}/ops/orders/{order_id}", headers={"X-Api-Key": self.stack["ops_api_key"]}
+            )
+            if answer.status_code != 503:
+                break
+            time.sleep(1.0)
         if answer.status_code == 404:
             return None
         assert answer.status_code == 200, answer.text
@@ -207,6 +213,7 @@ class Flow:
 
     def wait_for(self, placed: Placed, predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
         """Poll ``predicate`` (bounded); on timeout fail with the order's timeline and executions."""
+        timeout *= self.patience
         deadline = time.monotonic() + timeout
         while True:
             try:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from orderbridge.domain.ids import order_id_for
+from orderbridge.store.orders import submission_key
 
 from tests.conftest import table_items
 from tests.support import samples
@@ -79,3 +80,50 @@ def test_unknown_branch_is_refused_with_the_field_and_nothing_written(hub):
     assert answer.body["error"] == "unknown_branch"
     assert answer.body["errors"] == [{"field": "branch_id", "reason": "branch '99999' is not configured"}]
     assert table_items("OrdersTable") == []
+
+
+def _announcement(blink_order_id: str, customer_name: str) -> dict:
+    """Blink's Order Webhook for an order Orderbridge submitted (sandbox: announce_submitted_orders)."""
+    body = json.loads(samples.text("blink_order_webhook.json"))
+    return {**body, "blink_order_id": blink_order_id, "order_key": "2349-JLMD3", "customer_name": customer_name,
+            "blink_branch_id": "50220", "type": "DELIVERY"}
+
+
+def _partner_order(hub) -> str:
+    return hub.partner_order(samples.text("blend_order_created.jsonc")).body["order_id"]
+
+
+def test_blinks_announcement_before_submit_order_answered_lands_on_the_partner_order(hub, deps):
+    # Given a partner order being submitted to Blink: its submission mark is written, Blink's answer
+    # is not recorded yet
+    partner_order = _partner_order(hub)
+    deps.orders.expect_submission(submission_key("50220", "DemoApp order_id"), partner_order)
+    # When Blink announces the new order on its Order Webhook (twice: Blink's retry, or a replay)
+    first = hub.blink_order(_announcement("988278", "DemoApp order_id"))
+    again = hub.blink_order(_announcement("988278", "DemoApp order_id"))
+    # Then it is the partner order: one order, Blink's id linked to it, one timeline event
+    assert (first.status, first.body) == (200, {"status": "accepted", "order_id": partner_order})
+    assert (again.status, again.body) == (first.status, first.body)
+    metas = [i for i in table_items("OrdersTable") if i["sk"] == "META"]
+    assert [m["order_id"] for m in metas] == [partner_order]
+    assert metas[0]["blink_order_id"] == "988278" and metas[0]["blink_unique_code"] == "2349-JLMD3"
+    view = deps.orders.get(partner_order)
+    assert [e["kind"] for e in view.timeline].count("blink_order_announced") == 1
+    # And Blink's later status webhooks reach it through the alias
+    assert hub.blink_status({"blink_order_id": "988278", "branch_id": "12345", "status": 1}).body["order_id"] == (
+        partner_order)
+
+
+def test_blinks_announcement_after_submit_order_answered_is_found_by_blinks_id(hub, deps):
+    partner_order = _partner_order(hub)
+    deps.orders.put_alias("blink", "988278", partner_order)  # submitOrder's answer recorded
+    answer = hub.blink_order(_announcement("988278", "someone else"))
+    assert answer.body == {"status": "accepted", "order_id": partner_order}
+    assert [i["order_id"] for i in table_items("OrdersTable") if i["sk"] == "META"] == [partner_order]
+
+
+def test_an_order_with_the_same_customer_at_another_branch_is_a_new_order(hub, deps):
+    partner_order = _partner_order(hub)
+    deps.orders.expect_submission(submission_key("99999", "DemoApp order_id"), partner_order)
+    answer = hub.blink_order(_announcement("988278", "DemoApp order_id"))
+    assert answer.body["order_id"] == order_id_for("blink", "988278") != partner_order
