@@ -39,18 +39,27 @@ def exception_names() -> set[str]:
 def wait_verdict_errors() -> set[str]:
     """The errors a wait is failed with (``domain.waits.verdict`` over every track value)."""
     source = inspect.getsource(waits)
-    return {name for name in ("OrderRejected", "CourierCancelled", "RentExpired", "RentCancelled")
-            if f'Verdict("{name}"' in source}
+    return {
+        name
+        for name in ("OrderRejected", "CourierCancelled", "RentExpired", "RentCancelled")
+        if f'Verdict("{name}"' in source
+    }
 
 
 def test_the_committed_definition_is_the_generators_output():
-    assert generator["OUTPUT"].read_text() == generator["render"](), "run: .venv/bin/python statemachine/order_workflow.py"
+    assert generator["OUTPUT"].read_text() == generator["render"](), (
+        "run: .venv/bin/python statemachine/order_workflow.py"
+    )
 
 
 def test_every_error_named_in_a_retry_or_catch_can_happen():
     known = exception_names() | AWS_ERRORS | LAMBDA_ERRORS | IDEMPOTENCY_ERRORS | wait_verdict_errors()
-    named = {error for state in STATES.values() for rule in state.get("Retry", []) + state.get("Catch", [])
-             for error in rule["ErrorEquals"]}
+    named = {
+        error
+        for state in STATES.values()
+        for rule in state.get("Retry", []) + state.get("Catch", [])
+        for error in rule["ErrorEquals"]
+    }
     assert named - known == set()
     assert {"NoLockerAvailable", "CourierCancelled", "OrderRejected", "VendorRateLimited"} <= named
 

@@ -15,8 +15,9 @@ from orderbridge.models.order import Order, OrderItem, OrderSource
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LIMITS = WorkflowSettings(pre_order_lead=45 * 60)
 LOCKERS = Branch(branch_id="b", merchant_id="m", name="B", delivery_mode=DeliveryMode.LOCKER)
-DOOR = Branch(branch_id="b", merchant_id="m", name="B", delivery_mode=DeliveryMode.HOME,
-              courier=CourierProvider.DISPATCHNINJA)
+DOOR = Branch(
+    branch_id="b", merchant_id="m", name="B", delivery_mode=DeliveryMode.HOME, courier=CourierProvider.DISPATCHNINJA
+)
 KIOSK = LOCKERS.model_copy(update={"pickup_bloq_id": "bloq-1"})
 RIDERS = Partner(partner_id="p", name="P")
 OUR_COURIER = Partner(partner_id="p", name="P", delivered_by=PartnerDelivery.MERCHANT)
@@ -24,20 +25,32 @@ OUR_COURIER = Partner(partner_id="p", name="P", delivered_by=PartnerDelivery.MER
 
 def order(order_type: str | None, *, source: OrderSource = OrderSource.BLINK, **extra) -> Order:
     item = OrderItem(source_item_id="1", quantity=1, unit_price=Decimal(1), total_price=Decimal(1))
-    return Order(order_id="o", source=source, source_order_id="1", merchant_id="m", branch_id="b",
-                 order_type=order_type, items=[item], received_at=NOW, **extra)
+    return Order(
+        order_id="o",
+        source=source,
+        source_order_id="1",
+        merchant_id="m",
+        branch_id="b",
+        order_type=order_type,
+        items=[item],
+        received_at=NOW,
+        **extra,
+    )
 
 
-@pytest.mark.parametrize(("order_type", "branch", "partner", "path", "courier", "locker"), [
-    ("DELIVERY", LOCKERS, None, OrderPath.LOCKER_DELIVERY, CourierProvider.BLINK_LOGISTICS, True),
-    ("DELIVERY", DOOR, None, OrderPath.HOME_DELIVERY, CourierProvider.DISPATCHNINJA, False),
-    (None, DOOR, None, OrderPath.HOME_DELIVERY, CourierProvider.DISPATCHNINJA, False),  # no type: a delivery
-    ("DELIVERY", LOCKERS, RIDERS, OrderPath.PLATFORM_DELIVERY, None, False),
-    ("DELIVERY", LOCKERS, OUR_COURIER, OrderPath.LOCKER_DELIVERY, CourierProvider.BLINK_LOGISTICS, True),
-    ("PICK-UP", LOCKERS, None, OrderPath.COUNTER_PICKUP, None, False),
-    ("pickup", KIOSK, None, OrderPath.LOCKER_PICKUP, None, True),
-    ("DINE-IN", KIOSK, RIDERS, OrderPath.DINE_IN, None, False),
-])
+@pytest.mark.parametrize(
+    ("order_type", "branch", "partner", "path", "courier", "locker"),
+    [
+        ("DELIVERY", LOCKERS, None, OrderPath.LOCKER_DELIVERY, CourierProvider.BLINK_LOGISTICS, True),
+        ("DELIVERY", DOOR, None, OrderPath.HOME_DELIVERY, CourierProvider.DISPATCHNINJA, False),
+        (None, DOOR, None, OrderPath.HOME_DELIVERY, CourierProvider.DISPATCHNINJA, False),  # no type: a delivery
+        ("DELIVERY", LOCKERS, RIDERS, OrderPath.PLATFORM_DELIVERY, None, False),
+        ("DELIVERY", LOCKERS, OUR_COURIER, OrderPath.LOCKER_DELIVERY, CourierProvider.BLINK_LOGISTICS, True),
+        ("PICK-UP", LOCKERS, None, OrderPath.COUNTER_PICKUP, None, False),
+        ("pickup", KIOSK, None, OrderPath.LOCKER_PICKUP, None, True),
+        ("DINE-IN", KIOSK, RIDERS, OrderPath.DINE_IN, None, False),
+    ],
+)
 def test_each_order_type_takes_its_path(order_type, branch, partner, path, courier, locker):
     source = OrderSource.PARTNER if partner else OrderSource.BLINK
     decided = plan(order(order_type, source=source), branch, partner, LIMITS, now=NOW)
