@@ -1,6 +1,6 @@
 """One local stack for the e2e tests: ``python -m orderbridge_local run`` on free ports, in a
 subprocess, with the e2e test template (the real template plus a scheduled function, a stream
-consumer and a state machine, see ``support.py``), the schedules' clock 30 times faster and a
+consumer and a state machine, see ``support.py``), the schedules' clock 15 times faster and a
 drop-off deadline of 25 s (``WorkflowDropoffTimeoutSeconds``: the order workflow's missed drop-off
 can be waited for; every other scenario drops off within seconds). Started once per session
 (bounded wait) and stopped in teardown."""
@@ -25,7 +25,7 @@ from tests.e2e.support import (
     write_test_template,
 )
 
-SCHEDULE_SPEED = "30"  # rate(1 minute) fires every 2 s
+SCHEDULE_SPEED = "15"  # rate(1 minute) fires every 4 s
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +35,9 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
     running = start_stack(template, folder / "state", "--schedule-speed", SCHEDULE_SPEED, "--max-workers", "3",
                           "--parameter-overrides", f"WorkflowDropoffTimeoutSeconds={WORKFLOW_DROPOFF_TIMEOUT_SECONDS}",
                           f"PreOrderLeadSeconds={PRE_ORDER_LEAD_SECONDS}",
-                          f"WorkflowBlinkEndTimeoutSeconds={WORKFLOW_BLINK_END_TIMEOUT_SECONDS}")
+                          f"WorkflowBlinkEndTimeoutSeconds={WORKFLOW_BLINK_END_TIMEOUT_SECONDS}",
+                          # one retry inside a function: a vendor outage reaches the workflow's Retry sooner
+                          "VendorMaxAttempts=2")
     try:
         yield running
     finally:

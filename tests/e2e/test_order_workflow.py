@@ -106,7 +106,7 @@ def test_home_delivery_with_dispatchninja(flow):
     dn_order = flow.admin("dispatchninja", "GET", f"/_admin/orders/{dn_id}")
     assert dn_order["form"]["customer_address"] == CUSTOMER["customer_address_description"]
 
-    # DispatchNINJA sends nothing: the courier keeper (every 2 s here) reads each change
+    # DispatchNINJA sends nothing: the courier keeper (every 4 s here) reads each change
     flow.admin("dispatchninja", "POST", f"/_admin/orders/{dn_id}/advance", json={"to": "Picked Up"})
     flow.wait_order(placed, lambda o: o["status"] == "dispatched", "Blink told ready and dispatched")
     flow.admin("dispatchninja", "POST", f"/_admin/orders/{dn_id}/advance", json={"to": "Completed"})

@@ -208,4 +208,4 @@ def test_an_outage_at_any_step_then_one_resume_ends_delivered_with_one_effect_at
         scenarios[f"locker path, {step}"] = lambda step=step: locker_order(flow, step)
     for step in HOME_STEPS:
         scenarios[f"home path, {step}"] = lambda step=step: home_order_scenario(flow, step)
-    run_concurrently(scenarios, workers=len(scenarios))
+    run_concurrently(scenarios, workers=5)  # more at once only queue in the emulator
