@@ -1,9 +1,10 @@
 """``python -m orderbridge_local`` — the local stack's command line.
 
-    run      the whole product on 127.0.0.1 (``make run``)
-    demo     place a sample order through the running stack and follow its timeline
-    invoke   run one function on an event file (``sam local invoke`` without Docker)
-    fire     fire a schedule of the running stack now
+run      the whole product on 127.0.0.1 (``make run``)
+demo     place a sample order through the running stack and follow its timeline
+invoke   run one function on an event file (``sam local invoke`` without Docker), on a fresh
+         stack of its own unless ``--stack`` (the running stack) is given
+fire     fire a schedule of the running stack now
 """
 
 from __future__ import annotations
@@ -24,22 +25,30 @@ DEFAULT_STATE = Path(".local/stack.json")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m orderbridge_local", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m orderbridge_local", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the local stack until Ctrl-C")
     run.add_argument("--port", type=int, default=3000, help="API port (default 3000; 0 = any free port)")
     run.add_argument("--emulator-port", type=int, default=0, help="AWS emulator port (default: any free port)")
     run.add_argument("--template", type=Path, default=None, help="SAM template (default: ./template.yaml)")
-    run.add_argument("--state-dir", type=Path, default=None,
-                     help="where stack.json goes (default: <template folder>/.local)")
+    run.add_argument(
+        "--state-dir", type=Path, default=None, help="where stack.json goes (default: <template folder>/.local)"
+    )
     run.add_argument("--no-sandboxes", action="store_true", help="do not start the vendor sandboxes")
-    run.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE",
-                     help="template parameters, as with sam deploy")
+    run.add_argument(
+        "--parameter-overrides",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="template parameters, as with sam deploy",
+    )
     run.add_argument("--stage", default="local", help="the Stage parameter (default local)")
-    run.add_argument("--schedule-speed", type=float, default=1.0,
-                     help="run the schedules' clock this many times faster (default 1)")
+    run.add_argument(
+        "--schedule-speed", type=float, default=1.0, help="run the schedules' clock this many times faster (default 1)"
+    )
     run.add_argument("--max-workers", type=int, default=4, help="warm workers per function at most (default 4)")
     run.add_argument("--no-warm", action="store_true", help="do not start one worker per function at start-up")
     run.add_argument("--verbose", "-v", action="store_true", help="also print every line the functions log")
@@ -49,13 +58,36 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--timeout", type=float, default=60.0, help="give up after this many seconds")
     demo.add_argument("--idle", type=float, default=5.0, help="stop after this many seconds without news")
 
-    invoke = commands.add_parser("invoke", help="run one function on an event (sam local invoke, no Docker)")
+    invoke = commands.add_parser(
+        "invoke",
+        help="run one function on an event (sam local invoke, no Docker)",
+        description="Run one function on an event. By default on a fresh stack of its own (the template "
+        "deployed into a new in-process emulator, demo data seeded, the vendor sandboxes "
+        "started): a running stack's data is never touched. An events/ sample first gets "
+        "what it needs, played from the samples before it (the order it names, its rent, "
+        "its courier task), so it answers as on a real day. An event for the Bloq.It "
+        "webhook is signed now with the stack's secret. --stack runs it on the running "
+        "stack instead.",
+    )
     invoke.add_argument("function", help="the function's logical id in the template")
     invoke.add_argument("-e", "--event", type=Path, default=None, help="event JSON file ('-' for stdin; default {})")
-    invoke.add_argument("--state", type=Path, default=DEFAULT_STATE,
-                        help="a running stack's stack.json (used when the stack answers)")
+    invoke.add_argument(
+        "--stack",
+        action="store_true",
+        help="run on the running stack (make run) and change its data; nothing is prepared",
+    )
+    invoke.add_argument(
+        "--state",
+        type=Path,
+        default=DEFAULT_STATE,
+        help="with --stack: the running stack's stack.json (default .local/stack.json)",
+    )
     invoke.add_argument("--template", type=Path, default=None, help="SAM template (default: ./template.yaml)")
-    invoke.add_argument("--fresh", action="store_true", help="always use a fresh in-process emulator")
+    invoke.add_argument(
+        "--no-prepare",
+        action="store_true",
+        help="on the fresh stack, do not first play the samples an events/ sample needs",
+    )
 
     fire = commands.add_parser("fire", help="fire a schedule of the running stack now")
     fire.add_argument("name", help="rule or schedule (name or logical id), or the function/state machine it targets")
@@ -71,8 +103,10 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from orderbridge_local.stack import LocalStack, StackConfig, default_template
 
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     config = StackConfig(
         template=args.template or default_template(),
         port=args.port,
@@ -169,13 +203,19 @@ def _demo(args: argparse.Namespace) -> int:
     with httpx.Client(timeout=15.0, trust_env=False) as http:
         blink = info.get("sandboxes", {}).get("blink")
         if blink:
-            placed = http.post(f"{blink}/_admin/place-order", json={})
+            # The doc sample as a DELIVERY: branch 12345 sends it to a Bloq.It locker with a Blink
+            # Logistics courier (as a PICK-UP it would wait at the counter for the kitchen).
+            placed = http.post(f"{blink}/_admin/place-order", json={"type": "DELIVERY"})
             placed.raise_for_status()
             blink_order_id = str(placed.json()["order"]["blink_order_id"])
-            print(f"Placed Blink order {blink_order_id} in the Blink sandbox; it sends the Order Webhook to the stack.")
+            print(
+                f"Placed Blink delivery order {blink_order_id} in the Blink sandbox (branch 12345: to a locker); "
+                "it sends the Order Webhook to the stack."
+            )
         else:
-            sample = json.loads((Path(__file__).resolve().parents[2] / "tests/samples/blink_order_webhook.json")
-                                .read_text())
+            sample = json.loads(
+                (Path(__file__).resolve().parents[2] / "tests/samples/blink_order_webhook.json").read_text()
+            )
             blink_order_id = str(int(time.time() * 1000) % 10**9)
             sample["blink_order_id"] = blink_order_id
             answer = http.post(info["webhooks"]["blink_orders"], json=sample)
@@ -200,17 +240,31 @@ class _HappyPath:
         order, timeline = detail.get("order") or {}, detail.get("timeline") or []
         task = order.get("blink_logistics_task_id")
         rent = next((e["detail"].get("rent_id") for e in timeline if e.get("kind") == "rent_reserved"), None)
-        notified = any(e.get("kind") == "rent_action" and (e.get("detail") or {}).get("action") == "notify_customer"
-                       for e in timeline)
+        notified = any(
+            e.get("kind") == "rent_action" and (e.get("detail") or {}).get("action") == "notify_customer"
+            for e in timeline
+        )
         if task and "courier" not in self.done:
-            self._step("courier", "the courier picks the order up (Blink Logistics events 23-26)",
-                       f"{self.sandboxes['blink_logistics']}/_admin/tasks/{task}/advance", {"to": 26})
+            self._step(
+                "courier",
+                "the courier picks the order up (Blink Logistics events 23-26)",
+                f"{self.sandboxes['blink_logistics']}/_admin/tasks/{task}/advance",
+                {"to": 26},
+            )
         elif rent and detail.get("status") == "dispatched" and "dropoff" not in self.done:
-            self._step("dropoff", "the courier drops the parcel into the locker",
-                       f"{self.sandboxes['bloqit']}/_admin/rents/{rent}/dropoff", {})
+            self._step(
+                "dropoff",
+                "the courier drops the parcel into the locker",
+                f"{self.sandboxes['bloqit']}/_admin/rents/{rent}/dropoff",
+                {},
+            )
         elif rent and notified and "pickup" not in self.done:
-            self._step("pickup", "the customer collects it with the pick-up code",
-                       f"{self.sandboxes['bloqit']}/_admin/rents/{rent}/pickup", {})
+            self._step(
+                "pickup",
+                "the customer collects it with the pick-up code",
+                f"{self.sandboxes['bloqit']}/_admin/rents/{rent}/pickup",
+                {},
+            )
 
     def _step(self, name: str, what: str, url: str, body: dict[str, Any]) -> None:
         self.done.add(name)
@@ -219,13 +273,18 @@ class _HappyPath:
 
 
 def _follow(
-    http: httpx.Client, info: dict[str, Any], order_id: str, *, timeout: float, idle: float,
+    http: httpx.Client,
+    info: dict[str, Any],
+    order_id: str,
+    *,
+    timeout: float,
+    idle: float,
     drive: Any = None,
 ) -> int:
     seen: set[str] = set()
     deadline = time.monotonic() + timeout
     last_news = time.monotonic()
-    status = None
+    state = status = None
     ended = False  # the workflow recorded its outcome
 
     def keep_going() -> bool:
@@ -246,9 +305,9 @@ def _follow(
                     last_news = time.monotonic()
                     when = event.get("received_at") or event.get("at") or ""
                     print(f"  {when}  [{event.get('source')}] {event.get('kind')}: {event.get('summary')}")
-            if detail.get("status") != status:
-                status = detail.get("status")
-                print(f"  status: {status}  tracks: {json.dumps(detail.get('tracks'))}")
+            if (detail.get("state"), detail.get("status")) != (state, status):
+                state, status = detail.get("state"), detail.get("status")
+                print(f"  state: {state}  status: {status}  tracks: {json.dumps(detail.get('tracks'))}")
                 last_news = time.monotonic()
             ended = ended or any(e.get("kind") == "workflow" for e in detail.get("timeline", []))
             if drive is not None:
@@ -270,55 +329,49 @@ def _follow(
 
 
 def _invoke(args: argparse.Namespace) -> int:
-    from orderbridge_local import aws_emulator as emu
+    from orderbridge_local import invoking
     from orderbridge_local import template as tpl
-    from orderbridge_local.runtime import Runtime
     from orderbridge_local.stack import default_template
 
     event = _read_event(args.event)
-    info = None if args.fresh else read_state(args.state)
+    info = _need_state(args.state) if args.stack else None
     template_path = args.template or (Path(info["template"]) if info else default_template())
-    overrides = {"Stage": "local"}
-    local = tpl.load(template_path, overrides=overrides)
+    local = tpl.load(template_path, overrides={"Stage": "local"})
     if args.function not in local.functions:
         raise SystemExit(f"no function {args.function!r} in {template_path}; functions: {', '.join(local.functions)}")
-    spec = local.functions[args.function]
 
-    emulator = None
-    try:
-        if info is not None:
-            endpoint, region = info["emulator"]["endpoint_url"], info["emulator"]["region"]
-            deployed = _deployed_function(endpoint, region, info["emulator"]["stack_name"], args.function)
-            print(f"Invoking {args.function} against the running stack's emulator ({endpoint})", file=sys.stderr)
-        else:
-            from orderbridge_local import seed
-
-            emulator = emu.Emulator(region=local.region).start()
-            stack = emu.deploy(emulator, local)
-            settings = seed.app_settings([f.environment for f in stack.functions.values()])
-            seed.seed(settings, dynamodb=emulator.client("dynamodb"), secretsmanager=emulator.client("secretsmanager"),
-                      dev=seed.DevSecrets.generate())
-            endpoint, region, deployed = emulator.url, local.region, stack.functions[args.function]
-            print(f"Invoking {args.function} on a fresh in-process emulator (template deployed, demo data seeded)",
-                  file=sys.stderr)
-        runtime = Runtime({args.function: spec}, {args.function: deployed}, endpoint_url=endpoint, region=region,
-                          max_workers=1)
-        if emulator is not None:
-            emulator.patches.router = runtime.route_from_emulator
-        try:
-            invocation = runtime.invoke(args.function, event, source="invoke")
-        finally:
-            runtime.stop()
-    finally:
-        if emulator is not None:
-            emulator.stop()
+    if info is not None:
+        endpoint = info["emulator"]["endpoint_url"]
+        _say(f"Invoking {args.function} against the running stack ({endpoint}): its data changes")
+        invocation = invoking.invoke_on_running_stack(info, local, args.function, event)
+    else:
+        _say(
+            f"Invoking {args.function} on a fresh stack of its own (template deployed, demo data seeded, "
+            "vendor sandboxes started; a running stack is not touched) …"
+        )
+        target = None if args.no_prepare else invoking.sample_step(args.function, args.event)
+        with invoking.FreshStack(template_path) as fresh:
+            if target is not None:
+                fresh.warm([s.function for s in invoking.steps_for(target)])  # the target's own cold start shows
+                for step in invoking.steps_for(target):
+                    played = fresh.play(step, report=lambda line: _say(f"  first: {line}"))
+                    _say(f"  first: events/{step.path.name} through {step.function}: {invoking.outcome(played)}")
+                    if not invoking.answered_2xx(played):
+                        _say("  preparing failed; the invocation's answer may differ from a real day's")
+                said = fresh.before(target)
+                if said:
+                    _say(f"  first: {said}")
+            invocation = fresh.invoke(args.function, event)
     for line in invocation.logs:
         print(line, file=sys.stderr)
     cold = f", init {invocation.cold_init_ms:.0f} ms" if invocation.cold_init_ms is not None else ""
-    print(f"REPORT RequestId: {invocation.request_id} Duration: {invocation.duration_ms:.1f} ms{cold}",
-          file=sys.stderr)
+    print(f"REPORT RequestId: {invocation.request_id} Duration: {invocation.duration_ms:.1f} ms{cold}", file=sys.stderr)
     print(invocation.payload().decode())
     return 0 if invocation.ok else 1
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _read_event(path: Path | None) -> Any:
@@ -326,16 +379,3 @@ def _read_event(path: Path | None) -> Any:
         return {}
     text = sys.stdin.read() if str(path) == "-" else path.read_text()
     return json.loads(text)
-
-
-def _deployed_function(endpoint: str, region: str, stack_name: str, logical_id: str) -> Any:
-    """The deployed function (name, ARN, resolved environment), asked of the emulator's APIs."""
-    from orderbridge_local import aws_emulator as emu
-
-    cfn = emu.client("cloudformation", endpoint, region)
-    physical = cfn.describe_stack_resource(StackName=stack_name, LogicalResourceId=logical_id)[
-        "StackResourceDetail"]["PhysicalResourceId"]
-    config = emu.client("lambda", endpoint, region).get_function_configuration(FunctionName=physical)
-    variables = (config.get("Environment") or {}).get("Variables") or {}
-    return emu.DeployedFunction(logical_id=logical_id, name=config["FunctionName"], arn=config["FunctionArn"],
-                                environment={k: emu.env_str(v) for k, v in variables.items()})

@@ -219,7 +219,7 @@ def test_demo_places_an_order_and_prints_its_timeline(running_stack):
     assert "order_received" in done.stdout
     # it plays the courier and the customer through the sandboxes, to the end
     assert "demo: the customer collects it" in done.stdout, done.stdout
-    assert "workflow delivered" in done.stdout, done.stdout
+    assert "workflow collected" in done.stdout and "state: collected" in done.stdout, done.stdout
 
 
 # ------------------------------------------------------------------------------------ stopping

@@ -108,7 +108,7 @@ def test_reserve_chooses_the_nearest_bloq_with_a_free_locker_and_stores_the_rent
     assert rent.model_dump() == {
         "rent_id": DOC_RENT_ID, "order_id": partner_order, "bloq_id": DOC_BLOQ_ID, "locker_id": DOC_LOCKER_ID,
         "state": "reserved", "pickup_code": pickup, "dropoff_code": dropoff,
-        "expires_at": NOW + timedelta(hours=2), "created_at": NOW}
+        "expires_at": NOW + timedelta(hours=2), "created_at": NOW, "held_goods": False, "notified_at": None}
     assert out == {"order_id": partner_order, "rent_id": DOC_RENT_ID, "bloq_id": DOC_BLOQ_ID,
                    "locker_id": DOC_LOCKER_ID, "locker_size": "S", "state": "reserved",
                    "expires_at": "2026-11-22T14:00:00Z", "delivery_date_limit": "2026-11-22T14:00:00Z",
@@ -372,3 +372,25 @@ def test_a_finished_rent_is_neither_cancelled_nor_finished_again(act, vendors, r
     assert vendors.cancel.call_count == 0 and vendors.finish.call_count == 0
     assert (cancelled["state"], finished["state"]) == ("finished", "finished")
     assert not cancelled["applied"] and not finished["applied"]
+
+
+def test_a_resumed_order_whose_goods_went_into_a_locker_gets_no_second_rent_nor_a_second_notice(
+    act, vendors, partner_order, action_deps, hub
+):
+    # Given a reserved rent that got the drop-off, the customer notified, then collected
+    reserved = act(RESERVE, event("reserve_locker"))
+    hub.bloq({"_id": "evt-in", "codeName": "rent.in_progress", "rent": reserved["rent_id"]})
+    act(NOTIFY, event("notify_locker_customer"))
+    hub.bloq({"_id": "evt-collect", "codeName": "rent.collect_item", "rent": reserved["rent_id"]})
+    hub.bloq({"_id": "evt-fin", "codeName": "rent.finished", "rent": reserved["rent_id"]})
+    calls = (vendors.create_delivery.call_count, vendors.notify.call_count)
+    assert action_deps.rents.get(reserved["rent_id"]).held_goods is True
+
+    # When a resumed workflow (another execution) reserves and notifies again
+    again = act(RESERVE, event("reserve_locker", execution="order-r1"))
+    notified = act(NOTIFY, event("notify_locker_customer", execution="order-r1"))
+
+    # Then the rent the goods went into is the order's, and Bloq.It was asked nothing more
+    assert (again["rent_id"], again["reused"]) == (reserved["rent_id"], True)
+    assert notified["applied"] is False
+    assert (vendors.create_delivery.call_count, vendors.notify.call_count) == calls

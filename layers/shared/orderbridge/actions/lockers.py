@@ -94,9 +94,11 @@ class ReserveLockerOutput(OurModel):
 
 def reserve_locker(*, request: ReserveLockerInput, deps: ActionDeps) -> ReserveLockerOutput:
     order, _ = require_order(deps, request.order_id)
-    existing = lockers.open_reservation(deps.rents.for_order(order.order_id))
+    rents = deps.rents.for_order(order.order_id)
+    # A reservation a failed earlier run already made (or a second call), or the rent the goods
+    # already went into (a resumed order): never a second rent.
+    existing = lockers.open_reservation(rents) or next((r for r in rents if r.held_goods), None)
     if existing is not None:
-        # A reservation a failed earlier run already made (or a second call): never a second rent.
         logger.info("the order has an open locker reservation: reused", extra={"rent_id": existing.rent_id})
         return ReserveLockerOutput(
             order_id=order.order_id, rent_id=existing.rent_id, bloq_id=existing.bloq_id,
@@ -274,7 +276,10 @@ def _rent_of(deps: ActionDeps, order: Order, rent_id: str | None) -> Rent:
         if rent is None or rent.order_id != order.order_id:
             raise ActionRefused(f"rent {rent_id} is not a rent of order {order.order_id}")
         return rent
-    rent = lockers.current_rent(deps.rents.for_order(order.order_id))
+    rents = deps.rents.for_order(order.order_id)
+    # The newest rent not finished; else the one the goods went into (a resumed order, done with it).
+    rent = lockers.current_rent(rents) or max((r for r in rents if r.held_goods), key=lambda r: r.created_at,
+                                              default=None)
     if rent is None:
         raise ActionRefused(f"order {order.order_id} has no locker rent")
     return rent
@@ -364,9 +369,16 @@ def make_delivery(*, request: MakeDeliveryInput, deps: ActionDeps) -> RentAction
 
 
 def notify_locker_customer(*, request: RentInput, deps: ActionDeps) -> RentActionOutput:
-    """Tell the customer the delivery is ready for pick-up (Bloq.It: only once in_progress)."""
+    """Tell the customer the delivery is ready for pick-up (Bloq.It: only once in_progress) — once:
+    a resumed workflow does not notify again, nor after the customer already collected."""
     order, rent, client = _start(deps, request)
+    if rent.notified_at is not None or (rent.held_goods and rent.state != RentState.IN_PROGRESS.value):
+        logger.info("the customer was notified already (or has collected): not notified again")
+        return RentActionOutput(order_id=order.order_id, rent_id=rent.rent_id, action="notify_customer",
+                                state=rent.state, previous_state=rent.state, bloq_id=rent.bloq_id,
+                                locker_id=rent.locker_id, expires_at=rent.expires_at, applied=False)
     answer = client.notify_delivery_client(rent.rent_id)
+    deps.rents.set_details(rent.rent_id, deps.clock(), notified_at=deps.clock())
     return _record(deps, order, rent, answer, "notify_customer", "customer notified")
 
 

@@ -17,3 +17,7 @@ class Rent(OurModel):
     dropoff_code: str | None = None
     expires_at: datetime | None = None
     created_at: datetime
+    # The goods went into the locker (the rent reached in_progress or a later state of a drop-off):
+    # the order never needs another locker after that, only this one's end.
+    held_goods: bool = False
+    notified_at: datetime | None = None  # the customer was told the goods are ready for pick-up

@@ -23,6 +23,11 @@ from orderbridge.store.dynamo import from_attrs, to_attrs, to_value, unavailable
 BY_ORDER_INDEX = "by_order"
 
 
+# Rent states that mean the goods were put in the locker (a drop-off happened).
+GOODS_IN_LOCKER_STATES = frozenset({"in_progress", "locker_opened", "ready_for_pickup", "in_transit", "collect_item",
+                                    "price_calculation", "payment_attempt"})
+
+
 def rent_key(rent_id: str) -> Key:
     return {"pk": f"RENT#{rent_id}", "sk": "META"}
 
@@ -65,7 +70,7 @@ class RentStore:
     def set_details(self, rent_id: str, at: datetime, **fields: Any) -> None:
         """Set the rent's placement or expiry (``bloq_id``, ``locker_id``, ``expires_at``) as Bloq.It
         last answered them. Its state moves only through :meth:`state_update` (monotonic)."""
-        allowed = {"bloq_id", "locker_id", "expires_at"}
+        allowed = {"bloq_id", "locker_id", "expires_at", "notified_at"}
         if not fields or set(fields) - allowed:
             raise ValueError(f"set_details sets only {sorted(allowed)}")
         names = {f"#f{i}": name for i, name in enumerate(fields)}
@@ -88,18 +93,21 @@ class RentStore:
             raise unavailable(error, "update the rent") from error
 
     def state_update(self, rent_id: str, update: TrackUpdate, at: datetime) -> dict[str, Any]:
-        """A rank-conditional Update of the rent's state (for a transaction)."""
+        """A rank-conditional Update of the rent's state (for a transaction); a state that means the
+        goods are in the locker marks the rent ``held_goods`` for good."""
+        goods = ", held_goods = :true" if update.value in GOODS_IN_LOCKER_STATES else ""
         return {
             "Update": {
                 "TableName": self.table,
                 "Key": to_attrs(rent_key(rent_id)),
-                "UpdateExpression": "SET #state = :state, state_rank = :rank, updated_at = :at",
+                "UpdateExpression": "SET #state = :state, state_rank = :rank, updated_at = :at" + goods,
                 "ConditionExpression": "attribute_exists(pk) AND state_rank < :rank",
                 "ExpressionAttributeNames": {"#state": "state"},
                 "ExpressionAttributeValues": {
                     ":state": to_value(update.value),
                     ":rank": to_value(update.rank),
                     ":at": to_value(at),
+                    **({":true": to_value(True)} if goods else {}),
                 },
             }
         }
