@@ -5,15 +5,15 @@
    requests — the 50-at-once duplicate deliveries, concurrent status events, the local stack's
    threaded front — could both pass. Writes are put behind one lock (coarser than DynamoDB's
    per-item isolation, which only makes it stricter).
-2. A cancelled transaction leaves no trace in DynamoDB Streams. moto rolls a cancelled
-   transaction back by swapping in a deep copy of the table taken before it — stream shard
-   included — so readers holding the live shard (the stream poller's iterator) stop seeing any
-   later record, and items written before the failing condition leave records behind. After a
-   rollback the live shard is put back, cut to where it was before the transaction. Reading a
-   stream shard takes the same lock: a reader that saw a record of a transaction still in flight
-   would move its iterator past that record's sequence number, and skip the committed record that
-   reuses the number once the transaction is rolled back (a lost stream record: the order stream
-   never re-judges the order's waits).
+2. A transaction is judged before it writes, as DynamoDB does: every condition is evaluated
+   against the items as they are, and only when all hold are the writes applied — a cancelled
+   transaction writes nothing and leaves no stream record. moto instead writes as it goes and
+   rolls a cancelled transaction back by swapping in a deep copy of every table it touches, taken
+   before it: a copy of the whole table per transaction (the local stack's time and memory grew
+   with every order), and a swapped-in copy whose stream shard the stream poller no longer holds.
+   Should a write still fail half-way (an invalid update expression), the items it touched are put
+   back and their stream records cut. Reading a stream shard takes the same lock, so a reader never
+   sees a record of a transaction in flight.
 """
 
 from __future__ import annotations
@@ -45,24 +45,7 @@ def serialise_dynamodb_writes() -> None:
 
             setattr(DynamoDBBackend, name, locked)
 
-        original_transact = DynamoDBBackend.transact_write_items
-
-        @functools.wraps(original_transact)
-        def transact(self: Any, *args: Any, **kwargs: Any) -> Any:
-            with _LOCK:
-                shards = {name: (table, table.stream_shard, len(table.stream_shard.items))
-                          for name, table in self.tables.items() if table.stream_shard is not None}
-                try:
-                    return original_transact(self, *args, **kwargs)
-                finally:
-                    for name, (table, shard, length) in shards.items():
-                        current = self.tables.get(name)
-                        if current is not None and current is not table:  # rolled back to a copy
-                            del shard.items[length:]
-                            shard.table = current
-                            current.stream_shard = shard
-
-        DynamoDBBackend.transact_write_items = transact
+        DynamoDBBackend.transact_write_items = _transact_write_items
 
         from moto.dynamodb.models.table import StreamShard
 
@@ -75,3 +58,88 @@ def serialise_dynamodb_writes() -> None:
 
         StreamShard.get = read
         _patched = True
+
+
+def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+    """TransactWriteItems: all conditions first, then all writes (see the module's point 2)."""
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    with _LOCK:
+        plan: list[tuple[str, dict[str, Any], str, dict[str, Any]]] = []
+        seen: set[tuple[str, str]] = set()
+        errors: list[tuple[str | None, str | None, Any]] = []
+        for entry in transact_items:
+            if len(entry) > 1:
+                raise TransactWriteSingleOpException
+            op_type, op = next(iter(entry.items()))
+            if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                raise ValueError("Unsupported transaction operation")
+            table_name = op["TableName"]
+            table = self.get_table(table_name)
+            if op_type == "Put":
+                attrs = op["Item"]
+                key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = attrs[table.range_key_attr]
+            else:
+                key = op["Key"]
+            identity = (str(table_name), str(dict(sorted(key.items()))))
+            if identity in seen:
+                raise MultipleTransactionsException()
+            seen.add(identity)
+            current = self.get_item(table_name, key)
+            condition = op.get("ConditionExpression")
+            if condition is not None:
+                holds = get_filter_expression(
+                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                ).expr(current)
+                if not holds:
+                    old = current.to_json()["Attributes"] if (
+                        op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current) else None
+                    errors.append(("ConditionalCheckFailed", "The conditional request failed", old))
+                    continue
+            errors.append((None, None, None))
+            plan.append((op_type, op, table_name, key))
+        if any(code is not None for code, _, _ in errors):
+            raise TransactionCanceledException(errors)
+        _apply(self, plan)
+
+
+def _apply(self: Any, plan: list[tuple[str, dict[str, Any], str, dict[str, Any]]]) -> None:
+    """The writes of a transaction whose conditions all hold; a write failing half-way puts back
+    the items written before it and cuts their stream records."""
+    import copy
+
+    before = [(name, key, copy.deepcopy(self.get_item(name, key))) for _, _, name, key in plan]
+    shards = {name: (table.stream_shard, len(table.stream_shard.items))
+              for name, table in self.tables.items() if table.stream_shard is not None}
+    try:
+        for op_type, op, table_name, key in plan:
+            names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+            if op_type == "Put":
+                self.put_item(table_name, op["Item"], expression_attribute_names=names,
+                              expression_attribute_values=values)
+            elif op_type == "Delete":
+                self.delete_item(table_name, key, expression_attribute_names=names,
+                                 expression_attribute_values=values)
+            elif op_type == "Update":
+                self.update_item(table_name, key, update_expression=op["UpdateExpression"],
+                                 expression_attribute_names=names, expression_attribute_values=values)
+    except Exception:
+        for table_name, key, item in before:
+            if item is None:
+                if self.get_item(table_name, key) is not None:
+                    self.delete_item(table_name, key)
+            else:
+                self.put_item(table_name, item.to_json()["Attributes"])
+        for shard, length in shards.values():
+            del shard.items[length:]
+        raise

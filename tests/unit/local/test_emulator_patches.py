@@ -57,10 +57,13 @@ def test_a_stream_reader_never_sees_a_record_of_a_transaction_that_is_rolled_bac
     serialise_dynamodb_writes()
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name="eu-west-1")
-        ddb.create_table(TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                         BillingMode="PAY_PER_REQUEST",
-                         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        ddb.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
         ddb.put_item(TableName="t", Item={"pk": {"S": "taken"}})
         shard = dynamodb_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"].tables["t"].stream_shard
         start = shard.starting_sequence_number + len(shard.items)
@@ -78,11 +81,18 @@ def test_a_stream_reader_never_sees_a_record_of_a_transaction_that_is_rolled_bac
         with monkeypatch.context() as patched:
             patched.setattr(StreamShard, "add", add_then_poll)
             with pytest.raises(ClientError, match="TransactionCanceled"):
-                ddb.transact_write_items(TransactItems=[
-                    {"Put": {"TableName": "t", "Item": {"pk": {"S": "phantom"}}}},
-                    {"Put": {"TableName": "t", "Item": {"pk": {"S": "taken"}},
-                             "ConditionExpression": "attribute_not_exists(pk)"}},
-                ])
+                ddb.transact_write_items(
+                    TransactItems=[
+                        {"Put": {"TableName": "t", "Item": {"pk": {"S": "phantom"}}}},
+                        {
+                            "Put": {
+                                "TableName": "t",
+                                "Item": {"pk": {"S": "taken"}},
+                                "ConditionExpression": "attribute_not_exists(pk)",
+                            }
+                        },
+                    ]
+                )
         for reader in readers:
             reader.join(5.0)
         ddb.put_item(TableName="t", Item={"pk": {"S": "committed"}})
@@ -107,3 +117,81 @@ def test_a_task_token_is_looked_for_only_in_executions_that_have_started():
         assert StepFunctionsParserBackend._get_executions(backend) == [ready, done]
     finally:
         patches.stop()
+
+
+def _stream_table(ddb) -> None:  # noqa: ANN001
+    ddb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+
+
+def test_a_transaction_is_judged_before_it_writes_and_never_copies_the_table(monkeypatch):
+    serialise_dynamodb_writes()
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="eu-west-1")
+        _stream_table(ddb)
+        ddb.put_item(TableName="t", Item={"pk": {"S": "taken"}})
+        table = dynamodb_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"].tables["t"]
+        import copy as copy_module
+
+        copied: list[object] = []
+        original_deepcopy = copy_module.deepcopy
+        monkeypatch.setattr(
+            copy_module,
+            "deepcopy",
+            lambda obj, *a, **k: (copied.append(type(obj).__name__), original_deepcopy(obj, *a, **k))[1],
+        )
+        # A cancelled transaction: which condition failed is reported, nothing is written
+        with pytest.raises(ClientError) as cancelled:
+            ddb.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": "t", "Item": {"pk": {"S": "new"}}}},
+                    {
+                        "Put": {
+                            "TableName": "t",
+                            "Item": {"pk": {"S": "taken"}},
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ]
+            )
+        codes = [r.get("Code") for r in cancelled.value.response["CancellationReasons"]]
+        assert codes == ["None", "ConditionalCheckFailed"]
+        assert "Item" not in ddb.get_item(TableName="t", Key={"pk": {"S": "new"}})
+        # A committed one writes everything; the table itself is never deep-copied, and stays the same object
+        ddb.transact_write_items(TransactItems=[{"Put": {"TableName": "t", "Item": {"pk": {"S": "new"}}}}])
+        assert "Table" not in copied
+        assert dynamodb_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"].tables["t"] is table
+        assert [
+            r["dynamodb"]["Keys"]["pk"]["S"]
+            for r in table.stream_shard.get(table.stream_shard.starting_sequence_number, 100)
+        ] == ["taken", "new"]
+
+
+def test_a_write_failing_half_way_puts_back_what_the_transaction_wrote():
+    serialise_dynamodb_writes()
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="eu-west-1")
+        _stream_table(ddb)
+        table = dynamodb_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"].tables["t"]
+        before = len(table.stream_shard.items)
+        with pytest.raises(ClientError):
+            ddb.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": "t", "Item": {"pk": {"S": "first"}}}},
+                    {
+                        "Update": {
+                            "TableName": "t",
+                            "Key": {"pk": {"S": "second"}},
+                            "UpdateExpression": "SET n = n + :one",  # n does not exist: fails when applied
+                            "ExpressionAttributeValues": {":one": {"N": "1"}},
+                        }
+                    },
+                ]
+            )
+        assert "Item" not in ddb.get_item(TableName="t", Key={"pk": {"S": "first"}})
+        assert len(table.stream_shard.items) == before
