@@ -81,3 +81,11 @@ def state_machine_arn(aws: Any) -> str:
 @pytest.fixture
 def flow(stack: dict[str, Any], http: httpx.Client, aws: Any, state_machine_arn: str) -> Flow:
     return Flow(stack, http, aws, state_machine_arn)
+
+
+@pytest.fixture
+def patient_flow(flow: Flow) -> Flow:
+    """For scenarios that run at once (``run_concurrently``): they share the emulator's throughput,
+    so each waits longer for its step."""
+    flow.patience = 4.0
+    return flow

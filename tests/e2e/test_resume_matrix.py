@@ -17,14 +17,7 @@ import pytest
 
 from tests.e2e.flow import CUSTOMER, HOME_BRANCH, Flow, Placed, new_blink_order_id, run_concurrently
 
-pytestmark = pytest.mark.e2e
-PATIENCE = 4.0  # the scenarios run at once: each waits longer for its step
-
-
-@pytest.fixture
-def flow(flow: Flow) -> Flow:
-    flow.patience = PATIENCE
-    return flow
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("patient_flow")]  # scenarios run at once
 
 SYNC_STATUS = "/interface/v1/syncOrderStatus"
 SUBMIT = "/interface/v1/submitOrder"

@@ -57,13 +57,7 @@ def test_a_stream_reader_never_sees_a_record_of_a_transaction_that_is_rolled_bac
     serialise_dynamodb_writes()
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name="eu-west-1")
-        ddb.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
+        _stream_table(ddb)
         ddb.put_item(TableName="t", Item={"pk": {"S": "taken"}})
         shard = dynamodb_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"].tables["t"].stream_shard
         start = shard.starting_sequence_number + len(shard.items)
