@@ -370,7 +370,6 @@ class LocalStack:
 
         info = self.info
         assert self.template is not None
-        blink = info["webhooks"].get("blink_orders", "")
         row = "  {:<26} {}".format
         lines = [
             "",
@@ -389,9 +388,10 @@ class LocalStack:
             row("stack.json", self.config.state_path),
             "",
             "Try:",
-            f"  curl -s -X POST '{blink}' -H 'Content-Type: application/json' "
-            f"--data @tests/samples/blink_order_webhook.json",
-            f"  curl -s {info['api']}/ops/orders/{order_id_for('blink', '1236589')} "
+            "  # a Blink order, as Blink sends it (the Blink sandbox posts its Order Webhook); README: quick start",
+            f"  curl -s -X POST '{info['sandboxes'].get('blink', '')}/_admin/place-order' "
+            "-H 'Content-Type: application/json' --data @tests/samples/blink_order_webhook.json",
+            f"  curl -s '{info['api']}/ops/orders/{order_id_for('blink', '1236589')}' "
             f"-H 'X-Api-Key: {info['ops_api_key']}'",
             "  python -m orderbridge_local demo        # places a sample order and follows its timeline",
             "  python -m orderbridge_local fire <schedule or function>",
