@@ -14,6 +14,7 @@ import boto3
 import httpx
 import pytest
 from botocore.config import Config
+from orderbridge_local.seed import DEMO_BLOQ_IDS
 
 from tests.e2e.flow import STATE_MACHINE, Flow
 from tests.e2e.support import (
@@ -89,3 +90,12 @@ def patient_flow(flow: Flow) -> Flow:
     so each waits longer for its step."""
     flow.patience = 4.0
     return flow
+
+
+@pytest.fixture(scope="session")
+def enough_lockers(stack: dict[str, Any], http: httpx.Client) -> None:
+    """Scenarios run at once hold a locker each (and a released one is booked again): the first
+    Lisbon Bloq gets more M lockers, so none falls back to home delivery for want of one."""
+    answer = http.post(f"{stack['sandboxes']['bloqit']}/_admin/bloqs/{DEMO_BLOQ_IDS[0]}/lockers",
+                       json={"type": "M", "count": 16})
+    assert answer.status_code == 201, answer.text

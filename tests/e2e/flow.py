@@ -224,7 +224,7 @@ class Flow:
                 return result
             if time.monotonic() >= deadline:
                 raise AssertionError(f"{what}: not within {timeout:.0f} s\n{self.report(placed)}")
-            time.sleep(0.3)
+            time.sleep(0.3 * self.patience)  # scenarios run at once poll less often
 
     def wait_order(
         self, placed: Placed, predicate: Callable[[dict[str, Any]], Any], what: str, timeout: float = 20.0

@@ -23,7 +23,7 @@ from orderbridge_local.seed import DEMO_MERCHANT, DEMO_PARTNER, DEMO_PICKUP_BLOQ
 from tests.e2e.flow import CUSTOMER, HOME_BRANCH, Flow, Placed, rent_id_of, run_concurrently
 from tests.e2e.support import PRE_ORDER_LEAD_SECONDS
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("patient_flow")]  # scenarios run at once
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("patient_flow", "enough_lockers")]  # scenarios run at once
 
 PICKUP_LOCKER_BRANCH = "64"  # seed: a Bloq of its own for PICK-UP orders
 PARTNER_NAME = "DemoApp"  # seed: the partner's display name in Blink

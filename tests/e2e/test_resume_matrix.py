@@ -17,7 +17,7 @@ import pytest
 
 from tests.e2e.flow import CUSTOMER, HOME_BRANCH, Flow, Placed, new_blink_order_id, run_concurrently
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("patient_flow")]  # scenarios run at once
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("patient_flow", "enough_lockers")]  # scenarios run at once
 
 SYNC_STATUS = "/interface/v1/syncOrderStatus"
 SUBMIT = "/interface/v1/submitOrder"

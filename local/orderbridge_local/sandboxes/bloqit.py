@@ -101,6 +101,8 @@ Admin routes
 ``POST /_admin/bloqs/<bloqID>``
     Merge a patch into a bloq (e.g. ``{"active": false}`` or ``{"supports": ["store"]}`` to stop
     accepting delivery rents).
+``POST /_admin/bloqs/<bloqID>/lockers``
+    ``{"type": "M", "count": 8}``: that many more free lockers of that size in the bloq.
 ``GET /_admin/state``, ``GET /_admin/rents/<rentID>``
     Everything (webhook secrets included), or one rent as stored.
 
@@ -499,6 +501,7 @@ class BloqitSandbox(Sandbox):
             Rule("/_admin/rents/<rent_id>/extend", methods=["POST"], endpoint=self.admin_extend),
             Rule("/_admin/events/<event_type>", methods=["POST"], endpoint=self.admin_event),
             Rule("/_admin/bloqs/<bloq_id>", methods=["POST", "PATCH"], endpoint=self.admin_patch_bloq),
+            Rule("/_admin/bloqs/<bloq_id>/lockers", methods=["POST"], endpoint=self.admin_add_lockers),
         ]
 
     # ------------------------------------------------------------------ request helpers
@@ -1667,6 +1670,23 @@ class BloqitSandbox(Sandbox):
         patch.pop("lockers", None)
         bloq.update(patch)
         return Reply(self._bloq_view(bloq))
+
+    def admin_add_lockers(self, request: Request, bloq_id: str) -> Reply:
+        """``{"type": "M", "count": 8}``: the Bloq gets that many more free lockers of that size (a
+        bigger Bloq for tests that need many at once)."""
+        bloq = self._bloq(bloq_id)
+        body = self.admin_json(request)
+        size, count = body.get("type"), body.get("count", 1)
+        if size not in {"XS", "S", "M", "L", "XL"} or not isinstance(count, int) or not 1 <= count <= 100:
+            raise ApiError(400, {"error": "give type (XS, S, M, L, XL) and count (1 to 100)"})
+        added = []
+        for _ in range(count):
+            locker_id = f"{len(self.lockers):024x}"
+            locker = _locker(bloq["_id"], locker_id, f"E{len(bloq['lockers']) + 1}", size)
+            bloq["lockers"].append(locker)
+            self.lockers[locker_id] = locker
+            added.append(locker_id)
+        return Reply({"added": added}, 201)
 
     def admin_state(self, request: Request) -> Reply:
         return Reply(
