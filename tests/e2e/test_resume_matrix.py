@@ -31,7 +31,7 @@ FAILED_WITHIN = 120.0
 class Outage:
     sandbox: str
     paths: list[str]
-    contains: Callable[[Placed, str], list[str]]  # (order, the rent id once known) → strings to match
+    contains: Callable[[Placed, str], list[str]]  # (order, its rent id or customer name) → strings to match
 
 
 def status_outage(status: int) -> Outage:
@@ -50,7 +50,7 @@ STEPS: dict[str, Outage] = {
 }
 HOME_STEPS: dict[str, Outage] = {
     "accept": status_outage(1),
-    "dispatch": Outage("dispatchninja", [DN_ADD], lambda p, _: [f"customer_name=Dn{p.blink_order_id}"]),
+    "dispatch": Outage("dispatchninja", [DN_ADD], lambda p, customer: [f"customer_name={customer}"]),
     "ready": status_outage(6),
     "dispatched": status_outage(2),
     "delivered": status_outage(3),
@@ -63,11 +63,13 @@ class Scenario:
     def __init__(self, flow: Flow, step: str, outage: Outage) -> None:
         self.flow, self.step, self.outage = flow, step, outage
         self.name = ""
-        self.placed: Placed | None = None
+        self.customer = ""
 
     def start(self, placed: Placed, rent_id: str = "") -> None:
+        """The outage starts (``rent_id``: the order's rent once known; a home order's customer name)."""
         self.name = f"{self.step}-{placed.order_id}"
-        self.flow.outage(self.outage.sandbox, self.name, self.outage.paths, *self.outage.contains(placed, rent_id))
+        known = rent_id or self.customer
+        self.flow.outage(self.outage.sandbox, self.name, self.outage.paths, *self.outage.contains(placed, known))
 
     def fails_then_resumes(self, placed: Placed) -> str:
         """Wait for the recorded failure, end the outage, resume once; the new execution's name."""
@@ -136,14 +138,10 @@ def locker_order(flow: Flow, step: str) -> None:
 
 def home_order_scenario(flow: Flow, step: str) -> None:
     scenario = Scenario(flow, step, HOME_STEPS[step])
-    blink_order_id = new_blink_order_id()
-    placed = flow.place(
-        branch_id=HOME_BRANCH,
-        blink_branch_id="60001",
-        type="DELIVERY",
-        blink_order_id=blink_order_id,
-        **{**CUSTOMER, "customer_name": f"Dn{blink_order_id}"},
-    )
+    customer = f"Dn{new_blink_order_id()}"  # one word: the form-encoded body carries it as it is
+    placed = flow.place(branch_id=HOME_BRANCH, blink_branch_id="60001", type="DELIVERY",
+                        **{**CUSTOMER, "customer_name": customer})
+    scenario.customer = customer
     if step in ("accept", "dispatch"):
         scenario.start(placed)
         resumed = scenario.fails_then_resumes(placed)
@@ -168,7 +166,7 @@ def home_order_scenario(flow: Flow, step: str) -> None:
     assert flow.execution_status(resumed) == "SUCCEEDED", report
     assert order["state"] == "delivered", report
     assert flow.blink_statuses(placed.blink_order_id) == [1, 6, 2, 3], report
-    assert len(flow.dispatchninja_orders_of(f"Dn{blink_order_id}")) == 1, report
+    assert len(flow.dispatchninja_orders_of(customer)) == 1, report
     assert flow.bloqit_rents_of(placed.order_id) == [], report
 
 

@@ -394,3 +394,19 @@ def test_a_resumed_order_whose_goods_went_into_a_locker_gets_no_second_rent_nor_
     assert (again["rent_id"], again["reused"]) == (reserved["rent_id"], True)
     assert notified["applied"] is False
     assert (vendors.create_delivery.call_count, vendors.notify.call_count) == calls
+
+
+def test_a_locker_another_order_took_meanwhile_is_left_for_the_next_free_one(act, vendors, partner_order):
+    # Given two free lockers, the first taken by another order between our read and our rent
+    vendors.free_lockers.mock(return_value=json_response([locker(), locker("other-locker")]))
+    created = vendors.create_delivery.side_effect
+    answers = iter([httpx.Response(409, json={"code": "lockerNotAvailable", "message": "Locker is occupied"})])
+    vendors.create_delivery.mock(side_effect=lambda request: next(answers, None) or created(request))
+
+    # When the locker is reserved
+    out = act(RESERVE, event("reserve_locker"))
+
+    # Then the rent is made on the other locker, and only one rent exists
+    lockers_asked = [c.request.url.params["lockerID"] for c in vendors.create_delivery.calls]
+    assert lockers_asked == [DOC_LOCKER_ID, "other-locker"]
+    assert out["state"] == "reserved" and out["reused"] is False

@@ -49,11 +49,14 @@ from orderbridge.models.order import Customer, Order
 from orderbridge.models.rent import Rent
 from orderbridge.observability import logger
 from orderbridge.vendors.bloqit import BloqitClient
-from orderbridge.vendors.http import VendorNotFound
+from orderbridge.vendors.http import VendorConflict, VendorNotFound
 
 SOURCE = "bloqit"
 # At most this many Bloqs are read from a geoSearch (nearest first once ranked).
 MAX_SEARCHED_BLOQS = 20
+# A locker taken by another order between the free-locker read and the rent: another is chosen,
+# this many times at most.
+MAX_LOCKER_CONFLICTS = 5
 
 # --------------------------------------------------------------------------------------------------
 # Reserve a locker
@@ -109,38 +112,48 @@ def reserve_locker(*, request: ReserveLockerInput, deps: ActionDeps) -> ReserveL
     _release_orphan(client, order.order_id)
     customer = customer_of(order, request.customer)
     size = request.locker_size
-    chosen = _choose(client, _candidates(client, deps, order, request, customer), size)
-    if chosen is None:
-        raise NoLockerAvailable(f"no Bloq can take order {order.order_id}: none active, accepting deliveries "
-                                f"and with a free {size.value} locker")
-    bloq, locker_id = chosen
-    logger.append_keys(bloq_id=bloq.id, locker_id=locker_id)
-
-    now = deps.clock()
-    window = lockers.rent_window(now, bloq, delivery_hours=request.delivery_hours,
-                                 collect_hours=request.collect_hours)
-    pickup_code = lockers.new_code(lockers.PICKUP_CODE_DIGITS)
-    dropoff_code = lockers.new_code(lockers.DROPOFF_CODE_DIGITS)
+    candidates = _candidates(client, deps, order, request, customer)
     contact = CustomerInput(name=customer.name, email=customer.email, phone_number=customer.phone)
     notify = request.notification_options
     if notify is None:
         notify = [opt for opt, known in ((NotificationOption.SMS, customer.phone),
                                          (NotificationOption.EMAIL, customer.email)) if known]
-    rent = client.create_order_delivery(
-        order.order_id,
-        expiry_date=window.expiry_date,
-        bloq_id=bloq.id,
-        locker_id=locker_id,
-        desired_locker_type=size,
-        customer=contact if contact.model_dump(exclude_none=True) else None,
-        pick_up_code=pickup_code,
-        drop_off_code=dropoff_code,
-        delivery_date_limit=window.delivery_date_limit,
-        collect_time_limit_hours=window.collect_time_limit_hours,
-        notification_options=notify or None,
-        operation_type=OperationType.LAST_MILE,
-        carrier=request.carrier,
-    )
+    taken: set[str] = set()
+    while True:
+        chosen = _choose(client, candidates, size, taken)
+        if chosen is None:
+            raise NoLockerAvailable(f"no Bloq can take order {order.order_id}: none active, accepting deliveries "
+                                    f"and with a free {size.value} locker")
+        bloq, locker_id = chosen
+        now = deps.clock()
+        window = lockers.rent_window(now, bloq, delivery_hours=request.delivery_hours,
+                                     collect_hours=request.collect_hours)
+        pickup_code = lockers.new_code(lockers.PICKUP_CODE_DIGITS)
+        dropoff_code = lockers.new_code(lockers.DROPOFF_CODE_DIGITS)
+        try:
+            rent = client.create_order_delivery(
+                order.order_id,
+                expiry_date=window.expiry_date,
+                bloq_id=bloq.id,
+                locker_id=locker_id,
+                desired_locker_type=size,
+                customer=contact if contact.model_dump(exclude_none=True) else None,
+                pick_up_code=pickup_code,
+                drop_off_code=dropoff_code,
+                delivery_date_limit=window.delivery_date_limit,
+                collect_time_limit_hours=window.collect_time_limit_hours,
+                notification_options=notify or None,
+                operation_type=OperationType.LAST_MILE,
+                carrier=request.carrier,
+            )
+            break
+        except VendorConflict:
+            # Another order took this locker between the free-locker read and the rent: take another.
+            logger.info("the locker was taken meanwhile: choosing another", extra={"locker_id": locker_id})
+            taken.add(locker_id)
+            if len(taken) >= MAX_LOCKER_CONFLICTS:
+                raise
+    logger.append_keys(bloq_id=bloq.id, locker_id=locker_id)
     ours = Rent(
         rent_id=rent.id,
         order_id=order.order_id,
@@ -238,10 +251,14 @@ class _LazyBloqs:
             yield from lockers.rank_bloqs([self.client.get_bloq(bloq_id)], self.size)
 
 
-def _choose(client: BloqitClient, candidates: Iterable[Bloq], size: LockerType) -> tuple[Bloq, str] | None:
-    """The first candidate with a free locker of ``size`` (asked of Bloq.It: its free lockers)."""
+def _choose(
+    client: BloqitClient, candidates: Iterable[Bloq], size: LockerType, taken: set[str]
+) -> tuple[Bloq, str] | None:
+    """The first candidate with a free locker of ``size`` (asked of Bloq.It: its free lockers),
+    but for the lockers another order was seen taking (``taken``)."""
     for bloq in candidates:
-        locker = lockers.pick_locker(client.get_free_lockers(bloq.id), size)
+        free = [locker for locker in client.get_free_lockers(bloq.id) if locker.id not in taken]
+        locker = lockers.pick_locker(free, size)
         if locker is not None and locker.id:
             return bloq, locker.id
     return None
