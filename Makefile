@@ -51,7 +51,7 @@ build:
 	$(SAM) build --parallel
 
 pytest:
-	$(VENV)/bin/pytest -q -n 2 --dist loadgroup
+	$(VENV)/bin/pytest -q -n 3 --dist loadgroup
 
 clean:
 	rm -rf .aws-sam .local $(VENV) $(SAM_VENV) tests/node/node_modules

@@ -143,9 +143,18 @@ def table_items(table: str) -> list[dict]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+# The e2e tests run on two local stacks at once, one per xdist worker (`--dist loadgroup`): the
+# stacks mostly wait (on schedules, deadlines, backoffs), so two halve the suite's wall time. The
+# modules of a group share their worker's stack.
+E2E_GROUPS = {
+    "test_order_workflow.py": "e2e-1",
+    "test_readme_quickstart.py": "e2e-1",
+    "test_retry_after.py": "e2e-1",
+}
+
+
 def pytest_collection_modifyitems(items):
-    """All e2e tests share one local stack: keep them on one xdist worker (`--dist loadgroup`)."""
     for item in items:
         if "/tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.xdist_group("e2e"))
+            item.add_marker(pytest.mark.xdist_group(E2E_GROUPS.get(item.fspath.basename, "e2e-2")))

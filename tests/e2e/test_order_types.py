@@ -132,18 +132,17 @@ def dine_in(flow: Flow) -> None:
 
 
 def pre_order(flow: Flow) -> None:
-    # Due in lead time + 12 s: nothing may be booked for about 12 s
-    due = datetime.now(UTC) + timedelta(seconds=PRE_ORDER_LEAD_SECONDS + 12)
+    # Due in lead time + 40 s: nothing may be booked (nor accepted) for about 40 s
+    due = datetime.now(UTC) + timedelta(seconds=PRE_ORDER_LEAD_SECONDS + 40)
+    start = due - timedelta(seconds=PRE_ORDER_LEAD_SECONDS)
     placed = flow.place(
-        type="DELIVERY",
-        **{**CUSTOMER, "customer_name": "Ana Later"},
-        is_pre_order=1,
+        type="DELIVERY", **{**CUSTOMER, "customer_name": "Ana Later"}, is_pre_order=1,
         due_at=due.strftime("%Y-%m-%d %H:%M:%S"),
     )
     waiting = flow.wait_order(placed, lambda o: o["step"] == "due_time", "waiting for its start time")
     assert waiting["state"] == "in_progress"
-    time.sleep(5)
     report = flow.report(placed)
+    assert datetime.now(UTC) < start, "the check below must run before the start time"
     assert flow.blink_statuses(placed.blink_order_id) == [], report  # not even accepted yet
     assert flow.bloqit_rents_of(placed.order_id) == [] and flow.tasks_of(placed.order_id) == [], report
     order = flow.wait_courier_task(placed)  # once due minus the lead time: locker, accept, courier
