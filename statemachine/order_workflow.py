@@ -135,6 +135,13 @@ def outcome(name: str, what: str, nxt: str | None, *, reason: str | None = None,
     task(name, "RecordWorkflowOutcome", nxt, args=args, fail_to="Failed", error_path="$.record_error")
 
 
+def give_up(name: str, record: str, fail: str, *, step: str, outcome_: str, reason: str, error: str) -> None:
+    """An unhappy ending: name the step (``name``), record the outcome (``record``), fail (``fail``)."""
+    states[name] = {"Type": "Pass", "Result": step, "ResultPath": "$.failed_step", "Next": record}
+    outcome(record, outcome_, fail, reason=reason, error=True)
+    states[fail] = {"Type": "Fail", "Error": error, "Cause": reason}
+
+
 def choice(name: str, choices: list[dict[str, Any]], default: str, comment: str | None = None) -> None:
     states[name] = {"Type": "Choice", "Choices": choices, "Default": default}
     if comment:
@@ -332,14 +339,15 @@ def build() -> dict[str, Any]:
     )
     task("CancelRentAfterCourier", "CancelRent", "FinishRentAfterCourier")
     task("FinishRentAfterCourier", "FinishRent", "AlertCourierGaveUp")
-    states["AlertCourierGaveUp"] = {
-        "Type": "Pass",
-        "Result": "CourierCancelled",
-        "ResultPath": "$.failed_step",
-        "Next": "RecordCourierGaveUp",
-    }
-    outcome("RecordCourierGaveUp", "failed", "FailCourier", reason="the courier cancelled twice", error=True)
-    states["FailCourier"] = {"Type": "Fail", "Error": "CourierCancelled", "Cause": "the courier cancelled twice"}
+    give_up(
+        "AlertCourierGaveUp",
+        "RecordCourierGaveUp",
+        "FailCourier",
+        step="CourierCancelled",
+        outcome_="failed",
+        reason="the courier cancelled twice",
+        error="CourierCancelled",
+    )
 
     # -- the drop-off deadline passed (or the rent was cancelled before it)
     task("DropOffMissed", "CancelRent", "FinishMissedRent")
@@ -347,25 +355,27 @@ def build() -> dict[str, Any]:
     blink_status(
         "RejectMissedDropOff", "rejected", "NameMissedDropOff", comment="The order was not put in the locker in time"
     )
-    states["NameMissedDropOff"] = {
-        "Type": "Pass",
-        "Result": "WaitForDropOff",
-        "ResultPath": "$.failed_step",
-        "Next": "RecordMissedDropOff",
-    }
-    outcome("RecordMissedDropOff", "failed", "FailMissedDropOff", reason="the drop-off deadline passed", error=True)
-    states["FailMissedDropOff"] = {"Type": "Fail", "Error": "DropOffMissed", "Cause": "the drop-off deadline passed"}
+    give_up(
+        "NameMissedDropOff",
+        "RecordMissedDropOff",
+        "FailMissedDropOff",
+        step="WaitForDropOff",
+        outcome_="failed",
+        reason="the drop-off deadline passed",
+        error="DropOffMissed",
+    )
 
     # -- the customer did not collect: return the delivery
     task("ReturnUncollected", "ReturnExpiredDelivery", "NameUncollected")
-    states["NameUncollected"] = {
-        "Type": "Pass",
-        "Result": "WaitForCustomerPickup",
-        "ResultPath": "$.failed_step",
-        "Next": "RecordUncollected",
-    }
-    outcome("RecordUncollected", "uncollected", "FailUncollected", reason="the customer did not collect", error=True)
-    states["FailUncollected"] = {"Type": "Fail", "Error": "Uncollected", "Cause": "the customer did not collect"}
+    give_up(
+        "NameUncollected",
+        "RecordUncollected",
+        "FailUncollected",
+        step="WaitForCustomerPickup",
+        outcome_="uncollected",
+        reason="the customer did not collect",
+        error="Uncollected",
+    )
 
     # -- rejected in Blink while waiting: an empty rent is released, one holding the goods cancelled
     choice(
