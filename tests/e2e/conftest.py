@@ -1,7 +1,7 @@
 """One local stack for the e2e tests: ``python -m orderbridge_local run`` on free ports, in a
 subprocess, with the e2e test template (the real template plus a scheduled function, a stream
 consumer and a state machine, see ``support.py``), the schedules' clock 15 times faster and a
-drop-off deadline of 25 s (``WorkflowDropoffTimeoutSeconds``: the order workflow's missed drop-off
+drop-off deadline of 40 s (``WorkflowDropoffTimeoutSeconds``: the order workflow's missed drop-off
 can be waited for; every other scenario drops off within seconds). Started once per session
 (bounded wait) and stopped in teardown."""
 

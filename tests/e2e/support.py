@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 START_TIMEOUT_SECONDS = 60.0
 # The session stack's drop-off deadline (conftest.py): short enough to wait for in a test.
-WORKFLOW_DROPOFF_TIMEOUT_SECONDS = 25
+WORKFLOW_DROPOFF_TIMEOUT_SECONDS = 40
 # The session stack's lead time of a pre-order, and how long counter pickups, dine-ins and platform
 # deliveries wait for the kitchen (short: a killed workflow's order shows as stuck within a test).
 PRE_ORDER_LEAD_SECONDS = 10

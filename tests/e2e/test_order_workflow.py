@@ -12,7 +12,7 @@ it shows:
 * the Bloq.It sandbox's rent and the states it went through;
 * the execution in the emulator's Step Functions (named after the order; ``-r<n>`` once resumed).
 
-The session stack runs with ``WorkflowDropoffTimeoutSeconds=25`` (``conftest.py``) so the missed
+The session stack runs with ``WorkflowDropoffTimeoutSeconds=40`` (``conftest.py``) so the missed
 drop-off deadline can be waited for; the other scenarios drop off within seconds.
 
 State transitions of one execution (``*StateEntered`` history events — what a Standard workflow

@@ -1,7 +1,9 @@
 """AWS clients, built once per container from one botocore session.
 
 Timeouts are short because Blink gives a webhook 5 s in all: a slow DynamoDB call must fail
-fast (and be answered with a retryable 5xx) rather than run past the sender's deadline.
+fast (and be answered with a retryable 5xx) rather than run past the sender's deadline. They are
+settings (``AWS_CONNECT_TIMEOUT_SECONDS``, ``AWS_READ_TIMEOUT_SECONDS``): the local stack's
+emulator answers slower than AWS under load and gives them more.
 Tests count round trips by listening on :data:`session`'s ``before-send`` event.
 """
 
@@ -13,18 +15,20 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-session = boto3.session.Session()
+from orderbridge.config import get_settings
 
-_CONFIG = Config(
-    connect_timeout=1,
-    read_timeout=2,
-    retries={"mode": "standard", "max_attempts": 3},
-)
+session = boto3.session.Session()
 
 
 @cache
 def client(service: str) -> Any:
-    return session.client(service, config=_CONFIG)
+    settings = get_settings()
+    config = Config(
+        connect_timeout=settings.aws_connect_timeout_seconds,
+        read_timeout=settings.aws_read_timeout_seconds,
+        retries={"mode": "standard", "max_attempts": 3},
+    )
+    return session.client(service, config=config)
 
 
 def reset_clients() -> None:

@@ -68,6 +68,8 @@ class Settings(BaseModel):
     webhook_secret_name: str = "orderbridge/webhooks"
     secrets_max_age_seconds: int = 300
     max_body_bytes: int = 256 * 1024
+    aws_connect_timeout_seconds: float = Field(default=1.0, gt=0, le=60)
+    aws_read_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
     bloq: BloqSignatureSettings = BloqSignatureSettings()
     vendors: VendorSettings = VendorSettings()
     workflow: WorkflowSettings = WorkflowSettings()
@@ -97,6 +99,8 @@ ENVIRONMENT: dict[str, str] = {
     "WEBHOOK_SECRET_NAME": "webhook_secret_name",
     "SECRETS_MAX_AGE_SECONDS": "secrets_max_age_seconds",
     "MAX_BODY_BYTES": "max_body_bytes",
+    "AWS_CONNECT_TIMEOUT_SECONDS": "aws_connect_timeout_seconds",
+    "AWS_READ_TIMEOUT_SECONDS": "aws_read_timeout_seconds",
     "BLOQ_SIGNATURE_HEADER": "bloq.signature_header",
     "BLOQ_TIMESTAMP_HEADER": "bloq.timestamp_header",
     "BLOQ_TIMESTAMP_TOLERANCE_SECONDS": "bloq.tolerance_seconds",
