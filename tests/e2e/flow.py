@@ -57,8 +57,9 @@ class Flow:
     http: httpx.Client
     aws: Callable[[str], Any]
     state_machine_arn: str
-    # Waits last this many times longer: scenarios run at once share the emulator's throughput.
-    patience: float = 1.0
+    # Waits last this many times longer: the e2e suite runs two stacks at once on two cores, and
+    # scenarios run at once (``patient_flow``) share one emulator's throughput.
+    patience: float = 2.0
     _sfn: Any = field(default=None, repr=False)
 
     @property
@@ -224,7 +225,7 @@ class Flow:
                 return result
             if time.monotonic() >= deadline:
                 raise AssertionError(f"{what}: not within {timeout:.0f} s\n{self.report(placed)}")
-            time.sleep(0.3 * self.patience)  # scenarios run at once poll less often
+            time.sleep(0.15 * self.patience)  # scenarios run at once poll less often
 
     def wait_order(
         self, placed: Placed, predicate: Callable[[dict[str, Any]], Any], what: str, timeout: float = 20.0
