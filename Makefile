@@ -50,8 +50,11 @@ validate:
 build:
 	$(SAM) build --parallel
 
+# Unit and integration tests first, then the e2e suite on two local stacks at once (two xdist
+# groups, tests/conftest.py): the stacks mostly wait, but not with the rest of the suite beside them.
 pytest:
-	$(VENV)/bin/pytest -q -n 3 --dist loadgroup
+	$(VENV)/bin/pytest -q -n 2 -m "not e2e"
+	$(VENV)/bin/pytest -q -n 2 --dist loadgroup -m e2e
 
 clean:
 	rm -rf .aws-sam .local $(VENV) $(SAM_VENV) tests/node/node_modules

@@ -41,12 +41,13 @@ ACQUIRE_TIMEOUT_SECONDS = 30.0
 
 # Defaults the local runtime adds under the function's own variables: there is no X-Ray daemon, and
 # the in-process emulator (one Python process for every AWS API) answers slower than AWS does when
-# many orders are in flight, so AWS calls get more time than the functions' 1 s / 2 s in AWS.
+# many orders are in flight, so AWS calls get more time than the functions' 1 s / 2 s in AWS
+# (within a function's 10 s).
 LOCAL_DEFAULTS = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
-    "AWS_CONNECT_TIMEOUT_SECONDS": "5",
-    "AWS_READ_TIMEOUT_SECONDS": "10",
+    "AWS_CONNECT_TIMEOUT_SECONDS": "3",
+    "AWS_READ_TIMEOUT_SECONDS": "5",
 }
 
 
