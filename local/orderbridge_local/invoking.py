@@ -233,6 +233,9 @@ class FreshStack(LocalStack):
     starts from an empty account (moto's backends are in-process state: a second fresh stack in
     one process — tests — would otherwise find the first one's tables)."""
 
+    def _invocation_listener(self) -> Callable[..., Any]:
+        return self._log_webhook
+
     def __init__(
         self,
         template: Path,
@@ -273,15 +276,7 @@ class FreshStack(LocalStack):
             moto_api_backend.reset()  # what moto's documented POST /moto-api/reset does
             self.emulator = emu.Emulator(region=self.config.region).start()
             self.deployed = emu.deploy(self.emulator, self.template, stack_name=self.config.stack_name)
-            self.runtime = Runtime(
-                self.template.functions,
-                self.deployed.functions,
-                endpoint_url=self.emulator.url,
-                region=self.config.region,
-                max_workers=self.config.max_workers,
-            )
-            self.runtime.listeners += [logs.annotate, self._log_webhook]
-            self.emulator.patches.router = self.runtime.route_from_emulator
+            self._start_runtime()
             settings = seed.app_settings([f.environment for f in self.deployed.functions.values()])
             seed.seed(
                 settings,

@@ -16,6 +16,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -265,8 +266,12 @@ class LocalStack:
             region=self.config.region,
             max_workers=self.config.max_workers,
         )
-        self.runtime.listeners += [logs.annotate, self.events.invocation]
+        self.runtime.listeners += [logs.annotate, self._invocation_listener()]
         self.emulator.patches.router = self.runtime.route_from_emulator
+
+    def _invocation_listener(self) -> Callable[..., Any]:
+        """What hears of each invocation besides the log annotation."""
+        return self.events.invocation
 
     def _start_schedules(self) -> None:
         assert self.template and self.deployed and self.emulator and self.runtime
