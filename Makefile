@@ -42,7 +42,8 @@ tests/node/node_modules/.installed: tests/node/package.json tests/node/package-l
 	touch $@
 
 lint:
-	$(VENV)/bin/ruff check layers functions local tests
+	$(VENV)/bin/ruff check layers functions local tests statemachine
+	$(VENV)/bin/ruff format --check layers functions local tests statemachine
 
 validate:
 	$(SAM) validate --lint

@@ -88,17 +88,44 @@ def seeded(deps):
     option 1."""
     deps.config.put(
         Merchant(merchant_id="m-demo", name="Demo Restaurant"),
-        Branch(branch_id="12345", merchant_id="m-demo", name="XYZ road", blink_id="50220",
-               latitude=Decimal("27.4654584"), longitude=Decimal("64.846548")),
+        Branch(
+            branch_id="12345",
+            merchant_id="m-demo",
+            name="XYZ road",
+            blink_id="50220",
+            latitude=Decimal("27.4654584"),
+            longitude=Decimal("64.846548"),
+        ),
         Branch(branch_id="63", merchant_id="m-demo", name="Clifton-Block 4", blink_id="60001"),
         Partner(partner_id="demo-partner", name="Demo Delivery App"),
         PartnerBranch(partner_id="demo-partner", partner_branch_id="14589", merchant_id="m-demo", branch_id="12345"),
-        ItemMapping(partner_id="demo-partner", merchant_id="m-demo", kind="item", partner_item_id="1",
-                    product_id="prod-burger", blink_id="257327", name="Burger"),
-        ItemMapping(partner_id="demo-partner", merchant_id="m-demo", kind="item", partner_item_id="2",
-                    product_id="prod-fries", blink_id="257328", name="Fries"),
-        ItemMapping(partner_id="demo-partner", merchant_id="m-demo", kind="option", partner_item_id="1",
-                    product_id="prod-cheese", blink_id="596996", name="Extra cheese"),
+        ItemMapping(
+            partner_id="demo-partner",
+            merchant_id="m-demo",
+            kind="item",
+            partner_item_id="1",
+            product_id="prod-burger",
+            blink_id="257327",
+            name="Burger",
+        ),
+        ItemMapping(
+            partner_id="demo-partner",
+            merchant_id="m-demo",
+            kind="item",
+            partner_item_id="2",
+            product_id="prod-fries",
+            blink_id="257328",
+            name="Fries",
+        ),
+        ItemMapping(
+            partner_id="demo-partner",
+            merchant_id="m-demo",
+            kind="option",
+            partner_item_id="1",
+            product_id="prod-cheese",
+            blink_id="596996",
+            name="Extra cheese",
+        ),
     )
     return deps
 

@@ -78,9 +78,7 @@ def _match_resource(resource: str, path: str) -> dict[str, str] | None:
 
 def _specificity(resource: str) -> tuple[int, ...]:
     """Lower is more specific: literal segments beat ``{param}``, which beats ``{param+}``."""
-    return tuple(
-        2 if p.endswith("+}") else 1 if p.startswith("{") else 0 for p in _segments(resource)
-    )
+    return tuple(2 if p.endswith("+}") else 1 if p.startswith("{") else 0 for p in _segments(resource))
 
 
 def match(routes: Sequence[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -112,12 +110,7 @@ def is_text(content_type: str | None, body: bytes, binary_media_types: Sequence[
         return False
     if not mime:
         return True
-    return (
-        mime.startswith("text/")
-        or mime in _TEXT_TYPES
-        or mime.endswith("+json")
-        or mime.endswith("+xml")
-    )
+    return mime.startswith("text/") or mime in _TEXT_TYPES or mime.endswith("+json") or mime.endswith("+xml")
 
 
 def _single_and_multi(pairs: Sequence[tuple[str, str]]) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:

@@ -109,7 +109,8 @@ class MotoPatches:
                 execution
                 for machine in list(backend.state_machines)
                 for execution in list(machine.executions)
-                if execution.exec_worker is not None and execution.exec_worker.env is not None
+                if execution.exec_worker is not None
+                and execution.exec_worker.env is not None
                 and (execution_status is None or execution.status == execution_status)
             ]
 
@@ -267,8 +268,9 @@ class Emulator:
     def start(self) -> Emulator:
         self.patches.start()
         try:
-            self._server = make_server("127.0.0.1", self._requested_port, MotoApp(), threaded=True,
-                                       request_handler=_QuietHandler)
+            self._server = make_server(
+                "127.0.0.1", self._requested_port, MotoApp(), threaded=True, request_handler=_QuietHandler
+            )
         except BaseException:
             self.patches.stop()
             raise
@@ -278,8 +280,9 @@ class Emulator:
         # not intercepting boto3 in-process (moto.stepfunctions.parser.asl.utils.boto_client).
         self._moto_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(port)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="aws-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="aws-emulator", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -315,8 +318,7 @@ def client(service: str, endpoint_url: str, region: str) -> Any:
         aws_session_token=DEV_CREDENTIALS["AWS_SESSION_TOKEN"],
         region_name=region,
     )
-    config = Config(connect_timeout=3, read_timeout=30, retries={"mode": "standard", "max_attempts": 2},
-                    proxies={})
+    config = Config(connect_timeout=3, read_timeout=30, retries={"mode": "standard", "max_attempts": 2}, proxies={})
     return session.client(service, endpoint_url=endpoint_url, config=config)
 
 
@@ -366,7 +368,8 @@ def deploy(emulator: Emulator, local: LocalTemplate, *, stack_name: str = "order
     started = time.monotonic()
     template, left_out = local.for_emulator(supported=moto_supports)
     unsupported = sorted(
-        kind for kind in {local.translated["Resources"][n]["Type"] for n in left_out}
+        kind
+        for kind in {local.translated["Resources"][n]["Type"] for n in left_out}
         if kind not in _HANDLED_LOCALLY and not kind.startswith(FRONT_TYPES)
     )
     if unsupported:
@@ -437,8 +440,11 @@ def _wait_for_stack(cfn: Any, name: str, timeout: float = 60.0) -> dict[str, Any
             return stack
         if "FAILED" in status or "ROLLBACK" in status or time.monotonic() > deadline:
             events = cfn.describe_stack_events(StackName=name)["StackEvents"]
-            reasons = [f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason')}" for e in events
-                       if e.get("ResourceStatusReason")]
+            reasons = [
+                f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason')}"
+                for e in events
+                if e.get("ResourceStatusReason")
+            ]
             raise DeployError(f"stack {name} is {status}: {stack.get('StackStatusReason')} {reasons[:5]}")
         time.sleep(0.1)
 

@@ -102,8 +102,11 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
                     condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
                 ).expr(current)
                 if not holds:
-                    old = current.to_json()["Attributes"] if (
-                        op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current) else None
+                    old = (
+                        current.to_json()["Attributes"]
+                        if (op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current)
+                        else None
+                    )
                     errors.append(("ConditionalCheckFailed", "The conditional request failed", old))
                     continue
             errors.append((None, None, None))
@@ -119,20 +122,28 @@ def _apply(self: Any, plan: list[tuple[str, dict[str, Any], str, dict[str, Any]]
     import copy
 
     before = [(name, key, copy.deepcopy(self.get_item(name, key))) for _, _, name, key in plan]
-    shards = {name: (table.stream_shard, len(table.stream_shard.items))
-              for name, table in self.tables.items() if table.stream_shard is not None}
+    shards = {
+        name: (table.stream_shard, len(table.stream_shard.items))
+        for name, table in self.tables.items()
+        if table.stream_shard is not None
+    }
     try:
         for op_type, op, table_name, key in plan:
             names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
             if op_type == "Put":
-                self.put_item(table_name, op["Item"], expression_attribute_names=names,
-                              expression_attribute_values=values)
+                self.put_item(
+                    table_name, op["Item"], expression_attribute_names=names, expression_attribute_values=values
+                )
             elif op_type == "Delete":
-                self.delete_item(table_name, key, expression_attribute_names=names,
-                                 expression_attribute_values=values)
+                self.delete_item(table_name, key, expression_attribute_names=names, expression_attribute_values=values)
             elif op_type == "Update":
-                self.update_item(table_name, key, update_expression=op["UpdateExpression"],
-                                 expression_attribute_names=names, expression_attribute_values=values)
+                self.update_item(
+                    table_name,
+                    key,
+                    update_expression=op["UpdateExpression"],
+                    expression_attribute_names=names,
+                    expression_attribute_values=values,
+                )
     except Exception:
         for table_name, key, item in before:
             if item is None:

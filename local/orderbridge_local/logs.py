@@ -138,8 +138,9 @@ class EventLog:
             if note:
                 self._emit([f"{self._time()}  {'API Gateway':<32} {method + ' ' + path:<44} {status:>4}  {note}"])
             return
-        self._emit([f"{self._time()}  {'API Gateway':<32} {method + ' ' + path:<44} {status:>4}  {note:<28} "
-                    f"{ms:>6.0f} ms"])
+        self._emit(
+            [f"{self._time()}  {'API Gateway':<32} {method + ' ' + path:<44} {status:>4}  {note:<28} {ms:>6.0f} ms"]
+        )
 
     def info(self, message: str) -> None:
         self._emit([f"{self._time()}  {message}"])

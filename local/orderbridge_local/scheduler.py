@@ -275,8 +275,7 @@ def target_payload(schedule: Schedule, target: Target, event: dict[str, Any]) ->
         return json_path(event, target.input_path)
     if target.input_transformer:
         values = {
-            name: json_path(event, path)
-            for name, path in (target.input_transformer.get("InputPathsMap") or {}).items()
+            name: json_path(event, path) for name, path in (target.input_transformer.get("InputPathsMap") or {}).items()
         }
         text = str(target.input_transformer.get("InputTemplate", ""))
         as_json = text.strip().startswith(("{", "["))
@@ -401,8 +400,9 @@ class Scheduler:
             for schedule in due:
                 moment = schedule.next_fire or now
                 try:
-                    schedule.next_fire = next_fire(schedule.expression, max(now, moment), created=schedule.created,
-                                                   timezone=schedule.timezone)
+                    schedule.next_fire = next_fire(
+                        schedule.expression, max(now, moment), created=schedule.created, timezone=schedule.timezone
+                    )
                 except (ExpressionError, ValueError):
                     schedule.next_fire = None
         for schedule in due:
@@ -416,7 +416,8 @@ class Scheduler:
             self.refresh()
         with self._lock:
             chosen = [
-                s for s in self.schedules.values()
+                s
+                for s in self.schedules.values()
                 if name in (s.name, s.logical_id, s.arn) or (matches is not None and matches(s, name))
             ]
         if not chosen:

@@ -105,36 +105,88 @@ def demo_records() -> list[Any]:
         Merchant(merchant_id=DEMO_MERCHANT, name="Demo Restaurant"),
         # Locker delivery with Blink Logistics, to the Bloq.It sandbox's two Lisbon Bloqs; PICK-UP
         # orders at the counter.
-        Branch(branch_id="12345", merchant_id=DEMO_MERCHANT, name="XYZ road", blink_id="50220",
-               address="XYZ road street 13", latitude=Decimal("27.4654584"), longitude=Decimal("64.846548"),
-               delivery_mode=DeliveryMode.LOCKER, courier=CourierProvider.BLINK_LOGISTICS,
-               bloq_ids=list(DEMO_BLOQ_IDS),
-               blink_address=BlinkAddress(house_num="13", street="XYZ road", area="Precinct-11A", city="Karachi",
-                                          latitude=Decimal("27.4654584"), longitude=Decimal("64.846548"))),
+        Branch(
+            branch_id="12345",
+            merchant_id=DEMO_MERCHANT,
+            name="XYZ road",
+            blink_id="50220",
+            address="XYZ road street 13",
+            latitude=Decimal("27.4654584"),
+            longitude=Decimal("64.846548"),
+            delivery_mode=DeliveryMode.LOCKER,
+            courier=CourierProvider.BLINK_LOGISTICS,
+            bloq_ids=list(DEMO_BLOQ_IDS),
+            blink_address=BlinkAddress(
+                house_num="13",
+                street="XYZ road",
+                area="Precinct-11A",
+                city="Karachi",
+                latitude=Decimal("27.4654584"),
+                longitude=Decimal("64.846548"),
+            ),
+        ),
         # Home delivery with DispatchNINJA.
-        Branch(branch_id="63", merchant_id=DEMO_MERCHANT, name="Clifton-Block 4", blink_id="60001",
-               address="209 Bolvard center, caspian road", delivery_mode=DeliveryMode.HOME,
-               courier=CourierProvider.DISPATCHNINJA,
-               blink_address=BlinkAddress(house_num="209", street="Caspian road", building="Bolvard center",
-                                          area="Clifton Block 4", city="Karachi")),
+        Branch(
+            branch_id="63",
+            merchant_id=DEMO_MERCHANT,
+            name="Clifton-Block 4",
+            blink_id="60001",
+            address="209 Bolvard center, caspian road",
+            delivery_mode=DeliveryMode.HOME,
+            courier=CourierProvider.DISPATCHNINJA,
+            blink_address=BlinkAddress(
+                house_num="209",
+                street="Caspian road",
+                building="Bolvard center",
+                area="Clifton Block 4",
+                city="Karachi",
+            ),
+        ),
         # A branch with a Bloq of its own: PICK-UP orders go into one of its lockers for the customer.
-        Branch(branch_id="64", merchant_id=DEMO_MERCHANT, name="SMCHS-12", blink_id="60002",
-               address="Plot#212 Rae Avenue road", delivery_mode=DeliveryMode.LOCKER,
-               courier=CourierProvider.BLINK_LOGISTICS, bloq_ids=list(DEMO_BLOQ_IDS),
-               pickup_bloq_id=DEMO_PICKUP_BLOQ_ID,
-               blink_address=BlinkAddress(house_num="Plot#212", street="Rae Avenue road", area="SMCHS",
-                                          city="Karachi")),
+        Branch(
+            branch_id="64",
+            merchant_id=DEMO_MERCHANT,
+            name="SMCHS-12",
+            blink_id="60002",
+            address="Plot#212 Rae Avenue road",
+            delivery_mode=DeliveryMode.LOCKER,
+            courier=CourierProvider.BLINK_LOGISTICS,
+            bloq_ids=list(DEMO_BLOQ_IDS),
+            pickup_bloq_id=DEMO_PICKUP_BLOQ_ID,
+            blink_address=BlinkAddress(house_num="Plot#212", street="Rae Avenue road", area="SMCHS", city="Karachi"),
+        ),
         # A delivery platform whose own riders collect its DELIVERY orders at the branch.
-        Partner(partner_id=DEMO_PARTNER, name="Demo Delivery App", display_name="DemoApp",
-                contact_phone="+351210000000"),
-        PartnerBranch(partner_id=DEMO_PARTNER, partner_branch_id="14589", merchant_id=DEMO_MERCHANT,
-                      branch_id="12345"),
-        ItemMapping(partner_id=DEMO_PARTNER, merchant_id=DEMO_MERCHANT, kind="item", partner_item_id="1",
-                    product_id="prod-burger", blink_id="257327", name="Burger"),
-        ItemMapping(partner_id=DEMO_PARTNER, merchant_id=DEMO_MERCHANT, kind="item", partner_item_id="2",
-                    product_id="prod-fries", blink_id="257328", name="Fries"),
-        ItemMapping(partner_id=DEMO_PARTNER, merchant_id=DEMO_MERCHANT, kind="option", partner_item_id="1",
-                    product_id="prod-cheese", blink_id="596996", name="Extra cheese"),
+        Partner(
+            partner_id=DEMO_PARTNER, name="Demo Delivery App", display_name="DemoApp", contact_phone="+351210000000"
+        ),
+        PartnerBranch(partner_id=DEMO_PARTNER, partner_branch_id="14589", merchant_id=DEMO_MERCHANT, branch_id="12345"),
+        ItemMapping(
+            partner_id=DEMO_PARTNER,
+            merchant_id=DEMO_MERCHANT,
+            kind="item",
+            partner_item_id="1",
+            product_id="prod-burger",
+            blink_id="257327",
+            name="Burger",
+        ),
+        ItemMapping(
+            partner_id=DEMO_PARTNER,
+            merchant_id=DEMO_MERCHANT,
+            kind="item",
+            partner_item_id="2",
+            product_id="prod-fries",
+            blink_id="257328",
+            name="Fries",
+        ),
+        ItemMapping(
+            partner_id=DEMO_PARTNER,
+            merchant_id=DEMO_MERCHANT,
+            kind="option",
+            partner_item_id="1",
+            product_id="prod-cheese",
+            blink_id="596996",
+            name="Extra cheese",
+        ),
     ]
 
 
@@ -158,11 +210,19 @@ def seed(
     """Write the demo configuration and the secrets; returns what was written (names only)."""
     records = demo_records()
     ConfigStore(dynamodb, settings.config_table).put(*records)
-    _put_secret(secretsmanager, settings.webhook_secret_name, dev.webhook_secret(),
-                "DEV-ONLY webhook tokens and Bloq.It signing secret of the local stack")
+    _put_secret(
+        secretsmanager,
+        settings.webhook_secret_name,
+        dev.webhook_secret(),
+        "DEV-ONLY webhook tokens and Bloq.It signing secret of the local stack",
+    )
     credentials_name = settings.vendors.credentials_secret_prefix + DEMO_MERCHANT
-    _put_secret(secretsmanager, credentials_name, vendor_credentials or DEV_VENDOR_CREDENTIALS,
-                "DEV-ONLY vendor credentials of the demo merchant (the local sandboxes)")
+    _put_secret(
+        secretsmanager,
+        credentials_name,
+        vendor_credentials or DEV_VENDOR_CREDENTIALS,
+        "DEV-ONLY vendor credentials of the demo merchant (the local sandboxes)",
+    )
     return {
         "config_table": settings.config_table,
         "records": len(records),

@@ -97,8 +97,9 @@ class _Handler(WSGIRequestHandler):
 
 class _NotReady:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        return Response(json.dumps({"message": "the local stack is starting"}), 503,
-                        content_type="application/json")(environ, start_response)
+        return Response(json.dumps({"message": "the local stack is starting"}), 503, content_type="application/json")(
+            environ, start_response
+        )
 
 
 class _Switch:
@@ -161,8 +162,10 @@ class LocalStack:
             )
             self._start_schedules()
             self.pollers = StreamPollers(
-                self.emulator.client("lambda"), self.emulator.client("dynamodbstreams"),
-                lambda fn, event, source: self.runtime.invoke(fn, event, source=source), self.config.region,
+                self.emulator.client("lambda"),
+                self.emulator.client("dynamodbstreams"),
+                lambda fn, event, source: self.runtime.invoke(fn, event, source=source),
+                self.config.region,
             ).start()
             self._front_app.app = ApiFront(
                 self.template.routes,
@@ -190,10 +193,12 @@ class LocalStack:
         return overrides
 
     def _bind_front(self) -> None:
-        self.front = make_server("127.0.0.1", self.config.port, self._front_app, threaded=True,
-                                 request_handler=_Handler)
-        self._front_thread = threading.Thread(target=self.front.serve_forever, kwargs={"poll_interval": 0.1},
-                                              name="api-front", daemon=True)
+        self.front = make_server(
+            "127.0.0.1", self.config.port, self._front_app, threaded=True, request_handler=_Handler
+        )
+        self._front_thread = threading.Thread(
+            target=self.front.serve_forever, kwargs={"poll_interval": 0.1}, name="api-front", daemon=True
+        )
         self._front_thread.start()
 
     def _webhook_urls(self, local: tpl.LocalTemplate) -> dict[str, str]:
@@ -243,8 +248,11 @@ class LocalStack:
                 "api_key": creds["bloqit"]["api_key"],
                 "signature_header": parameters.get("BloqSignatureHeader", "x-bloq-signature"),
                 "timestamp_header": parameters.get("BloqTimestampHeader", "x-bloq-timestamp"),
-                "webhooks": [{"url": webhooks["bloq"], "secret": self.dev.bloq_secret,
-                              "description": "Orderbridge local stack"}] if "bloq" in webhooks else [],
+                "webhooks": [
+                    {"url": webhooks["bloq"], "secret": self.dev.bloq_secret, "description": "Orderbridge local stack"}
+                ]
+                if "bloq" in webhooks
+                else [],
             },
             "dispatchninja": {"api_key": creds["dispatchninja"]["api_key"]},
             "partner": {"webhook_url": webhooks.get("partner_orders")},
@@ -353,8 +361,9 @@ class LocalStack:
                 "stack_name": self.deployed.name,
             },
             "template": str(self.template.path),
-            "routes": [f"{r.method} {r.resource}" + (" (API key)" if r.api_key_required else "")
-                       for r in self.template.routes],
+            "routes": [
+                f"{r.method} {r.resource}" + (" (API key)" if r.api_key_required else "") for r in self.template.routes
+            ],
             "functions": {k: v.name for k, v in self.deployed.functions.items()},
             "schedules": [s["logical_id"] or s["name"] for s in self.scheduler.summary()],
             "seeded": seeded,
@@ -457,7 +466,7 @@ def output_path(value: Any) -> str | None:
         text = sub if isinstance(sub, str) else sub[0]
         match = _API_PREFIX.match(text)
         if match:
-            return text[match.end():] or "/"
+            return text[match.end() :] or "/"
     return None
 
 
@@ -477,14 +486,16 @@ class AdminApp:
 
     def __init__(self, stack: LocalStack) -> None:
         self.stack = stack
-        self.map = Map([
-            Rule("/_local/health", methods=["GET"], endpoint="health"),
-            Rule("/_local/stack", methods=["GET"], endpoint="stack"),
-            Rule("/_local/schedules", methods=["GET"], endpoint="schedules"),
-            Rule("/_local/schedules/<path:name>/fire", methods=["POST"], endpoint="fire"),
-            Rule("/_local/invocations", methods=["GET"], endpoint="invocations"),
-            Rule("/_local/workers", methods=["GET"], endpoint="workers"),
-        ])
+        self.map = Map(
+            [
+                Rule("/_local/health", methods=["GET"], endpoint="health"),
+                Rule("/_local/stack", methods=["GET"], endpoint="stack"),
+                Rule("/_local/schedules", methods=["GET"], endpoint="schedules"),
+                Rule("/_local/schedules/<path:name>/fire", methods=["POST"], endpoint="fire"),
+                Rule("/_local/invocations", methods=["GET"], endpoint="invocations"),
+                Rule("/_local/workers", methods=["GET"], endpoint="workers"),
+            ]
+        )
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
@@ -516,9 +527,11 @@ class AdminApp:
 
     def _invocations(self, request: Request) -> tuple[int, Any]:
         assert self.stack.runtime is not None
-        return 200, {"invocations": self.stack.runtime.history(
-            request.args.get("function") or None, request.args.get("source") or None
-        )}
+        return 200, {
+            "invocations": self.stack.runtime.history(
+                request.args.get("function") or None, request.args.get("source") or None
+            )
+        }
 
     def _workers(self, request: Request) -> tuple[int, Any]:
         assert self.stack.runtime is not None

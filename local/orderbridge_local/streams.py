@@ -153,8 +153,9 @@ class StreamPollers:
             for shard in stream.get("Shards", []):
                 key = (mapping["UUID"], shard["ShardId"])
                 if key not in self._pollers:
-                    poller = ShardPoller(mapping, shard["ShardId"], self.streams_client, self.invoke, self.region,
-                                         self._stop)
+                    poller = ShardPoller(
+                        mapping, shard["ShardId"], self.streams_client, self.invoke, self.region, self._stop
+                    )
                     self._pollers[key] = poller
                     poller.start()
 

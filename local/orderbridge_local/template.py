@@ -370,13 +370,15 @@ def _routes(local: LocalTemplate) -> list[Route]:
                     continue
                 integration = operation.get("x-amazon-apigateway-integration") or {}
                 if integration.get("type") != "aws_proxy":
-                    warnings.warn(f"{api} {method.upper()} {resource}: only Lambda proxy integrations run locally",
-                                  stacklevel=2)
+                    warnings.warn(
+                        f"{api} {method.upper()} {resource}: only Lambda proxy integrations run locally", stacklevel=2
+                    )
                     continue
                 function = integrated_function(integration.get("uri"))
                 if function is None or function not in local.functions:
-                    warnings.warn(f"{api} {method.upper()} {resource}: the integrated function is not local",
-                                  stacklevel=2)
+                    warnings.warn(
+                        f"{api} {method.upper()} {resource}: the integrated function is not local", stacklevel=2
+                    )
                     continue
                 security = operation.get("security", body.get("security")) or []
                 routes.append(
@@ -460,6 +462,7 @@ def _placeholders(value: Any, missing: set[str]) -> Any:
         if set(value) == {"Fn::Sub"}:
             sub = value["Fn::Sub"]
             text, variables = (sub, {}) if isinstance(sub, str) else (sub[0], sub[1])
+
             def replace(m: re.Match[str]) -> str:
                 name = m.group(1)
                 return f"local-{name}" if name in missing and name not in variables else m.group(0)

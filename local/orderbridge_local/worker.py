@@ -132,8 +132,14 @@ def main() -> None:
         handler = getattr(module, function_name)
     except Exception as exc:
         init_error = _error(exc, "Runtime.ImportModuleError" if isinstance(exc, ImportError) else None)
-    send({"type": "ready", "init_ms": round((time.perf_counter() - started) * 1000, 1),
-          "init_error": init_error, "logs": capture.take()})
+    send(
+        {
+            "type": "ready",
+            "init_ms": round((time.perf_counter() - started) * 1000, 1),
+            "init_error": init_error,
+            "logs": capture.take(),
+        }
+    )
 
     for line in proto_in:
         if not line.strip():

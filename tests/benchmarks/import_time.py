@@ -26,8 +26,9 @@ BUILD = ROOT / ".aws-sam" / "build"
 def import_time_ms(function_dir: Path) -> float:
     env = {
         "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": os.pathsep.join([str(function_dir), str(BUILD / "SharedLayer" / "python"),
-                                       sysconfig.get_paths()["purelib"]]),
+        "PYTHONPATH": os.pathsep.join(
+            [str(function_dir), str(BUILD / "SharedLayer" / "python"), sysconfig.get_paths()["purelib"]]
+        ),
         "POWERTOOLS_SERVICE_NAME": "orderbridge",
         "POWERTOOLS_METRICS_NAMESPACE": "Orderbridge",
         "POWERTOOLS_TRACE_DISABLED": "1",
@@ -35,7 +36,12 @@ def import_time_ms(function_dir: Path) -> float:
     }
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", "import app"],
-        cwd=function_dir, env=env, capture_output=True, text=True, check=True, timeout=120,
+        cwd=function_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
     for line in reversed(result.stderr.splitlines()):
         match = re.match(r"import time:\s+\d+ \|\s+(\d+) \|\s+app$", line)

@@ -33,12 +33,20 @@ SCHEDULE_SPEED = "15"  # rate(1 minute) fires every 4 s
 def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     folder = tmp_path_factory.mktemp("local-stack")
     template = write_test_template(folder)
-    running = start_stack(template, folder / "state", "--schedule-speed", SCHEDULE_SPEED, "--max-workers", "3",
-                          "--parameter-overrides", f"WorkflowDropoffTimeoutSeconds={WORKFLOW_DROPOFF_TIMEOUT_SECONDS}",
-                          f"PreOrderLeadSeconds={PRE_ORDER_LEAD_SECONDS}",
-                          f"WorkflowBlinkEndTimeoutSeconds={WORKFLOW_BLINK_END_TIMEOUT_SECONDS}",
-                          # one retry inside a function: a vendor outage reaches the workflow's Retry sooner
-                          "VendorMaxAttempts=2")
+    running = start_stack(
+        template,
+        folder / "state",
+        "--schedule-speed",
+        SCHEDULE_SPEED,
+        "--max-workers",
+        "3",
+        "--parameter-overrides",
+        f"WorkflowDropoffTimeoutSeconds={WORKFLOW_DROPOFF_TIMEOUT_SECONDS}",
+        f"PreOrderLeadSeconds={PRE_ORDER_LEAD_SECONDS}",
+        f"WorkflowBlinkEndTimeoutSeconds={WORKFLOW_BLINK_END_TIMEOUT_SECONDS}",
+        # one retry inside a function: a vendor outage reaches the workflow's Retry sooner
+        "VendorMaxAttempts=2",
+    )
     try:
         yield running
     finally:
@@ -96,6 +104,7 @@ def patient_flow(flow: Flow) -> Flow:
 def enough_lockers(stack: dict[str, Any], http: httpx.Client) -> None:
     """Scenarios run at once hold a locker each (and a released one is booked again): the first
     Lisbon Bloq gets more M lockers, so none falls back to home delivery for want of one."""
-    answer = http.post(f"{stack['sandboxes']['bloqit']}/_admin/bloqs/{DEMO_BLOQ_IDS[0]}/lockers",
-                       json={"type": "M", "count": 16})
+    answer = http.post(
+        f"{stack['sandboxes']['bloqit']}/_admin/bloqs/{DEMO_BLOQ_IDS[0]}/lockers", json={"type": "M", "count": 16}
+    )
     assert answer.status_code == 201, answer.text

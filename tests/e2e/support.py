@@ -165,9 +165,24 @@ def start_stack(template: Path, state_dir: Path, *extra: str) -> RunningStack:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "orderbridge_local", "run", "--port", "0", "--template", str(template),
-             "--state-dir", str(state_dir), *extra],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "orderbridge_local",
+                "run",
+                "--port",
+                "0",
+                "--template",
+                str(template),
+                "--state-dir",
+                str(state_dir),
+                *extra,
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
         )
     running = RunningStack(process, {}, log_path, state)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS

@@ -146,18 +146,25 @@ def test_dozens_of_concurrent_partner_orders_are_all_answered(stack, http):
 
 
 def test_the_orders_stream_is_delivered_to_its_function(stack, http):
-    http.post(stack["webhooks"]["blink_orders"], json={**samples.load("blink_order_webhook.json"),
-                                                       "blink_order_id": "7700001"})
-    found = wait_for(lambda: invocations(stack, "LocalTestTickFunction", "dynamodb stream"),
-                     what="a stream delivery to LocalTestTickFunction")
+    http.post(
+        stack["webhooks"]["blink_orders"],
+        json={**samples.load("blink_order_webhook.json"), "blink_order_id": "7700001"},
+    )
+    found = wait_for(
+        lambda: invocations(stack, "LocalTestTickFunction", "dynamodb stream"),
+        what="a stream delivery to LocalTestTickFunction",
+    )
     assert found[-1]["ok"] is True
 
 
 def test_schedules_fire_on_their_expressions(stack):
     # rate(1 minute) (EventBridge rule) and cron(* * * * ? *) (EventBridge Scheduler), clock x30
     for schedule in ("LocalTestTickFunctionTick", "LocalTestTickFunctionTock"):
-        fired = wait_for(lambda s=schedule: invocations(stack, "LocalTestTickFunction", f"schedule {s}"),
-                         timeout=20.0, what=f"{schedule} firing")
+        fired = wait_for(
+            lambda s=schedule: invocations(stack, "LocalTestTickFunction", f"schedule {s}"),
+            timeout=20.0,
+            what=f"{schedule} firing",
+        )
         assert fired[0]["ok"] is True
 
 
@@ -165,7 +172,10 @@ def test_a_state_machine_runs_to_completion_through_a_task_token(stack, aws, run
     # Given the flow's daily schedule, fired now from the command line
     fired = subprocess.run(
         [sys.executable, "-m", "orderbridge_local", "fire", "LocalTestFlow", "--state", str(running_stack.state_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=90,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
     )
     assert fired.returncode == 0, fired.stdout + fired.stderr
     machine = json.loads(fired.stdout)["fired"][0]["targets"][0]
@@ -180,8 +190,9 @@ def test_a_state_machine_runs_to_completion_through_a_task_token(stack, aws, run
 
 def test_a_task_token_failure_fails_the_execution(stack, aws):
     sfn = aws("stepfunctions")
-    machine = next(m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]
-                   if "LocalTestFlow" in m["name"])
+    machine = next(
+        m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"] if "LocalTestFlow" in m["name"]
+    )
     started = sfn.start_execution(stateMachineArn=machine, name="fails", input=json.dumps({"fail": True}))
     done = wait_for(lambda: _finished(sfn, started["executionArn"]), what="the execution to finish")
     assert done["status"] == "FAILED"
@@ -198,9 +209,22 @@ def _finished(sfn: Any, arn: str) -> dict[str, Any] | None:
 
 def test_invoke_runs_one_function_on_an_event_file_against_the_running_stack(running_stack):
     done = subprocess.run(
-        [sys.executable, "-m", "orderbridge_local", "invoke", "OpsApiFunction", "-e", "events/ops_api_list_orders.json",
-         "--stack", "--state", str(running_stack.state_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=90,
+        [
+            sys.executable,
+            "-m",
+            "orderbridge_local",
+            "invoke",
+            "OpsApiFunction",
+            "-e",
+            "events/ops_api_list_orders.json",
+            "--stack",
+            "--state",
+            str(running_stack.state_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
     )
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
@@ -210,9 +234,22 @@ def test_invoke_runs_one_function_on_an_event_file_against_the_running_stack(run
 
 def test_demo_places_an_order_and_prints_its_timeline(running_stack):
     done = subprocess.run(
-        [sys.executable, "-m", "orderbridge_local", "demo", "--idle", "2", "--timeout", "60",
-         "--state", str(running_stack.state_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=90,
+        [
+            sys.executable,
+            "-m",
+            "orderbridge_local",
+            "demo",
+            "--idle",
+            "2",
+            "--timeout",
+            "60",
+            "--state",
+            str(running_stack.state_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Blink sandbox" in done.stdout
@@ -231,8 +268,9 @@ def test_the_real_template_serves_and_ctrl_c_stops_everything(tmp_path):
     try:
         info = stack.info
         body = samples.text("blink_order_status_webhook.json")
-        answer = httpx.post(info["webhooks"]["blink_order_status"], content=body, headers=JSON, timeout=20.0,
-                            trust_env=False)
+        answer = httpx.post(
+            info["webhooks"]["blink_order_status"], content=body, headers=JSON, timeout=20.0, trust_env=False
+        )
         assert answer.status_code in (200, 202), answer.text
         workers = httpx.get(f"{info['admin']}/workers", timeout=5.0, trust_env=False).json()["workers"]
         pids = [pid for group in workers.values() for pid in group]
@@ -258,4 +296,3 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
     except (OSError, IndexError):
         return False
-

@@ -136,7 +136,9 @@ def pre_order(flow: Flow) -> None:
     due = (datetime.now(UTC) + timedelta(seconds=PRE_ORDER_LEAD_SECONDS + 40)).replace(microsecond=0)
     start = due - timedelta(seconds=PRE_ORDER_LEAD_SECONDS)
     placed = flow.place(
-        type="DELIVERY", **{**CUSTOMER, "customer_name": "Ana Later"}, is_pre_order=1,
+        type="DELIVERY",
+        **{**CUSTOMER, "customer_name": "Ana Later"},
+        is_pre_order=1,
         due_at=due.strftime("%Y-%m-%d %H:%M:%S"),
     )
     waiting = flow.wait_order(placed, lambda o: o["step"] == "due_time", "waiting for its start time")

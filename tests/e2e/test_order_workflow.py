@@ -58,12 +58,21 @@ def lisbon_lockers_released(stack: dict[str, Any], http: httpx.Client, aws: Any,
     at SubmitToBlink — the Blend contract has no customer). Their reservations are released
     first, as Bloq.It's back office would (cancel, finish), so these scenarios do not depend on
     what ran before them."""
-    running = {e["name"][:36] for e in aws("stepfunctions").list_executions(
-        stateMachineArn=state_machine_arn, statusFilter="RUNNING", maxResults=1000)["executions"]}
+    running = {
+        e["name"][:36]
+        for e in aws("stepfunctions").list_executions(
+            stateMachineArn=state_machine_arn, statusFilter="RUNNING", maxResults=1000
+        )["executions"]
+    }
     bloqit = stack["sandboxes"]["bloqit"]
     rents = http.get(f"{bloqit}/_admin/state").json()["rents"]
-    left = [r for r in rents if r["state"] in ("created", "reserved") and r.get("bloq") in DEMO_BLOQ_IDS
-            and r.get("externalID") not in running]
+    left = [
+        r
+        for r in rents
+        if r["state"] in ("created", "reserved")
+        and r.get("bloq") in DEMO_BLOQ_IDS
+        and r.get("externalID") not in running
+    ]
     headers = {"X-API-KEY": DEV_VENDOR_CREDENTIALS["bloqit"]["api_key"]}
     for rent in left:
         for action in ("cancel", "finish"):
@@ -132,8 +141,10 @@ def test_no_free_locker_falls_back_to_home_delivery_by_blink_logistics(flow):
     task_id = order["order"]["blink_logistics_task_id"]
     request = flow.task(task_id)["request"]
     assert (request["customerAddress"], request["lat"], request["lng"]) == (
-        CUSTOMER["customer_address_description"], CUSTOMER["customer_address_latitude"],
-        CUSTOMER["customer_address_longitude"]), "the courier goes to the customer's door"
+        CUSTOMER["customer_address_description"],
+        CUSTOMER["customer_address_latitude"],
+        CUSTOMER["customer_address_longitude"],
+    ), "the courier goes to the customer's door"
 
     flow.advance_task(task_id, to=27)  # picked up and delivered
     flow.wait_execution_end(placed)
@@ -142,7 +153,8 @@ def test_no_free_locker_falls_back_to_home_delivery_by_blink_logistics(flow):
     report = flow.report(placed)
     assert flow.execution_status(placed.order_id) == "SUCCEEDED", report
     assert {"NoFreeLocker", "FallBackToHomeDelivery", "WaitForHomeDelivery"} <= set(
-        flow.states_entered(placed.order_id)), report
+        flow.states_entered(placed.order_id)
+    ), report
     statuses = flow.blink_statuses(placed.blink_order_id)
     assert statuses == [1, 6, 2, 3], report
     assert_monotonic(statuses)
@@ -153,10 +165,18 @@ def test_no_free_locker_falls_back_to_home_delivery_by_blink_logistics(flow):
 
 def test_no_free_locker_and_no_fallback_rejects_the_order_in_blink(flow, stack, aws):
     table = stack["seeded"]["config_table"]
-    ConfigStore(aws("dynamodb"), table).put(Branch(
-        branch_id=NO_FALLBACK_BRANCH, merchant_id=DEMO_MERCHANT, name="Lockers only", blink_id="70001",
-        delivery_mode=DeliveryMode.LOCKER, courier=CourierProvider.BLINK_LOGISTICS,
-        allow_home_delivery_fallback=False, bloq_ids=list(DEMO_BLOQ_IDS)))
+    ConfigStore(aws("dynamodb"), table).put(
+        Branch(
+            branch_id=NO_FALLBACK_BRANCH,
+            merchant_id=DEMO_MERCHANT,
+            name="Lockers only",
+            blink_id="70001",
+            delivery_mode=DeliveryMode.LOCKER,
+            courier=CourierProvider.BLINK_LOGISTICS,
+            allow_home_delivery_fallback=False,
+            bloq_ids=list(DEMO_BLOQ_IDS),
+        )
+    )
     with lisbon_bloqs_unavailable(flow):
         placed = flow.place(branch_id=NO_FALLBACK_BRANCH, blink_branch_id="70001", **CUSTOMER)
         flow.wait_execution_end(placed)
@@ -275,8 +295,12 @@ def test_order_rejected_in_blink_while_waiting_for_the_courier(flow):
     order = flow.wait_courier_task(placed)
     rent_id = rent_id_of(order)
 
-    flow.admin("blink", "POST", "/_admin/order-status",
-               json={"blink_order_id": placed.blink_order_id, "status": 4, "comment": "out of stock"})
+    flow.admin(
+        "blink",
+        "POST",
+        "/_admin/order-status",
+        json={"blink_order_id": placed.blink_order_id, "status": 4, "comment": "out of stock"},
+    )
     execution = flow.wait_execution_end(placed)
     order = flow.wait_order(placed, lambda o: o["tracks"]["rent_state"] == "finished", "the rent finished")
 
@@ -297,8 +321,12 @@ def test_order_rejected_after_the_drop_off_keeps_the_goods_locked_in(flow):
     task_id, rent_id = order["order"]["blink_logistics_task_id"], rent_id_of(order)
     flow.drop_off(placed, task_id, rent_id)
     try:
-        flow.admin("blink", "POST", "/_admin/order-status",
-                   json={"blink_order_id": placed.blink_order_id, "status": 4, "comment": "customer cancelled"})
+        flow.admin(
+            "blink",
+            "POST",
+            "/_admin/order-status",
+            json={"blink_order_id": placed.blink_order_id, "status": 4, "comment": "customer cancelled"},
+        )
         execution = flow.wait_execution_end(placed)
         order = flow.wait_order(placed, lambda o: o["tracks"]["rent_state"] == "cancelled", "the rent cancelled")
 
@@ -334,18 +362,27 @@ def test_a_vendor_down_fails_the_workflow_and_the_ops_api_resumes_it(flow, http,
     assert failures == ["RetryableVendorError"] * 5, report  # the first try and 4 retries
     # the failure path first frees the locker if nothing was dropped off (here: none was reserved)
     assert flow.states_entered(placed.order_id)[-4:] == [
-        "ReserveLockerFailed", "ReleaseLockerOnFailure", "RecordFailure", "Failed"], report
+        "ReserveLockerFailed",
+        "ReleaseLockerOnFailure",
+        "RecordFailure",
+        "Failed",
+    ], report
     failed = [e for e in order["timeline"] if e["kind"] == "workflow"]
     assert len(failed) == 1 and failed[0]["summary"].startswith("workflow failed: "), report
     # the failure in plain sight: step, kind, vendor, HTTP status, one line; no stack trace
     assert order["state"] == "failed", report
     assert {k: order["failure"][k] for k in ("step", "kind", "vendor", "http_status")} == {
-        "step": "ReserveLocker", "kind": "RetryableVendorError", "vendor": "bloqit", "http_status": 503}, report
+        "step": "ReserveLocker",
+        "kind": "RetryableVendorError",
+        "vendor": "bloqit",
+        "http_status": 503,
+    }, report
     assert "Traceback" not in json.dumps(order) and "\n" not in order["failure"]["message"]
     assert flow.blink_statuses(placed.blink_order_id) == [] and flow.bloqit_rents_of(placed.order_id) == []
 
-    answer = http.post(f"{stack['api']}/ops/orders/{placed.order_id}/resume",
-                       headers={"X-Api-Key": stack["ops_api_key"]})
+    answer = http.post(
+        f"{stack['api']}/ops/orders/{placed.order_id}/resume", headers={"X-Api-Key": stack["ops_api_key"]}
+    )
     assert answer.status_code == 202, answer.text
     resumed = f"{placed.order_id}-r1"
     assert answer.json()["execution"] == resumed
@@ -372,20 +409,32 @@ def test_late_and_duplicate_callbacks_change_nothing(flow):
     known = {e["event_key"] for e in before["timeline"]}
 
     # Blink Logistics sends its last task webhook again, as it was
-    sent = [h for h in flow.admin("blink_logistics", "GET", "/_admin/webhooks", params={"flush": 1})
-            if h["body"]["data"]["taskId"] == task_id]
+    sent = [
+        h
+        for h in flow.admin("blink_logistics", "GET", "/_admin/webhooks", params={"flush": 1})
+        if h["body"]["data"]["taskId"] == task_id
+    ]
     again = flow.http.post(sent[-1]["url"], content=sent[-1]["raw_body"], headers=sent[-1]["headers"])
     assert again.status_code == 200, again.text
     # Bloq.It sends its rent.finished webhook again (same event, same signature)
-    sent = [h for h in flow.admin("bloqit", "GET", "/_admin/webhooks", params={"flush": 1})
-            if h["body"].get("rent") == rent_id and h["body"].get("codeName") == "rent.finished"]
+    sent = [
+        h
+        for h in flow.admin("bloqit", "GET", "/_admin/webhooks", params={"flush": 1})
+        if h["body"].get("rent") == rent_id and h["body"].get("codeName") == "rent.finished"
+    ]
     again = flow.http.post(sent[-1]["url"], content=sent[-1]["raw_body"], headers=sent[-1]["headers"])
     assert again.status_code == 200, again.text
     # ... and a new, late rent.collect_item event for the finished rent
     event = flow.admin("bloqit", "POST", "/_admin/events/rent.collect_item", json={"rentID": rent_id})["event"]
-    late = flow.wait_for(placed, lambda: [h for h in flow.admin("bloqit", "GET", "/_admin/webhooks",
-                                                                params={"flush": 1})
-                                          if h["body"].get("_id") == event["_id"]], "the late event sent")
+    late = flow.wait_for(
+        placed,
+        lambda: [
+            h
+            for h in flow.admin("bloqit", "GET", "/_admin/webhooks", params={"flush": 1})
+            if h["body"].get("_id") == event["_id"]
+        ],
+        "the late event sent",
+    )
     assert [h["status"] for h in late] == [200], late
     after = flow.wait_order(placed, lambda o: len(o["timeline"]) > len(before["timeline"]), "the late event kept")
     time.sleep(2.0)  # room for anything the stream would (wrongly) do with it
@@ -396,7 +445,8 @@ def test_late_and_duplicate_callbacks_change_nothing(flow):
     assert after["timeline"][: len(before["timeline"])] == before["timeline"], report
     added = [e for e in after["timeline"] if e["event_key"] not in known]
     assert [(e["kind"], e["applied"], e["detail"].get("code_name")) for e in added] == [
-        ("rent_event", False, "rent.collect_item")], report  # kept once, as late, not applied
+        ("rent_event", False, "rent.collect_item")
+    ], report  # kept once, as late, not applied
     keys = [e["event_key"] for e in after["timeline"]]
     assert len(keys) == len(set(keys)), report
     assert workflow_entries(after) == ["workflow collected"], report

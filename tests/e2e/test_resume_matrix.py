@@ -154,8 +154,9 @@ def locker_order(flow: Flow, step: str) -> None:
 def home_order_scenario(flow: Flow, step: str) -> None:
     scenario = Scenario(flow, step, HOME_STEPS[step])
     customer = f"Dn{new_blink_order_id()}"  # one word: the form-encoded body carries it as it is
-    placed = flow.place(branch_id=HOME_BRANCH, blink_branch_id="60001", type="DELIVERY",
-                        **{**CUSTOMER, "customer_name": customer})
+    placed = flow.place(
+        branch_id=HOME_BRANCH, blink_branch_id="60001", type="DELIVERY", **{**CUSTOMER, "customer_name": customer}
+    )
     scenario.customer = customer
     if step in ("accept", "dispatch"):
         scenario.start(placed)

@@ -77,8 +77,11 @@ def test_missing_required_field_is_422_naming_it(hub, endpoint, drop, field):
     ("endpoint", "change", "field"),
     [
         ("blink_order", {"total_price": "sixty"}, "total_price"),
-        ("blink_order", {"products": [{"product_id": "x", "quantity": "two", "unit_price": "1"}]},
-         "products[0].quantity"),
+        (
+            "blink_order",
+            {"products": [{"product_id": "x", "quantity": "two", "unit_price": "1"}]},
+            "products[0].quantity",
+        ),
         ("blink_order", {"payment": {"nested": True}}, "payment"),
         ("blink_status", {"status": "accepted"}, "status"),
         ("task_status", {"eventId": 99}, "eventId"),
@@ -136,8 +139,11 @@ def test_bad_bloq_signature_is_401(hub):
 def test_unknown_partner_is_404_in_the_blend_shape(hub):
     answer = hub.partner_order(samples.text("blend_order_created.jsonc"), partner="nobody")
     assert answer.status == 404
-    assert answer.body == {"order_id": "", "status": "failed",
-                           "errors": [{"field": "partner", "reason": "partner 'nobody' is not configured"}]}
+    assert answer.body == {
+        "order_id": "",
+        "status": "failed",
+        "errors": [{"field": "partner", "reason": "partner 'nobody' is not configured"}],
+    }
     _assert_nothing_written()
 
 

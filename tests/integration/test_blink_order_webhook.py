@@ -85,8 +85,14 @@ def test_unknown_branch_is_refused_with_the_field_and_nothing_written(hub):
 def _announcement(blink_order_id: str, customer_name: str) -> dict:
     """Blink's Order Webhook for an order Orderbridge submitted (sandbox: announce_submitted_orders)."""
     body = json.loads(samples.text("blink_order_webhook.json"))
-    return {**body, "blink_order_id": blink_order_id, "order_key": "2349-JLMD3", "customer_name": customer_name,
-            "blink_branch_id": "50220", "type": "DELIVERY"}
+    return {
+        **body,
+        "blink_order_id": blink_order_id,
+        "order_key": "2349-JLMD3",
+        "customer_name": customer_name,
+        "blink_branch_id": "50220",
+        "type": "DELIVERY",
+    }
 
 
 def _partner_order(hub) -> str:
@@ -111,7 +117,8 @@ def test_blinks_announcement_before_submit_order_answered_lands_on_the_partner_o
     assert [e["kind"] for e in view.timeline].count("blink_order_announced") == 1
     # And Blink's later status webhooks reach it through the alias
     assert hub.blink_status({"blink_order_id": "988278", "branch_id": "12345", "status": 1}).body["order_id"] == (
-        partner_order)
+        partner_order
+    )
 
 
 def test_blinks_announcement_after_submit_order_answered_is_found_by_blinks_id(hub, deps):

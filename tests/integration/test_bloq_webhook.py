@@ -21,15 +21,31 @@ ORDER_ID = order_id_for("blink", "1236589")
 @pytest.fixture
 def rent(hub, seeded):
     hub.blink_order(samples.text("blink_order_webhook.json"))
-    seeded.rents.put(Rent(rent_id="rent-1", order_id=ORDER_ID, bloq_id="bloq-1", state="reserved",
-                          created_at=datetime(2026, 11, 22, tzinfo=UTC)))
+    seeded.rents.put(
+        Rent(
+            rent_id="rent-1",
+            order_id=ORDER_ID,
+            bloq_id="bloq-1",
+            state="reserved",
+            created_at=datetime(2026, 11, 22, tzinfo=UTC),
+        )
+    )
     return "rent-1"
 
 
 def _event(event_id: str, code: str, rent: str = "rent-1", **extra) -> str:
-    return json.dumps({"_id": event_id, "codeName": code, "rent": rent, "bloq": "bloq-1", "locker": "L1",
-                       "actionInitiatedBy": {"role": "user", "id": "u1", "source": "locker"}, **extra},
-                      separators=(",", ":"))
+    return json.dumps(
+        {
+            "_id": event_id,
+            "codeName": code,
+            "rent": rent,
+            "bloq": "bloq-1",
+            "locker": "L1",
+            "actionInitiatedBy": {"role": "user", "id": "u1", "source": "locker"},
+            **extra,
+        },
+        separators=(",", ":"),
+    )
 
 
 def test_doc_callback_sample_is_accepted_and_recorded(hub):
@@ -82,8 +98,14 @@ def test_same_event_id_fifty_times_concurrently_is_recorded_once(hub, seeded, re
 
 
 def test_non_rent_events_are_recorded_and_acknowledged(hub):
-    answer = hub.bloq(_event("l1", "locker.locker_inactive", rent=None,
-                             metadata={"code": "123", "reason": "offline_drop_off_on_wrong_bloq"}))
+    answer = hub.bloq(
+        _event(
+            "l1",
+            "locker.locker_inactive",
+            rent=None,
+            metadata={"code": "123", "reason": "offline_drop_off_on_wrong_bloq"},
+        )
+    )
     assert (answer.status, answer.body) == (200, {"status": "accepted"})
     [record] = table_items("RentsTable")
     assert record["code_name"] == "locker.locker_inactive"
@@ -130,8 +152,9 @@ def test_an_offline_drop_off_is_the_drop_off(hub, seeded, rent):
 
 def test_rent_extended_moves_the_rent_s_expiry_later_only(hub, seeded, rent):
     # Given the rent expires on the 24th
-    seeded.rents.set_details("rent-1", datetime(2026, 11, 22, tzinfo=UTC),
-                             expires_at=datetime(2026, 11, 24, 12, tzinfo=UTC))
+    seeded.rents.set_details(
+        "rent-1", datetime(2026, 11, 22, tzinfo=UTC), expires_at=datetime(2026, 11, 24, 12, tzinfo=UTC)
+    )
     # When Bloq.It extends it to the 26th, then a late event of an earlier extension (25th) arrives
     later = hub.bloq(_event("e1", "rent.extended", metadata={"expiryDate": "2026-11-26T18:30:00.000Z"}))
     late = hub.bloq(_event("e2", "rent.extended", metadata={"expiryDate": "2026-11-25T08:00:00.000Z"}))
@@ -141,7 +164,9 @@ def test_rent_extended_moves_the_rent_s_expiry_later_only(hub, seeded, rent):
     assert seeded.rents.get("rent-1").state == "reserved"
     extended = [e for e in hub.ops_order(ORDER_ID).body["timeline"] if e["detail"].get("code_name") == "rent.extended"]
     assert [(e["detail"]["expires_at"], e["applied"]) for e in extended] == [
-        ("2026-11-26T18:30:00+00:00", True), ("2026-11-25T08:00:00+00:00", False)]
+        ("2026-11-26T18:30:00+00:00", True),
+        ("2026-11-25T08:00:00+00:00", False),
+    ]
     assert extended[0]["summary"] == "locker rent extended: expires 2026-11-26T18:30:00+00:00"
 
 
@@ -150,14 +175,18 @@ def test_rent_extended_without_a_readable_expiry_is_recorded_and_changes_nothing
     expiry = datetime(2026, 11, 24, 12, tzinfo=UTC)
     seeded.rents.set_details("rent-1", datetime(2026, 11, 22, tzinfo=UTC), expires_at=expiry)
     # When rent.extended events arrive without metadata, or with something that is no date
-    answers = [hub.bloq(_event("e1", "rent.extended")),
-               hub.bloq(_event("e2", "rent.extended", metadata={"expiryDate": "next tuesday"}))]
+    answers = [
+        hub.bloq(_event("e1", "rent.extended")),
+        hub.bloq(_event("e2", "rent.extended", metadata={"expiryDate": "next tuesday"})),
+    ]
     # Then they are acknowledged and in the timeline, and the expiry is unchanged
     assert [a.status for a in answers] == [200, 200]
     assert seeded.rents.get("rent-1").expires_at == expiry
     extended = [e for e in hub.ops_order(ORDER_ID).body["timeline"] if e["detail"].get("code_name") == "rent.extended"]
     assert [("expires_at" in e["detail"], e["summary"]) for e in extended] == [
-        (False, "locker rent extended"), (False, "locker rent extended")]
+        (False, "locker rent extended"),
+        (False, "locker rent extended"),
+    ]
 
 
 def test_in_transit_comes_after_ready_for_pickup(hub, seeded, rent):
@@ -171,5 +200,9 @@ def test_in_transit_comes_after_ready_for_pickup(hub, seeded, rent):
     order = hub.ops_order(ORDER_ID).body
     assert order["tracks"]["rent_state"] == "in_transit"
     rent_events = [(e["detail"]["code_name"], e["applied"]) for e in order["timeline"] if e["kind"] == "rent_event"]
-    assert rent_events == [("rent.in_progress", True), ("rent.ready_for_pickup", True), ("rent.in_transit", True),
-                           ("rent.ready_for_pickup", False)]
+    assert rent_events == [
+        ("rent.in_progress", True),
+        ("rent.ready_for_pickup", True),
+        ("rent.in_transit", True),
+        ("rent.ready_for_pickup", False),
+    ]

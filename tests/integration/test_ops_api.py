@@ -65,8 +65,10 @@ def test_bad_query_is_400_with_reasons(hub):
 
 def test_ops_routes_require_an_api_key_in_api_gateway():
     events = template()["Resources"]["OpsApiFunction"]["Properties"]["Events"]
-    assert {(e["Properties"]["Method"], e["Properties"]["Path"], e["Properties"]["Auth"]["ApiKeyRequired"])
-            for e in events.values()} == {
+    assert {
+        (e["Properties"]["Method"], e["Properties"]["Path"], e["Properties"]["Auth"]["ApiKeyRequired"])
+        for e in events.values()
+    } == {
         ("get", "/ops/orders/{order_id}", True),
         ("patch", "/ops/orders/{order_id}", True),
         ("get", "/ops/orders", True),
@@ -86,8 +88,10 @@ def test_resume_refuses_while_running_then_starts_a_named_execution(hub, seeded,
 
     sfn = aws.client("stepfunctions")
     machine = sfn.create_state_machine(
-        name="orders", definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
-        roleArn="arn:aws:iam::123456789012:role/sfn")["stateMachineArn"]
+        name="orders",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        roleArn="arn:aws:iam::123456789012:role/sfn",
+    )["stateMachineArn"]
     monkeypatch.setenv("ORDER_WORKFLOW_ARN", machine)
     get_settings.cache_clear()
     get_deps.cache_clear()
@@ -95,8 +99,12 @@ def test_resume_refuses_while_running_then_starts_a_named_execution(hub, seeded,
     first = sfn.start_execution(stateMachineArn=machine, name=BLINK_ORDER, input="{}")["executionArn"]
 
     def resume():
-        event = proxy_event("POST", f"/ops/orders/{BLINK_ORDER}/resume", resource="/ops/orders/{order_id}/resume",
-                            path_params={"order_id": BLINK_ORDER})
+        event = proxy_event(
+            "POST",
+            f"/ops/orders/{BLINK_ORDER}/resume",
+            resource="/ops/orders/{order_id}/resume",
+            path_params={"order_id": BLINK_ORDER},
+        )
         return invoke("OpsApiFunction", event)
 
     if sfn.describe_execution(executionArn=first)["status"] == "RUNNING":
@@ -118,6 +126,7 @@ def test_resume_refuses_while_running_then_starts_a_named_execution(hub, seeded,
 def test_resume_of_an_unknown_order_is_404(hub):
     from tests.support.apigw import invoke, proxy_event
 
-    event = proxy_event("POST", "/ops/orders/nope/resume", resource="/ops/orders/{order_id}/resume",
-                        path_params={"order_id": "nope"})
+    event = proxy_event(
+        "POST", "/ops/orders/nope/resume", resource="/ops/orders/{order_id}/resume", path_params={"order_id": "nope"}
+    )
     assert invoke("OpsApiFunction", event).status == 404

@@ -56,8 +56,11 @@ def test_status_change_costs_two_and_a_late_status_three(hub, warm):
     assert len(warm) == 2
     warm.clear()
     hub.blink_status({"blink_order_id": "1236589", "status": 1, "created_at": "2024-06-26 09:00:00"})
-    assert warm == [("dynamodb", "BatchGetItem"), ("dynamodb", "TransactWriteItems"),
-                    ("dynamodb", "TransactWriteItems")]
+    assert warm == [
+        ("dynamodb", "BatchGetItem"),
+        ("dynamodb", "TransactWriteItems"),
+        ("dynamodb", "TransactWriteItems"),
+    ]
 
 
 def test_rent_event_costs_two_round_trips(hub, seeded, warm):
@@ -66,8 +69,9 @@ def test_rent_event_costs_two_round_trips(hub, seeded, warm):
     from orderbridge.models.rent import Rent
 
     hub.blink_order(samples.text("blink_order_webhook.json"))
-    seeded.rents.put(Rent(rent_id="r1", order_id=order_id_for("blink", "1236589"),
-                          created_at=datetime(2026, 1, 1, tzinfo=UTC)))
+    seeded.rents.put(
+        Rent(rent_id="r1", order_id=order_id_for("blink", "1236589"), created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    )
     warm.clear()
     hub.bloq(json.dumps({"_id": "e1", "codeName": "rent.reserved", "rent": "r1"}))
     assert warm == [("dynamodb", "GetItem"), ("dynamodb", "TransactWriteItems")]

@@ -57,8 +57,11 @@ class Hub:
 
     def ops_order(self, order_id: str, **query: str) -> Answer:
         event = proxy_event(
-            "GET", f"/ops/orders/{order_id}", resource="/ops/orders/{order_id}",
-            path_params={"order_id": order_id}, query=query or None,
+            "GET",
+            f"/ops/orders/{order_id}",
+            resource="/ops/orders/{order_id}",
+            path_params={"order_id": order_id},
+            query=query or None,
         )
         return invoke("OpsApiFunction", event)
 

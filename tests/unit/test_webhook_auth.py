@@ -43,7 +43,10 @@ def _node_sign(text: str, secret: str, algorithm: str = "HS256") -> str:
     result = subprocess.run(
         ["node", str(NODE_SIGNER)],
         input=json.dumps({"text": text, "secret": secret, "algorithm": algorithm}),
-        capture_output=True, text=True, check=True, timeout=30,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
     )
     return result.stdout.strip()
 
@@ -160,11 +163,14 @@ def test_token_in_header_or_query_is_accepted_and_any_rotation_secret_matches():
     verify_token(WebhookRequest(body="", query={"token": "old"}), accepted, source="x")
 
 
-@pytest.mark.parametrize("request_", [
-    WebhookRequest(body=""),
-    WebhookRequest(body="", headers={"x-webhook-token": "wrong"}),
-    WebhookRequest(body="", query={"token": ""}),
-])
+@pytest.mark.parametrize(
+    "request_",
+    [
+        WebhookRequest(body=""),
+        WebhookRequest(body="", headers={"x-webhook-token": "wrong"}),
+        WebhookRequest(body="", query={"token": ""}),
+    ],
+)
 def test_missing_or_wrong_token_is_unauthorized(request_):
     with pytest.raises(Unauthorized):
         verify_token(request_, [SecretStr("right")], source="x")

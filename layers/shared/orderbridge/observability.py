@@ -27,8 +27,10 @@ def is_pii_key(key: str) -> bool:
 def mask_pii(value: Any) -> Any:
     """A copy of ``value`` with every PII-named key's value replaced by a mask, at any depth."""
     if isinstance(value, dict):
-        return {k: (MASK if isinstance(k, str) and is_pii_key(k) and v not in (None, "") else mask_pii(v))
-                for k, v in value.items()}
+        return {
+            k: (MASK if isinstance(k, str) and is_pii_key(k) and v not in (None, "") else mask_pii(v))
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [mask_pii(v) for v in value]
     return value

@@ -739,8 +739,9 @@ class Sandbox:
             outage = self._outage_for(request)
             if outage is not None:
                 fault_name = f"outage:{outage.id}"
-                reply = Reply(self.error_body(outage.status_code, f"Injected outage {outage.status_code}"),
-                              outage.status_code)
+                reply = Reply(
+                    self.error_body(outage.status_code, f"Injected outage {outage.status_code}"), outage.status_code
+                )
         if reply is None:
             reply = self._route(request)
         if hold_after:

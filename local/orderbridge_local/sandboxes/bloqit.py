@@ -1460,8 +1460,9 @@ class BloqitSandbox(Sandbox):
             raise self.fail(400, "validationError", "courierID is required")
         lifetime = _courier_token_lifetime(request.args.get("expirationDate") or "1day")
         if lifetime is None:
-            raise self.fail(400, "validationError",
-                            "expirationDate: a number of milliseconds or e.g. 60, 2 days, 10h, 7d")
+            raise self.fail(
+                400, "validationError", "expirationDate: a number of milliseconds or e.g. 60, 2 days, 10h, 7d"
+            )
         now = int(self.now().timestamp())
         claims: dict[str, Any] = {"courier_id": courier, "iat": now, "exp": now + int(lifetime)}
         bloqs = request.args.getlist("bloqIDs")
@@ -1703,9 +1704,27 @@ class BloqitSandbox(Sandbox):
         return Reply(self._rent_view(self._rent(rent_id)))
 
 
-_DURATION_UNITS = {"ms": 0.001, "s": 1, "sec": 1, "second": 1, "seconds": 1, "m": 60, "min": 60, "minute": 60,
-                   "minutes": 60, "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600, "d": 86400, "day": 86400,
-                   "days": 86400, "w": 604800, "week": 604800, "weeks": 604800}
+_DURATION_UNITS = {
+    "ms": 0.001,
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "seconds": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "minutes": 60,
+    "h": 3600,
+    "hr": 3600,
+    "hour": 3600,
+    "hours": 3600,
+    "d": 86400,
+    "day": 86400,
+    "days": 86400,
+    "w": 604800,
+    "week": 604800,
+    "weeks": 604800,
+}
 
 
 def _courier_token_lifetime(text: str) -> float | None:

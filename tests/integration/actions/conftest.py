@@ -80,53 +80,71 @@ class FakeVendors:
         r = self.router = respx.Router(assert_all_called=False)
         # Blink interface API
         self.blink_login = r.post(f"{BLINK}/interface/v1/login").mock(
-            return_value=json_response(docs.BLINK_LOGIN_RESPONSE))
+            return_value=json_response(docs.BLINK_LOGIN_RESPONSE)
+        )
         self.submit_order = r.post(f"{BLINK}/interface/v1/submitOrder").mock(
-            return_value=json_response(docs.BLINK_SUBMIT_ORDER_RESPONSE, 201))
+            return_value=json_response(docs.BLINK_SUBMIT_ORDER_RESPONSE, 201)
+        )
         self.sync_status = r.post(f"{BLINK}/interface/v1/syncOrderStatus").mock(
-            return_value=json_response({"success": True, "msg": "Order status updated"}))
+            return_value=json_response({"success": True, "msg": "Order status updated"})
+        )
         self.sync_stock = r.post(f"{BLINK}/interface/v1/syncStockAndPrice").mock(
-            return_value=json_response({"success": True, "msg": "Stock and price synced"}))
+            return_value=json_response({"success": True, "msg": "Stock and price synced"})
+        )
         # Blink Logistics
         self.create_task = r.post(f"{LOGISTICS}/api/client/task").mock(
-            return_value=json_response(docs.LOGISTICS_CREATE_TASK_RESPONSE, 201))
+            return_value=json_response(docs.LOGISTICS_CREATE_TASK_RESPONSE, 201)
+        )
         self.update_task = r.put(f"{LOGISTICS}/api/client/task").mock(
-            return_value=json_response(docs.LOGISTICS_UPDATE_TASK_RESPONSE, 201))
+            return_value=json_response(docs.LOGISTICS_UPDATE_TASK_RESPONSE, 201)
+        )
         # A task exists once one was created (the create action looks before it creates).
         self.task_status = r.get(f"{LOGISTICS}/api/client/task/status").mock(side_effect=self._task_status)
         # DispatchNINJA
         self.ninja_add = r.post(f"{NINJA}/orders/add").mock(return_value=json_response(docs.NINJA_ADD_ORDER_RESPONSE))
         self.ninja_details = r.post(f"{NINJA}/orders/details").mock(
-            return_value=json_response(docs.NINJA_ORDER_DETAILS_RESPONSE))
+            return_value=json_response(docs.NINJA_ORDER_DETAILS_RESPONSE)
+        )
         # Bloq.It (routes are tried in order: the fixed paths before /bloqs/{id})
         self.geo_search = r.get(f"{BLOQIT}/bloqs/geoSearch").mock(return_value=json_response(page([bloq()])))
         self.free_lockers = r.get(url__regex=rf"^{BLOQIT}/bloqs/[^/]+/free-lockers$").mock(
-            return_value=json_response([locker()]))
+            return_value=json_response([locker()])
+        )
         self.get_bloq = r.get(url__regex=rf"^{BLOQIT}/bloqs/[^/?]+$").mock(return_value=json_response(bloq()))
         self.create_delivery = r.post(f"{BLOQIT}/deliveries").mock(side_effect=self._delivery_created)
         self.make = r.put(url__regex=rf"^{BLOQIT}/deliveries/[^/]+/make").mock(
-            return_value=json_response(bloq_docs.DELIVERY_MADE))
+            return_value=json_response(bloq_docs.DELIVERY_MADE)
+        )
         self.notify = r.put(url__regex=rf"^{BLOQIT}/deliveries/[^/]+/notify$").mock(
-            return_value=json_response(bloq_docs.DELIVERY_NOTIFIED))
+            return_value=json_response(bloq_docs.DELIVERY_NOTIFIED)
+        )
         self.select = r.put(url__regex=rf"^{BLOQIT}/deliveries/[^/]+/select-locker").mock(
-            return_value=json_response(bloq_docs.DELIVERY_LOCKER_SELECTED))
+            return_value=json_response(bloq_docs.DELIVERY_LOCKER_SELECTED)
+        )
         self.return_ = r.put(url__regex=rf"^{BLOQIT}/deliveries/[^/]+/return$").mock(
-            return_value=json_response(bloq_docs.DELIVERY_RETURNED))
+            return_value=json_response(bloq_docs.DELIVERY_RETURNED)
+        )
         # No rent of ours at Bloq.It unless a test says so (reserve looks for one left unrecorded).
         self.rent_by_external_id = r.get(url__regex=rf"^{BLOQIT}/rents/external/[^/]+$").mock(
-            return_value=httpx.Response(404, json={"code": "rentNotFound", "message": "Rent not found"}))
+            return_value=httpx.Response(404, json={"code": "rentNotFound", "message": "Rent not found"})
+        )
         self.cancel = r.put(url__regex=rf"^{BLOQIT}/rents/[^/]+/cancel$").mock(
-            return_value=json_response(bloq_docs.RENT_CANCELLED))
+            return_value=json_response(bloq_docs.RENT_CANCELLED)
+        )
         self.collect = r.put(url__regex=rf"^{BLOQIT}/rents/[^/]+/collect$").mock(
-            return_value=json_response(bloq_docs.RENT_COLLECT))
+            return_value=json_response(bloq_docs.RENT_COLLECT)
+        )
         self.finish = r.put(url__regex=rf"^{BLOQIT}/rents/[^/]+/finish$").mock(
-            return_value=json_response(bloq_docs.RENT_FINISHED))
+            return_value=json_response(bloq_docs.RENT_FINISHED)
+        )
         self.list_webhooks = r.get(f"{BLOQIT}/webhooks").mock(return_value=json_response(bloq_docs.WEBHOOK_LIST))
         self.create_webhook = r.post(f"{BLOQIT}/webhooks").mock(return_value=json_response(bloq_docs.WEBHOOK_CREATED))
         self.update_webhook = r.put(url__regex=rf"^{BLOQIT}/webhooks/[^/]+$").mock(
-            return_value=json_response(bloq_docs.WEBHOOK))
+            return_value=json_response(bloq_docs.WEBHOOK)
+        )
         self.courier_token = r.get(f"{BLOQIT}/couriers/courier-auth/create-token").mock(
-            return_value=json_response(bloq_docs.COURIER_TOKEN))
+            return_value=json_response(bloq_docs.COURIER_TOKEN)
+        )
 
     def _task_status(self, request: httpx.Request) -> httpx.Response:
         if not self.create_task.called:
@@ -138,7 +156,8 @@ class FakeVendors:
         """Blink Logistics having no task for the key: the assumed answer (is_task_not_found)."""
         key = request.url.params["mappingKey"]
         return httpx.Response(
-            404, json={"statusCode": 404, "message": f"No task with mappingKey {key}", "error": "Not Found"})
+            404, json={"statusCode": 404, "message": f"No task with mappingKey {key}", "error": "Not Found"}
+        )
 
     @staticmethod
     def _delivery_created(request: httpx.Request) -> httpx.Response:
@@ -151,8 +170,11 @@ class FakeVendors:
 
     def calls(self) -> list[tuple[str, str]]:
         """Every request so far as (METHOD, host + path), the Blink login left out."""
-        return [(c.request.method, c.request.url.host + c.request.url.path) for c in self.router.calls
-                if not c.request.url.path.endswith("/login")]
+        return [
+            (c.request.method, c.request.url.host + c.request.url.path)
+            for c in self.router.calls
+            if not c.request.url.path.endswith("/login")
+        ]
 
 
 @pytest.fixture

@@ -48,8 +48,12 @@ def action_functions() -> dict[str, dict]:
     found = {}
     for name, res in resources("AWS::Serverless::Function").items():
         tree = ast.parse((function_code_dir(name) / "app.py").read_text())
-        imported = {alias.name for node in tree.body if isinstance(node, ast.ImportFrom)
-                    and node.module == "orderbridge.actions" for alias in node.names}
+        imported = {
+            alias.name
+            for node in tree.body
+            if isinstance(node, ast.ImportFrom) and node.module == "orderbridge.actions"
+            for alias in node.names
+        }
         if imported & VENDOR_ACTION_MODULES:
             found[name] = res
     return found
@@ -69,8 +73,11 @@ def test_the_handler_is_a_decorator_stack_running_its_action(logical_id):
     tree = ast.parse((function_code_dir(logical_id) / "app.py").read_text())
     [handler] = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
     decorators = [ast.unparse(d) for d in handler.decorator_list]
-    assert decorators == ["logger.inject_lambda_context(clear_state=True)", "tracer.capture_lambda_handler",
-                          "metrics.log_metrics(capture_cold_start_metric=True)"]
+    assert decorators == [
+        "logger.inject_lambda_context(clear_state=True)",
+        "tracer.capture_lambda_handler",
+        "metrics.log_metrics(capture_cold_start_metric=True)",
+    ]
     [statement] = handler.body
     call = statement.value
     assert ast.unparse(call.func) == "run_action"
@@ -85,14 +92,25 @@ def test_policies_are_least_privilege(logical_id):
     statements = [s for policy in props["Policies"] for s in policy["Statement"]]
     actions = {a for s in statements for a in s["Action"]}
     assert not {a for a in actions if "*" in a}
-    assert actions <= {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-                       "dynamodb:DeleteItem", "dynamodb:Query", "secretsmanager:GetSecretValue"}
+    assert actions <= {
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:Query",
+        "secretsmanager:GetSecretValue",
+    }
     idempotency = [s for s in statements if s["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}]
     _, idempotent = ACTIONS[logical_id]
     assert bool(idempotency) is idempotent
     if idempotent:
         assert sorted(idempotency[0]["Action"]) == [
-            "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+        ]
     secrets = json.dumps([s["Resource"] for s in statements if s["Action"] == ["secretsmanager:GetSecretValue"]])
     assert "${VendorCredentialsSecretPrefix}*" in secrets
     assert ("${WebhookSecretName}-*" in secrets) is (logical_id == "RegisterBloqWebhookFunction")
@@ -112,8 +130,9 @@ def test_every_sample_is_accepted_by_its_lambda_in_a_day_of_one_order(act, vendo
     action_deps.clock = lambda: NOW + timedelta(seconds=next(ticks))  # the day goes by
     # Bloq.It turns the expired delivery into a return rent of its own, which is then cancelled,
     # emptied and finished.
-    vendors.return_.mock(return_value=json_response(
-        doc(bloq_docs.DELIVERY_RETURNED, _id="return-rent", type="return", state="reserved")))
+    vendors.return_.mock(
+        return_value=json_response(doc(bloq_docs.DELIVERY_RETURNED, _id="return-rent", type="return", state="reserved"))
+    )
     outputs = {}
     for logical_id in [
         "SyncStockAndPriceFunction",
@@ -149,11 +168,15 @@ def test_every_sample_is_accepted_by_its_lambda_in_a_day_of_one_order(act, vendo
     assert outputs["ReserveLockerFunction"]["state"] == "reserved"
     assert outputs["ReleaseEmptyLockerFunction"]["released"] is False
     assert [outputs[f]["rent_id"] for f in ("ReturnExpiredDeliveryFunction", "FinishRentFunction")] == [
-        "return-rent", "return-rent"]
+        "return-rent",
+        "return-rent",
+    ]
     assert action_deps.rents.get("return-rent").state == "finished"
     view = action_deps.orders.get(partner_order)
     # The DispatchNINJA order, created last, is the order's current courier job (read: still pending);
     # the return rent is its current rent, finished.
-    assert view.tracks == view.tracks | {"status": "accepted", "courier_status": "TASK_CREATED",
-                                         "rent_state": "finished"}
-
+    assert view.tracks == view.tracks | {
+        "status": "accepted",
+        "courier_status": "TASK_CREATED",
+        "rent_state": "finished",
+    }

@@ -30,8 +30,12 @@ def test_submit_sends_the_mapped_order_and_links_blink_s_id_to_it(act, vendors, 
     out = act(SUBMIT, event("submit_order_to_blink"))
 
     # Then Blink got the order with Blink's item and option ids, the customer and the address
-    assert out == {"order_id": partner_order, "blink_order_id": "988278", "blink_unique_code": "2349-JLMD3",
-                   "already_submitted": False}
+    assert out == {
+        "order_id": partner_order,
+        "blink_order_id": "988278",
+        "blink_unique_code": "2349-JLMD3",
+        "already_submitted": False,
+    }
     body = sent_json(vendors.submit_order)
     assert body["blink_branch_id"] == "50220"
     assert (body["customer_name"], body["customer_phone"]) == ("Test Order User", "+92333-2222222")
@@ -39,7 +43,9 @@ def test_submit_sends_the_mapped_order_and_links_blink_s_id_to_it(act, vendors, 
     assert (body["delivery_type"], body["payment_method"], body["is_scheduled"]) == ("delivery", "Cash", 0)
     assert (body["subtotal"], body["total"], body["tax_amount"], body["delivery_charges"]) == ("50", "50", "10", "0")
     assert [(i["blink_item_id"], i["name"], i["price"], i["quantity"]) for i in body["items"]] == [
-        ("257327", "Burger", "25", "2"), ("257328", "Fries", "25", "1")]
+        ("257327", "Burger", "25", "2"),
+        ("257328", "Fries", "25", "1"),
+    ]
     assert body["items"][0]["sub_options"] == [{"sub_option_id": "596996", "price": "10", "quantity": "2"}]
 
     # And the order carries Blink's id, an alias finds it, and the timeline says so
@@ -149,8 +155,15 @@ def submitted(act, partner_order) -> str:
 def test_status_sync_tells_blink_and_moves_the_order(act, vendors, submitted, action_deps):
     out = act(SYNC_STATUS, event("sync_order_status_to_blink"))
     assert sent_json(vendors.sync_status) == {"blink_order_id": "988278", "status": 1}
-    assert out == {"order_id": submitted, "blink_order_id": "988278", "status": 1, "order_status": "accepted",
-                   "sent": True, "skipped": False, "reason": None}
+    assert out == {
+        "order_id": submitted,
+        "blink_order_id": "988278",
+        "status": 1,
+        "order_status": "accepted",
+        "sent": True,
+        "skipped": False,
+        "reason": None,
+    }
     assert tracks(action_deps, submitted)["status"] == "accepted"
     synced = [e for e in timeline(action_deps, submitted) if e["kind"] == "blink_status_sync"]
     assert [(e["detail"]["status"], e["applied"]) for e in synced] == [(1, True)]
@@ -196,8 +209,13 @@ def test_status_sync_of_an_order_not_in_blink_is_refused(act, vendors, partner_o
 def test_stock_and_price_reach_blink_exactly(act, vendors, action_deps):
     out = act(SYNC_STOCK, event("sync_stock_and_price"))
     assert sent_json(vendors.sync_stock) == json.loads(docs.BLINK_STOCK_AND_PRICE_PAYLOAD, parse_float=Decimal)
-    assert out == {"merchant_id": "m-demo", "as_of": "2025-06-01T03:00:00Z", "products": 1, "branch_entries": 1,
-                   "message": "Stock and price synced"}
+    assert out == {
+        "merchant_id": "m-demo",
+        "as_of": "2025-06-01T03:00:00Z",
+        "products": 1,
+        "branch_entries": 1,
+        "message": "Stock and price synced",
+    }
 
 
 def test_the_same_sync_twice_is_sent_once_but_a_later_one_is_sent(act, vendors, action_deps):

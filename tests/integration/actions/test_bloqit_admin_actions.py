@@ -34,8 +34,13 @@ def test_register_creates_the_webhook_with_rent_events_and_the_webhook_secret(ac
     assert rent_events <= set(body["enabledEvents"])
     assert not [e for e in body["enabledEvents"] if e.startswith("customer.")]
     assert vendors.create_webhook.calls.last.request.headers["X-API-KEY"] == "dev-bloqit-api-key"
-    assert out == {"merchant_id": "m-demo", "webhook_id": "23d4bcebd23c54bba647df6a", "url": body["url"],
-                   "enabled_events": body["enabledEvents"], "created": True}
+    assert out == {
+        "merchant_id": "m-demo",
+        "webhook_id": "23d4bcebd23c54bba647df6a",
+        "url": body["url"],
+        "enabled_events": body["enabledEvents"],
+        "created": True,
+    }
     # The signing secret is sent to Bloq.It only: in no output and no log line
     assert SIGNING_SECRET not in json.dumps(out) + capsys.readouterr().out
 
@@ -48,8 +53,11 @@ def test_register_again_updates_the_webhook_of_that_url_instead_of_adding_one(ac
     assert vendors.create_webhook.call_count == 0
     assert vendors.update_webhook.calls.last.request.url.path.endswith("/webhooks/23d4bcebd23c54bba647df6a")
     assert sent_json(vendors.update_webhook) | {"secret": "-"} == {
-        "url": url, "enabledEvents": ["rent.in_progress", "rent.expired"],
-        "description": "Orderbridge: rent, locker and Bloq events", "secret": "-"}
+        "url": url,
+        "enabledEvents": ["rent.in_progress", "rent.expired"],
+        "description": "Orderbridge: rent, locker and Bloq events",
+        "secret": "-",
+    }
     assert sent_json(vendors.update_webhook)["secret"] == SIGNING_SECRET
     assert (out["created"], out["webhook_id"]) == (False, "23d4bcebd23c54bba647df6a")
 
@@ -63,7 +71,8 @@ def test_register_refuses_unknown_events_and_a_missing_secret(act, vendors, acti
     with pytest.raises(InvalidActionInput, match="not Bloq.It event types: rent.teleported"):
         act(REGISTER, event("register_bloq_webhook", events=["rent.teleported"]))
     aws_clients.client("secretsmanager").put_secret_value(
-        SecretId=SECRET_NAME, SecretString=json.dumps(SECRETS | {"bloq": []}))
+        SecretId=SECRET_NAME, SecretString=json.dumps(SECRETS | {"bloq": []})
+    )
     with pytest.raises(ActionRefused, match="no bloq signing secret"):
         act(REGISTER, event("register_bloq_webhook", description="fresh input"))
     assert vendors.create_webhook.call_count == 0
@@ -81,9 +90,13 @@ def test_a_courier_token_is_issued_for_its_expiry(act, vendors, action_deps):
     assert (params["courierID"], params["expirationDate"]) == ("DRIVERID1", str(168 * 3600 * 1000))
     assert "bloqIDs" not in params
     token = json.loads(bloq_docs.COURIER_TOKEN)["token"]
-    assert out == {"merchant_id": "m-demo", "courier_id": "DRIVERID1", "token": token,
-                   "expires_at": datetime.fromtimestamp(1701194027, UTC).isoformat().replace("+00:00", "Z"),
-                   "bloq_ids": None}
+    assert out == {
+        "merchant_id": "m-demo",
+        "courier_id": "DRIVERID1",
+        "token": token,
+        "expires_at": datetime.fromtimestamp(1701194027, UTC).isoformat().replace("+00:00", "Z"),
+        "bloq_ids": None,
+    }
 
 
 def test_a_courier_token_for_a_branch_is_valid_on_its_bloqs_only(act, vendors, action_deps):

@@ -16,12 +16,22 @@ def _create(act, order_id: str, **changes):
 
 
 def test_a_locker_delivery_sends_the_courier_to_the_bloq_with_the_drop_off_code(
-    act, vendors, reserved, action_deps  # noqa: F811 (pytest fixture)
+    act,
+    vendors,
+    reserved,  # noqa: F811 (pytest fixture)
+    action_deps,  # noqa: F811 (pytest fixture)
 ):
     rent = action_deps.rents.for_order(reserved)[0]
-    vendors.get_bloq.mock(return_value=json_response(bloq(
-        title="Station Locker 02", address="Avenida da Liberdade 200", city="Lisbon",
-        location={"type": "Point", "coordinates": [-9.14563, 38.72053]})))
+    vendors.get_bloq.mock(
+        return_value=json_response(
+            bloq(
+                title="Station Locker 02",
+                address="Avenida da Liberdade 200",
+                city="Lisbon",
+                location={"type": "Point", "coordinates": [-9.14563, 38.72053]},
+            )
+        )
+    )
     output = _create(act, reserved, destination="locker")
     sent = sent_json(vendors.create_task)
     assert sent["customerAddress"] == "Avenida da Liberdade 200, Lisbon"
@@ -38,14 +48,19 @@ def test_a_second_attempt_dispatches_a_new_task_with_its_own_reference(act, vend
     assert sent_json(vendors.create_task)["mappingKey"] == partner_order
     # the courier cancels: the track is terminal
     action_deps.orders.client.update_item(
-        TableName=action_deps.settings.orders_table, Key={"pk": {"S": f"ORDER#{partner_order}"}, "sk": {"S": "META"}},
+        TableName=action_deps.settings.orders_table,
+        Key={"pk": {"S": f"ORDER#{partner_order}"}, "sk": {"S": "META"}},
         UpdateExpression="SET courier_status = :c, courier_rank = :r",
-        ExpressionAttributeValues={":c": {"S": "TASK_CANCELLED"}, ":r": {"N": "100"}})
+        ExpressionAttributeValues={":c": {"S": "TASK_CANCELLED"}, ":r": {"N": "100"}},
+    )
     again = _create(act, partner_order, description="the same attempt, asked again")
     assert again["already_created"] is True and vendors.create_task.call_count == 1
     vendors.task_status.mock(side_effect=vendors._task_status_not_found)
-    vendors.create_task.mock(return_value=json_response(
-        {"eventId": 20, "event": "TASK_CREATED", "data": {"taskId": "NEW-00002", "type": 1}}, 201))
+    vendors.create_task.mock(
+        return_value=json_response(
+            {"eventId": 20, "event": "TASK_CREATED", "data": {"taskId": "NEW-00002", "type": 1}}, 201
+        )
+    )
     _create(act, partner_order, attempt=2)
     assert vendors.create_task.call_count == 2
     assert sent_json(vendors.create_task)["mappingKey"] == f"{partner_order}-2"
@@ -56,16 +71,18 @@ def test_a_second_attempt_dispatches_a_new_task_with_its_own_reference(act, vend
 
 def test_a_task_a_lost_first_try_created_is_adopted_not_created_twice(act, vendors, partner_order, action_deps):
     # Blink Logistics already has a live task for our reference (the first try's answer was lost)
-    vendors.task_status.mock(return_value=json_response({
-        "eventId": 23, "event": "TASK_ASSIGNED", "data": {"taskId": "LOST-00001", "type": 1}}))
+    vendors.task_status.mock(
+        return_value=json_response(
+            {"eventId": 23, "event": "TASK_ASSIGNED", "data": {"taskId": "LOST-00001", "type": 1}}
+        )
+    )
     output = _create(act, partner_order)
     assert vendors.create_task.call_count == 0
     assert output["task_id"] == "LOST-00001"
     assert action_deps.orders.load(partner_order)[0].blink_logistics_task_id == "LOST-00001"
 
 
-def test_a_rent_a_lost_first_try_left_at_bloq_it_is_released_before_reserving(act, vendors, partner_order,
-                                                                             nearby):  # noqa: F811
+def test_a_rent_a_lost_first_try_left_at_bloq_it_is_released_before_reserving(act, vendors, partner_order, nearby):  # noqa: F811
     orphan = json.loads(bloq_docs.RENT) | {"_id": "orphan-rent", "state": "reserved", "externalID": partner_order}
     vendors.rent_by_external_id.mock(return_value=json_response(orphan))
     act(RESERVE, event("reserve_locker", order_id=partner_order))
@@ -74,12 +91,19 @@ def test_a_rent_a_lost_first_try_left_at_bloq_it_is_released_before_reserving(ac
     assert vendors.create_delivery.call_count == 1
 
 
-def test_a_failed_order_frees_its_locker_only_if_nothing_was_dropped_off(act, vendors, reserved,  # noqa: F811
-                                                                        action_deps):
+def test_a_failed_order_frees_its_locker_only_if_nothing_was_dropped_off(
+    act,
+    vendors,
+    reserved,  # noqa: F811
+    action_deps,
+):
     released = act("ReleaseEmptyLockerFunction", event("release_empty_locker", order_id=reserved))
     assert released["released"] is True
-    assert [c.request.url.path.rsplit("/", 1)[-1] for c in vendors.router.calls
-            if c.request.method == "PUT" and "/rents/" in c.request.url.path] == ["cancel", "finish"]
+    assert [
+        c.request.url.path.rsplit("/", 1)[-1]
+        for c in vendors.router.calls
+        if c.request.method == "PUT" and "/rents/" in c.request.url.path
+    ] == ["cancel", "finish"]
     rent = action_deps.rents.for_order(reserved)[0]
     assert rent.state == "finished"
     # the rent is gone: a second call has nothing to release
@@ -91,6 +115,10 @@ def test_a_locker_holding_the_goods_is_not_released(act, vendors, reserved, acti
     rent = action_deps.rents.for_order(reserved)[0]
     action_deps.rents.put(rent.model_copy(update={"state": "in_progress"}))
     released = act("ReleaseEmptyLockerFunction", event("release_empty_locker", order_id=reserved))
-    assert released == {"order_id": reserved, "rent_id": rent.rent_id, "released": False,
-                        "reason": "the rent is in_progress: the locker may hold the goods"}
+    assert released == {
+        "order_id": reserved,
+        "rent_id": rent.rent_id,
+        "released": False,
+        "reason": "the rent is in_progress: the locker may hold the goods",
+    }
     assert not [c for c in vendors.router.calls if c.request.url.path.endswith(("/cancel", "/finish"))]

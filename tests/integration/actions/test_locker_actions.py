@@ -63,16 +63,26 @@ def asked_bloqs(route) -> list[str]:
 @pytest.fixture
 def nearby(vendors):
     """geoSearch finds four Bloqs: inactive, not for deliveries, far, and near (the doc's Bloq)."""
-    vendors.geo_search.mock(return_value=json_response(page([
-        bloq("inactive-bloq", active=False, location=NEAR),
-        bloq("store-only-bloq", supports=["store"], location=NEAR),
-        bloq("far-bloq", location=FAR),
-        bloq(DOC_BLOQ_ID, location=NEAR),
-    ])))
-    vendors.free_lockers.mock(side_effect=free_lockers_by_bloq({
-        "far-bloq": [locker("far-locker", bloq_id="far-bloq")],
-        DOC_BLOQ_ID: [locker("taken", rent="R1"), locker("too-big", type="M"), locker()],
-    }))
+    vendors.geo_search.mock(
+        return_value=json_response(
+            page(
+                [
+                    bloq("inactive-bloq", active=False, location=NEAR),
+                    bloq("store-only-bloq", supports=["store"], location=NEAR),
+                    bloq("far-bloq", location=FAR),
+                    bloq(DOC_BLOQ_ID, location=NEAR),
+                ]
+            )
+        )
+    )
+    vendors.free_lockers.mock(
+        side_effect=free_lockers_by_bloq(
+            {
+                "far-bloq": [locker("far-locker", bloq_id="far-bloq")],
+                DOC_BLOQ_ID: [locker("taken", rent="R1"), locker("too-big", type="M"), locker()],
+            }
+        )
+    )
 
 
 # -- reserve ----------------------------------------------------------------------------------------
@@ -97,7 +107,10 @@ def test_reserve_chooses_the_nearest_bloq_with_a_free_locker_and_stores_the_rent
     body = sent_json(vendors.create_delivery)
     assert body["externalID"] == partner_order
     assert (body["expiryDate"], body["deliveryDateLimit"], body["collectTimeLimit"]) == (
-        "2026-11-22T14:00:00Z", "2026-11-22T14:00:00Z", 2)
+        "2026-11-22T14:00:00Z",
+        "2026-11-22T14:00:00Z",
+        2,
+    )
     assert (body["desiredLockerType"], body["operationType"], body["notificationOptions"]) == ("S", "lastMile", ["sms"])
     assert body["customer"] == {"name": "Test Customer", "phoneNumber": "923001234567"}
     pickup, dropoff = body["pickUpCode"], body["dropOffCode"]
@@ -106,13 +119,30 @@ def test_reserve_chooses_the_nearest_bloq_with_a_free_locker_and_stores_the_rent
     # And our rent holds what was sent and what Bloq.It answered
     rent = action_deps.rents.get(DOC_RENT_ID)
     assert rent.model_dump() == {
-        "rent_id": DOC_RENT_ID, "order_id": partner_order, "bloq_id": DOC_BLOQ_ID, "locker_id": DOC_LOCKER_ID,
-        "state": "reserved", "pickup_code": pickup, "dropoff_code": dropoff,
-        "expires_at": NOW + timedelta(hours=2), "created_at": NOW, "held_goods": False, "notified_at": None}
-    assert out == {"order_id": partner_order, "rent_id": DOC_RENT_ID, "bloq_id": DOC_BLOQ_ID,
-                   "locker_id": DOC_LOCKER_ID, "locker_size": "S", "state": "reserved",
-                   "expires_at": "2026-11-22T14:00:00Z", "delivery_date_limit": "2026-11-22T14:00:00Z",
-                   "collect_time_limit_hours": 2, "reused": False}
+        "rent_id": DOC_RENT_ID,
+        "order_id": partner_order,
+        "bloq_id": DOC_BLOQ_ID,
+        "locker_id": DOC_LOCKER_ID,
+        "state": "reserved",
+        "pickup_code": pickup,
+        "dropoff_code": dropoff,
+        "expires_at": NOW + timedelta(hours=2),
+        "created_at": NOW,
+        "held_goods": False,
+        "notified_at": None,
+    }
+    assert out == {
+        "order_id": partner_order,
+        "rent_id": DOC_RENT_ID,
+        "bloq_id": DOC_BLOQ_ID,
+        "locker_id": DOC_LOCKER_ID,
+        "locker_size": "S",
+        "state": "reserved",
+        "expires_at": "2026-11-22T14:00:00Z",
+        "delivery_date_limit": "2026-11-22T14:00:00Z",
+        "collect_time_limit_hours": 2,
+        "reused": False,
+    }
     assert tracks(action_deps, partner_order)["rent_state"] == "reserved"
     assert [e["kind"] for e in timeline(action_deps, partner_order)].count("rent_reserved") == 1
 
@@ -129,12 +159,22 @@ def test_reserve_chooses_the_nearest_bloq_with_a_free_locker_and_stores_the_rent
 
 def test_reserve_prefers_the_branch_bloqs_in_their_configured_order(act, vendors, partner_order, action_deps):
     # Given branch 12345 configured with three Bloqs: an inactive one, one with no free S locker, the doc's
-    action_deps.config.put(Branch(branch_id="12345", merchant_id="m-demo", name="XYZ road", blink_id="50220",
-                                  bloq_ids=["off-bloq", "full-bloq", DOC_BLOQ_ID]))
+    action_deps.config.put(
+        Branch(
+            branch_id="12345",
+            merchant_id="m-demo",
+            name="XYZ road",
+            blink_id="50220",
+            bloq_ids=["off-bloq", "full-bloq", DOC_BLOQ_ID],
+        )
+    )
     bloqs = {"off-bloq": bloq("off-bloq", active=False), "full-bloq": bloq("full-bloq"), DOC_BLOQ_ID: bloq()}
     vendors.get_bloq.mock(side_effect=lambda request: json_response(bloqs[request.url.path.rsplit("/", 1)[1]]))
-    vendors.free_lockers.mock(side_effect=free_lockers_by_bloq({
-        "full-bloq": [locker("m-locker", bloq_id="full-bloq", type="M")], DOC_BLOQ_ID: [locker()]}))
+    vendors.free_lockers.mock(
+        side_effect=free_lockers_by_bloq(
+            {"full-bloq": [locker("m-locker", bloq_id="full-bloq", type="M")], DOC_BLOQ_ID: [locker()]}
+        )
+    )
     # When a locker is reserved (the customer's position does not matter then)
     out = act(RESERVE, event("reserve_locker"))
     # Then the first configured Bloq with a free S locker is used; no search was made
@@ -210,25 +250,36 @@ def _run_steps(act, action_deps, order_id, steps) -> None:
 
 
 def test_make_notify_cancel_collect_move_the_rent_and_the_order(act, vendors, reserved, action_deps):
-    _run_steps(act, action_deps, reserved, [
-        (MAKE, "make_delivery", vendors.make, "starting"),
-        (NOTIFY, "notify_locker_customer", vendors.notify, "in_progress"),
-        (CANCEL, "cancel_rent", vendors.cancel, "cancelled"),
-        (COLLECT, "collect_rent", vendors.collect, "collect_item"),
-    ])
+    _run_steps(
+        act,
+        action_deps,
+        reserved,
+        [
+            (MAKE, "make_delivery", vendors.make, "starting"),
+            (NOTIFY, "notify_locker_customer", vendors.notify, "in_progress"),
+            (CANCEL, "cancel_rent", vendors.cancel, "cancelled"),
+            (COLLECT, "collect_rent", vendors.collect, "collect_item"),
+        ],
+    )
     actions = [e["detail"]["action"] for e in timeline(action_deps, reserved) if e["kind"] == "rent_action"]
     assert sorted(actions) == sorted(["make_delivery", "notify_customer", "cancel", "collect"])
 
 
 def test_cancel_then_finish_ends_a_rent_that_never_got_its_drop_off(act, vendors, reserved, action_deps):
     # Given a reserved rent (nothing dropped off); When it is cancelled, then finished
-    _run_steps(act, action_deps, reserved, [
-        (CANCEL, "cancel_rent", vendors.cancel, "cancelled"),
-        (FINISH, "finish_rent", vendors.finish, "finished"),
-    ])
+    _run_steps(
+        act,
+        action_deps,
+        reserved,
+        [
+            (CANCEL, "cancel_rent", vendors.cancel, "cancelled"),
+            (FINISH, "finish_rent", vendors.finish, "finished"),
+        ],
+    )
     # Then Bloq.It got exactly the doc's two calls, in that order
-    rent_calls = [path.split("/rents/", 1)[1] for method, path in vendors.calls()
-                  if method == "PUT" and "/rents/" in path]
+    rent_calls = [
+        path.split("/rents/", 1)[1] for method, path in vendors.calls() if method == "PUT" and "/rents/" in path
+    ]
     assert rent_calls == [f"{DOC_RENT_ID}/cancel", f"{DOC_RENT_ID}/finish"]
 
 
@@ -275,13 +326,16 @@ def test_return_an_expired_delivery_within_the_bloq_limit(act, vendors, reserved
 
 def test_a_return_made_a_rent_of_its_own_becomes_the_order_s_rent(act, vendors, reserved, action_deps, hub):
     hub.bloq({"_id": "evt-3", "codeName": "rent.expired", "rent": DOC_RENT_ID})
-    vendors.return_.mock(return_value=json_response(doc(bloq_docs.DELIVERY_RETURNED, _id="return-rent",
-                                                        state="reserved", type="return")))
+    vendors.return_.mock(
+        return_value=json_response(doc(bloq_docs.DELIVERY_RETURNED, _id="return-rent", state="reserved", type="return"))
+    )
     out = act(RETURN, event("return_expired_delivery", expires_at="2026-11-23T12:00:00Z"))
     assert vendors.get_bloq.call_count == 0  # a given expiry needs no Bloq limits
     assert (out["rent_id"], out["state"], out["applied"]) == ("return-rent", "reserved", True)
     assert (action_deps.rents.get("return-rent").order_id, action_deps.rents.get("return-rent").state) == (
-        reserved, "reserved")
+        reserved,
+        "reserved",
+    )
     assert {r.rent_id for r in action_deps.rents.for_order(reserved)} == {DOC_RENT_ID, "return-rent"}
 
 
@@ -347,15 +401,17 @@ def test_a_missed_drop_off_whose_rent_expired_is_finished_without_a_cancel(act, 
     assert (cancelled["state"], cancelled["applied"]) == ("expired", False)
     assert (finished["state"], finished["applied"]) == ("finished", True)
     assert _state(action_deps, reserved) == ("finished", "finished")
-    not_sent = [e for e in timeline(action_deps, reserved)
-                if e["kind"] == "rent_action" and e["detail"].get("sent") is False]
+    not_sent = [
+        e for e in timeline(action_deps, reserved) if e["kind"] == "rent_action" and e["detail"].get("sent") is False
+    ]
     assert [e["summary"] for e in not_sent] == ["locker rent cancel not sent: the rent is already expired"]
 
 
 def test_finish_is_refused_before_the_rent_is_cancelled_or_expired(act, vendors, reserved, action_deps):
     # Given a reserved rent; When it is finished without a cancel first
-    with pytest.raises(ActionRefused, match="is reserved: Bloq.It finishes a rent only once it is cancelled or "
-                                            "expired"):
+    with pytest.raises(
+        ActionRefused, match="is reserved: Bloq.It finishes a rent only once it is cancelled or expired"
+    ):
         act(FINISH, event("finish_rent"))
     # Then nothing was sent
     assert vendors.finish.call_count == 0

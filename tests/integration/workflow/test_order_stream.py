@@ -20,10 +20,18 @@ def _record(event_name: str, new: dict | None, old: dict | None = None) -> dict:
     from orderbridge.store.dynamo import to_attrs
 
     image = new or old or {}
-    record = {"eventID": "1", "eventName": event_name, "eventSource": "aws:dynamodb", "awsRegion": "eu-west-1",
-              "eventSourceARN": "arn:aws:dynamodb:eu-west-1:123456789012:table/OrdersTable/stream/x",
-              "dynamodb": {"Keys": to_attrs({"pk": image["pk"], "sk": image["sk"]}), "SequenceNumber": "1",
-                           "StreamViewType": "NEW_AND_OLD_IMAGES"}}
+    record = {
+        "eventID": "1",
+        "eventName": event_name,
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "eu-west-1",
+        "eventSourceARN": "arn:aws:dynamodb:eu-west-1:123456789012:table/OrdersTable/stream/x",
+        "dynamodb": {
+            "Keys": to_attrs({"pk": image["pk"], "sk": image["sk"]}),
+            "SequenceNumber": "1",
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+    }
     if new is not None:
         record["dynamodb"]["NewImage"] = to_attrs(new)
     if old is not None:

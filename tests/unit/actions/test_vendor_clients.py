@@ -9,8 +9,10 @@ from orderbridge.vendors.credentials import DispatchNinjaCredentials, VendorCred
 
 
 def _answer(request: httpx.Request) -> httpx.Response:
-    return httpx.Response(200, json={"code": "200", "status": "200 success", "response": {
-        "message": "ok", "order_id": "1", "order_count": 1}})
+    return httpx.Response(
+        200,
+        json={"code": "200", "status": "200 success", "response": {"message": "ok", "order_id": "1", "order_count": 1}},
+    )
 
 
 def test_client_is_reused_while_credentials_hold_and_rebuilt_after_rotation():
@@ -33,8 +35,14 @@ def test_client_is_reused_while_credentials_hold_and_rebuilt_after_rotation():
     assert second is not first
     from orderbridge.models.dispatchninja import DispatchNinjaAddOrderRequest
 
-    request = DispatchNinjaAddOrderRequest(client_name="S", client_address="A", customer_name="C",
-                                           customer_address="B", customer_email="c@x.test",
-                                           customer_phone="1", comments="")
+    request = DispatchNinjaAddOrderRequest(
+        client_name="S",
+        client_address="A",
+        customer_name="C",
+        customer_address="B",
+        customer_email="c@x.test",
+        customer_phone="1",
+        comments="",
+    )
     second.add_order(request)
     assert seen == ["key-2"]

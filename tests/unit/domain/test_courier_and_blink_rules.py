@@ -23,11 +23,30 @@ def _details(**changes) -> DispatchNinjaOrderDetails:
 
 def _order(**changes) -> Order:
     base = dict(
-        order_id="o-1", source=OrderSource.PARTNER, source_order_id="p-1", merchant_id="m", branch_id="b",
-        items=[OrderItem(source_item_id="1", name="Burger", quantity=2, unit_price=Decimal("25"),
-                         total_price=Decimal("50"), blink_id="257327",
-                         options=[OrderOption(source_option_id="1", quantity=2, unit_price=Decimal("10"),
-                                              total_price=Decimal("20"), blink_id="596996")])],
+        order_id="o-1",
+        source=OrderSource.PARTNER,
+        source_order_id="p-1",
+        merchant_id="m",
+        branch_id="b",
+        items=[
+            OrderItem(
+                source_item_id="1",
+                name="Burger",
+                quantity=2,
+                unit_price=Decimal("25"),
+                total_price=Decimal("50"),
+                blink_id="257327",
+                options=[
+                    OrderOption(
+                        source_option_id="1",
+                        quantity=2,
+                        unit_price=Decimal("10"),
+                        total_price=Decimal("20"),
+                        blink_id="596996",
+                    )
+                ],
+            )
+        ],
         received_at=datetime(2026, 1, 1, tzinfo=UTC),
     )
     return Order(**(base | changes))
@@ -53,8 +72,10 @@ def test_dispatchninja_state_maps_onto_the_courier_vocabulary(changes, event):
 
 
 def test_dispatchninja_ranks_only_grow_towards_terminal():
-    ranks = [courier.dispatchninja_update(_details(**c)).rank
-             for c in ({}, {"driver": "77"}, {"completed": "2021-04-23 16:40:00"})]
+    ranks = [
+        courier.dispatchninja_update(_details(**c)).rank
+        for c in ({}, {"driver": "77"}, {"completed": "2021-04-23 16:40:00"})
+    ]
     assert ranks == sorted(ranks) and ranks[-1] == TERMINAL
     assert courier.dispatchninja_update(_details(canceled="2021-04-23 16:00:00")).rank == TERMINAL
 
@@ -69,8 +90,15 @@ def test_dispatchninja_state_key_changes_with_the_state_only():
 
 @pytest.mark.parametrize(
     ("paid", "method", "expected"),
-    [(None, "cash", "COD"), (None, None, "COD"), (False, "Cash on delivery", "COD"), (None, "COD", "COD"),
-     (True, "cash", "ONLINE"), (None, "card", "ONLINE"), (False, "Online", "ONLINE")],
+    [
+        (None, "cash", "COD"),
+        (None, None, "COD"),
+        (False, "Cash on delivery", "COD"),
+        (None, "COD", "COD"),
+        (True, "cash", "ONLINE"),
+        (None, "card", "ONLINE"),
+        (False, "Online", "ONLINE"),
+    ],
 )
 def test_courier_payment_type(paid, method, expected):
     assert courier.payment_type(_order(paid=paid, payment_method=method)) == expected
@@ -84,7 +112,12 @@ def test_a_fully_mapped_order_has_nothing_unmapped_and_maps_its_items():
     assert blink_submit.unmapped_for_blink(order) == []
     [item] = blink_submit.blink_items(order)
     assert (item.blink_item_id, item.name, item.actual_price, item.price, item.quantity) == (
-        "257327", "Burger", Decimal("25"), Decimal("25"), 2)
+        "257327",
+        "Burger",
+        Decimal("25"),
+        Decimal("25"),
+        2,
+    )
     assert [(o.sub_option_id, o.price, o.quantity) for o in item.sub_options] == [("596996", Decimal("10"), 2)]
 
 
@@ -103,8 +136,10 @@ def test_a_discounted_item_sells_at_its_discount_price():
 
 
 def test_amounts_come_from_the_order_or_are_summed_exactly():
-    assert (blink_submit.subtotal(_order(amounts=Amounts(subtotal=Decimal("50")))),
-            blink_submit.total(_order(amounts=Amounts(total=Decimal("45.10"))))) == (Decimal("50"), Decimal("45.10"))
+    assert (
+        blink_submit.subtotal(_order(amounts=Amounts(subtotal=Decimal("50")))),
+        blink_submit.total(_order(amounts=Amounts(total=Decimal("45.10")))),
+    ) == (Decimal("50"), Decimal("45.10"))
     summed = _order(amounts=Amounts(tax=Decimal("0.10"), discount=Decimal("0.20"), delivery_charges=Decimal("0.30")))
     assert blink_submit.subtotal(summed) == Decimal("70")  # 50 + the option's 20
     assert blink_submit.total(summed) == Decimal("70.20")

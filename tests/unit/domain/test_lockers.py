@@ -93,8 +93,9 @@ def test_distance_is_in_metres():
 
 
 def test_the_first_free_locker_of_the_size_is_picked():
-    found = lockers.pick_locker([locker("L1", type="M"), locker("L2", rent="R1"), locker("L3"), locker("L4")],
-                                LockerType.S)
+    found = lockers.pick_locker(
+        [locker("L1", type="M"), locker("L2", rent="R1"), locker("L3"), locker("L4")], LockerType.S
+    )
     assert found is not None and found.id == "L3"
 
 

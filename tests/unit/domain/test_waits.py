@@ -20,8 +20,11 @@ OK = Verdict()
         (WaitKind.DROPOFF, {"rent_state": "ready_for_pickup"}, OK),
         (WaitKind.DROPOFF, {"rent_state": "in_transit"}, OK),
         (WaitKind.COURIER_PICKED_UP, {"rent_state": "ready_for_pickup"}, OK),
-        (WaitKind.DROPOFF, {"rent_state": "reserved", "courier_status": "TASK_CANCELLED"},
-         Verdict("CourierCancelled", "")),
+        (
+            WaitKind.DROPOFF,
+            {"rent_state": "reserved", "courier_status": "TASK_CANCELLED"},
+            Verdict("CourierCancelled", ""),
+        ),
         (WaitKind.DROPOFF, {"rent_state": "expired"}, Verdict("RentCancelled", "")),
         (WaitKind.PICKUP, {"rent_state": "in_progress"}, None),
         (WaitKind.PICKUP, {"rent_state": "collect_item"}, OK),

@@ -40,8 +40,14 @@ def test_the_most_specific_route_is_chosen_with_its_path_parameters(method, path
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/webhooks/blink/orders"), ("POST", "/nowhere"), ("GET", "/ops"), ("GET", "/ops/orders/a/b"),
-     ("GET", "/files"), ("POST", "/webhooks/partners//orders")],
+    [
+        ("GET", "/webhooks/blink/orders"),
+        ("POST", "/nowhere"),
+        ("GET", "/ops"),
+        ("GET", "/ops/orders/a/b"),
+        ("GET", "/files"),
+        ("POST", "/webhooks/partners//orders"),
+    ],
 )
 def test_no_route_for_unknown_paths_or_methods(method, path):
     assert match(ROUTES, method, path) is None
@@ -53,13 +59,24 @@ def test_no_route_for_unknown_paths_or_methods(method, path):
 def _event(method="POST", path="/webhooks/partners/p1/orders", *, body=b"", headers=(), query=(), route=None):
     route = route or ROUTES[1]
     _, params = match([route], method, path)
-    return proxy_event(route, method=method, path=path, path_params=params, query=list(query),
-                       headers=[("Host", "127.0.0.1:3000"), *headers], body=body, request_id="req-1")
+    return proxy_event(
+        route,
+        method=method,
+        path=path,
+        path_params=params,
+        query=list(query),
+        headers=[("Host", "127.0.0.1:3000"), *headers],
+        body=body,
+        request_id="req-1",
+    )
 
 
 def test_the_event_is_shaped_as_api_gateway_sends_it():
-    event = _event(body=b'{"a": 1}', headers=[("Content-Type", "application/json"), ("X-Thing", "1")],
-                   query=[("token", "t1"), ("tag", "a"), ("tag", "b")])
+    event = _event(
+        body=b'{"a": 1}',
+        headers=[("Content-Type", "application/json"), ("X-Thing", "1")],
+        query=[("token", "t1"), ("tag", "a"), ("tag", "b")],
+    )
     assert event["resource"] == "/webhooks/partners/{partner}/orders"
     assert event["path"] == "/webhooks/partners/p1/orders"
     assert event["httpMethod"] == "POST"
@@ -93,7 +110,7 @@ def test_no_query_no_path_parameters_no_body_are_null():
     ("content_type", "body", "text"),
     [
         ("application/json", b'{"a": 1}', True),
-        ("application/json; charset=utf-8", "{\"name\": \"Café\"}".encode(), True),
+        ("application/json; charset=utf-8", '{"name": "Café"}'.encode(), True),
         ("text/plain", b"hello", True),
         ("application/vnd.api+json", b"{}", True),
         ("application/x-www-form-urlencoded", b"a=1&b=2", True),
@@ -115,8 +132,9 @@ def test_a_binary_body_is_base64_encoded():
 
 
 def test_binary_media_types_force_base64_even_for_utf8():
-    event = _event("PUT", "/files/x.png", body=b"looks like text", headers=[("Content-Type", "image/png")],
-                   route=ROUTES[5])
+    event = _event(
+        "PUT", "/files/x.png", body=b"looks like text", headers=[("Content-Type", "image/png")], route=ROUTES[5]
+    )
     assert event["isBase64Encoded"] is True
 
 
@@ -124,12 +142,16 @@ def test_binary_media_types_force_base64_even_for_utf8():
 
 
 def test_the_answer_becomes_the_http_response():
-    answer = http_answer(json.dumps({
-        "statusCode": 201,
-        "headers": {"Content-Type": "application/json", "X-One": "1"},
-        "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
-        "body": '{"ok": true}',
-    }))
+    answer = http_answer(
+        json.dumps(
+            {
+                "statusCode": 201,
+                "headers": {"Content-Type": "application/json", "X-One": "1"},
+                "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
+                "body": '{"ok": true}',
+            }
+        )
+    )
     assert answer.status == 201
     assert ("Set-Cookie", "a=1") in answer.headers and ("Set-Cookie", "b=2") in answer.headers
     assert ("X-One", "1") in answer.headers
@@ -137,8 +159,14 @@ def test_the_answer_becomes_the_http_response():
 
 
 def test_a_base64_answer_is_decoded():
-    answer = http_answer({"statusCode": 200, "isBase64Encoded": True, "body": base64.b64encode(b"\x00\x01").decode(),
-                          "headers": {"Content-Type": "application/octet-stream"}})
+    answer = http_answer(
+        {
+            "statusCode": 200,
+            "isBase64Encoded": True,
+            "body": base64.b64encode(b"\x00\x01").decode(),
+            "headers": {"Content-Type": "application/octet-stream"},
+        }
+    )
     assert answer.body == b"\x00\x01"
 
 
@@ -148,8 +176,17 @@ def test_a_missing_content_type_is_json_and_a_missing_body_is_empty():
     assert answer.body == b""
 
 
-@pytest.mark.parametrize("result", ["not json", "[]", '{"body": "x"}', '{"statusCode": "abc"}', '{"statusCode": 99}',
-                                    '{"statusCode": 200, "isBase64Encoded": true, "body": "%%%"}'])
+@pytest.mark.parametrize(
+    "result",
+    [
+        "not json",
+        "[]",
+        '{"body": "x"}',
+        '{"statusCode": "abc"}',
+        '{"statusCode": 99}',
+        '{"statusCode": 200, "isBase64Encoded": true, "body": "%%%"}',
+    ],
+)
 def test_malformed_answers_are_refused(result):
     with pytest.raises(MalformedAnswer):
         http_answer(result)
@@ -192,8 +229,11 @@ def test_api_key_routes_need_the_key():
 
 def test_the_front_passes_the_request_through():
     client, invoker = _client()
-    client.post("/webhooks/partners/p%201/orders?token=t&token=u", data=b'{"x": 1}',
-                headers={"Content-Type": "application/json"})
+    client.post(
+        "/webhooks/partners/p%201/orders?token=t&token=u",
+        data=b'{"x": 1}',
+        headers={"Content-Type": "application/json"},
+    )
     event = invoker.events[0]
     assert event["pathParameters"] == {"partner": "p 1"}
     assert event["multiValueQueryStringParameters"] == {"token": ["t", "u"]}

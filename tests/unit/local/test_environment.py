@@ -79,12 +79,24 @@ def test_the_emulator_holds_the_tables_with_their_indexes_and_streams(deployed):
 @pytest.mark.parametrize(
     ("headers", "path", "host"),
     [
-        ({"authorization": "AWS4-HMAC-SHA256 Credential=k/20260101/eu-west-1/dynamodb/aws4_request, ..."}, "/",
-         "dynamodb.eu-west-1.amazonaws.com"),
-        ({"authorization": "AWS4-HMAC-SHA256 Credential=k/20260101/eu-west-1/dynamodb/aws4_request, ...",
-          "x-amz-target": "DynamoDBStreams_20120810.GetRecords"}, "/", "streams.dynamodb.eu-west-1.amazonaws.com"),
-        ({"authorization": "AWS4-HMAC-SHA256 Credential=k/20260101/us-east-1/states/aws4_request, ..."}, "/",
-         "states.us-east-1.amazonaws.com"),
+        (
+            {"authorization": "AWS4-HMAC-SHA256 Credential=k/20260101/eu-west-1/dynamodb/aws4_request, ..."},
+            "/",
+            "dynamodb.eu-west-1.amazonaws.com",
+        ),
+        (
+            {
+                "authorization": "AWS4-HMAC-SHA256 Credential=k/20260101/eu-west-1/dynamodb/aws4_request, ...",
+                "x-amz-target": "DynamoDBStreams_20120810.GetRecords",
+            },
+            "/",
+            "streams.dynamodb.eu-west-1.amazonaws.com",
+        ),
+        (
+            {"authorization": "AWS4-HMAC-SHA256 Credential=k/20260101/us-east-1/states/aws4_request, ..."},
+            "/",
+            "states.us-east-1.amazonaws.com",
+        ),
         ({}, "/", None),
     ],
 )

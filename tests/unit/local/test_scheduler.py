@@ -60,8 +60,10 @@ def test_a_time_zone_is_honoured():
     assert iso(fire) == "2026-11-22 04:00 Sun"  # 09:00 in Karachi (UTC+5)
 
 
-@pytest.mark.parametrize("expression", ["rate(0 minutes)", "rate(1 week)", "cron(* * * * *)", "cron(0 12 * * * *)",
-                                        "cron(61 * * * ? *)", "every minute"])
+@pytest.mark.parametrize(
+    "expression",
+    ["rate(0 minutes)", "rate(1 week)", "cron(* * * * *)", "cron(0 12 * * * *)", "cron(61 * * * ? *)", "every minute"],
+)
 def test_invalid_expressions(expression):
     with pytest.raises(ExpressionError):
         next_fire(expression, time.time())
@@ -79,8 +81,10 @@ EVENT = {"detail-type": "Scheduled Event", "time": "2026-11-22T10:00:00Z", "deta
         (Target(arn="a"), EVENT),
         (Target(arn="a", input='{"job": "menu"}'), {"job": "menu"}),
         (Target(arn="a", input_path="$.time"), "2026-11-22T10:00:00Z"),
-        (Target(arn="a", input_transformer={"InputPathsMap": {"t": "$.time"}, "InputTemplate": '{"at": <t>}'}),
-         {"at": "2026-11-22T10:00:00Z"}),
+        (
+            Target(arn="a", input_transformer={"InputPathsMap": {"t": "$.time"}, "InputTemplate": '{"at": <t>}'}),
+            {"at": "2026-11-22T10:00:00Z"},
+        ),
     ],
 )
 def test_what_an_eventbridge_rule_sends(target, payload):
@@ -89,9 +93,14 @@ def test_what_an_eventbridge_rule_sends(target, payload):
 
 def test_what_a_scheduler_schedule_sends():
     schedule = schedule_from_scheduler_resource(
-        "Nightly", {"ScheduleExpression": "cron(0 2 * * ? *)", "ScheduleExpressionTimezone": "Europe/Lisbon",
-                    "Target": {"Arn": "arn:aws:lambda:eu-west-1:1:function:f", "Input": '{"a": 1}'}},
-        "eu-west-1", "123456789012",
+        "Nightly",
+        {
+            "ScheduleExpression": "cron(0 2 * * ? *)",
+            "ScheduleExpressionTimezone": "Europe/Lisbon",
+            "Target": {"Arn": "arn:aws:lambda:eu-west-1:1:function:f", "Input": '{"a": 1}'},
+        },
+        "eu-west-1",
+        "123456789012",
     )
     assert (schedule.kind, schedule.name, schedule.timezone) == ("schedule", "Nightly", "Europe/Lisbon")
     assert target_payload(schedule, schedule.targets[0], EVENT) == {"a": 1}
@@ -103,10 +112,20 @@ def test_what_a_scheduler_schedule_sends():
 
 def test_the_scheduler_fires_due_schedules_and_on_request():
     sent: list[tuple[str, object]] = []
-    rule = Schedule(name="orderbridge-Sync-1", logical_id="SyncRule", expression="rate(1 minute)",
-                    targets=[Target(arn="arn:aws:lambda:eu-west-1:1:function:f", input='{"n": 1}')], kind="rule")
-    scheduler = Scheduler(lambda: [rule], lambda s, t, p: sent.append((s.name, p)) or "ok",
-                          region="eu-west-1", account="123456789012", clock=Clock(speed=600))  # 1 min = 0.1 s
+    rule = Schedule(
+        name="orderbridge-Sync-1",
+        logical_id="SyncRule",
+        expression="rate(1 minute)",
+        targets=[Target(arn="arn:aws:lambda:eu-west-1:1:function:f", input='{"n": 1}')],
+        kind="rule",
+    )
+    scheduler = Scheduler(
+        lambda: [rule],
+        lambda s, t, p: sent.append((s.name, p)) or "ok",
+        region="eu-west-1",
+        account="123456789012",
+        clock=Clock(speed=600),
+    )  # 1 min = 0.1 s
     scheduler.start()
     try:
         deadline = time.monotonic() + 5

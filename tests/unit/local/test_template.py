@@ -45,8 +45,12 @@ def test_routes_come_from_the_api_definition_with_their_api_key_requirement(loca
         ("PATCH", "/ops/orders/{order_id}"),
     }
     assert {k for k, r in routes.items() if r.api_key_required} == {
-        ("GET", "/ops/orders"), ("GET", "/ops/orders/{order_id}"), ("POST", "/ops/orders/{order_id}/resume"),
-        ("POST", "/ops/orders/{order_id}/retry"), ("PATCH", "/ops/orders/{order_id}")}
+        ("GET", "/ops/orders"),
+        ("GET", "/ops/orders/{order_id}"),
+        ("POST", "/ops/orders/{order_id}/resume"),
+        ("POST", "/ops/orders/{order_id}/retry"),
+        ("PATCH", "/ops/orders/{order_id}"),
+    }
     assert routes[("GET", "/ops/orders")].function == "OpsApiFunction"
     assert {r.stage for r in local.routes} == {"local"}
 
@@ -55,8 +59,11 @@ def test_the_emulator_gets_everything_but_api_gateway(local):
     template, left_out = local.for_emulator()
     types = {r["Type"] for r in template["Resources"].values()}
     assert not {t for t in types if t.startswith("AWS::ApiGateway")}
-    principals = {r["Properties"].get("Principal") for r in template["Resources"].values()
-                  if r["Type"] == "AWS::Lambda::Permission"}
+    principals = {
+        r["Properties"].get("Principal")
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Permission"
+    }
     assert "apigateway.amazonaws.com" not in principals  # those only let API Gateway invoke
     assert {"AWS::DynamoDB::Table", "AWS::Lambda::Function", "AWS::IAM::Role"} <= types
     assert "Api" in left_out
@@ -78,14 +85,23 @@ def test_unknown_overrides_are_ignored():
 
 
 def test_definition_substitutions_become_a_join_the_emulator_resolves():
-    props = tpl.state_machine_properties({
-        "DefinitionString": {"Fn::Join": ["\n", ['{"Resource": "${Fn}",', '"Other": "${NotASubstitution}"}']]},
-        "DefinitionSubstitutions": {"Fn": {"Fn::GetAtt": ["MyFunction", "Arn"]}},
-    })
+    props = tpl.state_machine_properties(
+        {
+            "DefinitionString": {"Fn::Join": ["\n", ['{"Resource": "${Fn}",', '"Other": "${NotASubstitution}"}']]},
+            "DefinitionSubstitutions": {"Fn": {"Fn::GetAtt": ["MyFunction", "Arn"]}},
+        }
+    )
     assert "DefinitionSubstitutions" not in props
-    assert props["DefinitionString"] == {"Fn::Join": ["", [
-        '{"Resource": "', {"Fn::GetAtt": ["MyFunction", "Arn"]}, '",\n"Other": "${NotASubstitution}"}',
-    ]]}
+    assert props["DefinitionString"] == {
+        "Fn::Join": [
+            "",
+            [
+                '{"Resource": "',
+                {"Fn::GetAtt": ["MyFunction", "Arn"]},
+                '",\n"Other": "${NotASubstitution}"}',
+            ],
+        ]
+    }
 
 
 def test_an_inline_definition_becomes_a_string():

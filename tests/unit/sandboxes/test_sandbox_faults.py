@@ -238,8 +238,9 @@ def test_named_outages_fail_only_the_requests_that_carry_their_strings_until_end
 ) -> None:
     # Given two outages of orders/add, one for each of two customers' orders
     for name, customer in (("ana", "Ana"), ("rui", "Rui")):
-        answer = http.post(f"{ninja.url}/_admin/outages",
-                           json={"id": name, "paths": [ADD], "contains": [customer], "status_code": 502})
+        answer = http.post(
+            f"{ninja.url}/_admin/outages", json={"id": name, "paths": [ADD], "contains": [customer], "status_code": 502}
+        )
         assert answer.status_code == 201
 
     # When orders of Ana, Rui and someone else are added

@@ -28,9 +28,7 @@ from .support import ScriptedTransport, SleepRecorder, captured_logs, json_respo
 BASE_URL = "https://vendor.example.test/api"
 
 
-def make_client(
-    transport: ScriptedTransport, sleep: SleepRecorder | None = None, **kwargs
-) -> VendorHttpClient:
+def make_client(transport: ScriptedTransport, sleep: SleepRecorder | None = None, **kwargs) -> VendorHttpClient:
     return VendorHttpClient(
         vendor="acme", base_url=BASE_URL, transport=transport, sleep=sleep or SleepRecorder(), **kwargs
     )
@@ -168,8 +166,11 @@ def test_a_4xx_answer_raises_its_permanent_error_after_exactly_one_request(statu
     [
         # Blink
         ({"msg": "Invalid branch", "success": False, "error": None}, "Invalid branch", None),
-        ({"msg": "Validation failed", "error": {"customer_phone": ["is invalid"]}},
-         "Validation failed: customer_phone: is invalid", None),
+        (
+            {"msg": "Validation failed", "error": {"customer_phone": ["is invalid"]}},
+            "Validation failed: customer_phone: is invalid",
+            None,
+        ),
         # Bloq.It
         ({"code": "bloqIDInvalid", "message": "Invalid bloqID."}, "Invalid bloqID.", "bloqIDInvalid"),
         # DispatchNINJA
@@ -376,9 +377,7 @@ def test_logs_never_carry_headers_tokens_query_values_or_bodies() -> None:
 
     # When it is sent (and fails) with logs captured
     with captured_logs() as stream, pytest.raises(PermanentVendorError):
-        client.request(
-            "POST", "/customers", params={"phone": "923001234567"}, json={"customer_name": "Jane Roe"}
-        )
+        client.request("POST", "/customers", params={"phone": "923001234567"}, json={"customer_name": "Jane Roe"})
 
     # Then the log has the call but none of the sensitive values
     output = stream.getvalue()

@@ -83,8 +83,10 @@ def submit_order_to_blink(*, request: SubmitOrderToBlinkInput, deps: ActionDeps)
     if order.blink_order_id:
         logger.info("the order is in Blink already: not submitted again")
         return SubmitOrderToBlinkOutput(
-            order_id=order.order_id, blink_order_id=order.blink_order_id,
-            blink_unique_code=order.blink_unique_code, already_submitted=True,
+            order_id=order.order_id,
+            blink_order_id=order.blink_order_id,
+            blink_unique_code=order.blink_unique_code,
+            already_submitted=True,
         )
     branch = deps.config.branch(order.branch_id)
     partner = deps.config.partner(order.partner_id) if order.partner_id else None
@@ -101,15 +103,22 @@ def submit_order_to_blink(*, request: SubmitOrderToBlinkInput, deps: ActionDeps)
         "blink_submitted",
         f"submitted to Blink as order {submitted.id}"
         + (f" ({submitted.unique_code})" if submitted.unique_code else ""),
-        detail={"blink_order_id": submitted.id, "unique_code": submitted.unique_code,
-                "blink_branch_id": submission.blink_branch_id, "items": len(submission.items),
-                "delivery_type": submission.delivery_type},
+        detail={
+            "blink_order_id": submitted.id,
+            "unique_code": submitted.unique_code,
+            "blink_branch_id": submission.blink_branch_id,
+            "items": len(submission.items),
+            "delivery_type": submission.delivery_type,
+        },
     )
     deps.orders.link_vendor(
         order.order_id,
         event,
-        fields={"blink_order_id": submitted.id, "blink_unique_code": submitted.unique_code,
-                "blink_branch_id": submission.blink_branch_id},
+        fields={
+            "blink_order_id": submitted.id,
+            "blink_unique_code": submitted.unique_code,
+            "blink_branch_id": submission.blink_branch_id,
+        },
         alias=(ALIAS_SOURCE, submitted.id),
     )
     return SubmitOrderToBlinkOutput(
@@ -126,12 +135,21 @@ def _with_current_mappings(deps: ActionDeps, order: Order) -> Order:
     if not mappings:
         return order
     mapped = blink_submit.apply_mappings(order, mappings)
-    event = our_event(deps, f"orderbridge:mapped:{len(order.unmapped)}:{len(mapped.unmapped)}", "items_mapped",
-                      f"{len(order.unmapped) - len(mapped.unmapped)} item(s) mapped since the order arrived",
-                      detail={"still_unmapped": [u.model_dump() for u in mapped.unmapped]})
-    deps.orders.link_vendor(order.order_id, event, fields={
-        "items": [item.model_dump() for item in mapped.items],
-        "unmapped": [u.model_dump() for u in mapped.unmapped]})
+    event = our_event(
+        deps,
+        f"orderbridge:mapped:{len(order.unmapped)}:{len(mapped.unmapped)}",
+        "items_mapped",
+        f"{len(order.unmapped) - len(mapped.unmapped)} item(s) mapped since the order arrived",
+        detail={"still_unmapped": [u.model_dump() for u in mapped.unmapped]},
+    )
+    deps.orders.link_vendor(
+        order.order_id,
+        event,
+        fields={
+            "items": [item.model_dump() for item in mapped.items],
+            "unmapped": [u.model_dump() for u in mapped.unmapped],
+        },
+    )
     return mapped
 
 
@@ -143,8 +161,7 @@ def _submission(
     problems: list[str] = []
     unmapped = blink_submit.unmapped_for_blink(order)
     if unmapped:
-        problems.append("no Blink item is mapped for " + ", ".join(unmapped)
-                        + ": add the item mapping, then retry")
+        problems.append("no Blink item is mapped for " + ", ".join(unmapped) + ": add the item mapping, then retry")
     blink_branch_id = order.blink_branch_id or (branch.blink_id if branch else None)
     if not blink_branch_id:
         problems.append(f"branch {order.branch_id} has no Blink branch id (blink_id) in its configuration")
@@ -152,8 +169,9 @@ def _submission(
         name=f"{partner.blink_name} {order.source_order_id}" if partner else None,
         phone=partner.contact_phone if partner else None,
     )
-    customer = customer_of(order, identity.model_copy(update=(request.customer or CustomerDetails()).model_dump(
-        exclude_none=True)))
+    customer = customer_of(
+        order, identity.model_copy(update=(request.customer or CustomerDetails()).model_dump(exclude_none=True))
+    )
     if not customer.name:
         problems.append("no customer name (the partner's display_name)")
     if not customer.phone:
@@ -164,14 +182,18 @@ def _submission(
     address = request.delivery
     if address is None and to_the_door:
         if order.delivery_address is None:
-            problems.append("no delivery address for the customer (the delivery platform sends none): "
-                            "enter it on the order, then retry")
+            problems.append(
+                "no delivery address for the customer (the delivery platform sends none): "
+                "enter it on the order, then retry"
+            )
         else:
             address = BlinkSubmitOrderDelivery.model_validate(order.delivery_address.model_dump())
     elif address is None:
         if branch is None or branch.blink_address is None:
-            problems.append(f"branch {order.branch_id} has no blink_address in its configuration "
-                            "(Blink needs an address for every order)")
+            problems.append(
+                f"branch {order.branch_id} has no blink_address in its configuration "
+                "(Blink needs an address for every order)"
+            )
         else:
             address = BlinkSubmitOrderDelivery.model_validate(branch.blink_address.model_dump())
     if delivery_type is None:
@@ -245,29 +267,49 @@ def sync_order_status_to_blink(
         raise ActionRefused(f"order {order.order_id} is not in Blink yet (no Blink order id): submit it first")
     update = order_status_update(request.status)
     status = request.status
-    detail = {"status": status.value, "status_name": status.name.lower(), "comment": request.comment,
-              "blink_order_id": order.blink_order_id}
+    detail = {
+        "status": status.value,
+        "status_name": status.name.lower(),
+        "comment": request.comment,
+        "blink_order_id": order.blink_order_id,
+    }
     key = f"orderbridge:blink_status_sync:{order.blink_order_id}:{status.value}"
     if ORDER_STATUS_RANK[order.status] >= update.rank:
         # Regressing (or repeating) status: Blink is not told; the attempt is kept in the timeline.
         reason = f"the order is already {order.status.value}"
-        event = our_event(deps, key, "blink_status_sync", f"status {status.value} {status.name.title()} not sent "
-                          f"to Blink: {reason}", detail=detail, applied=False)
+        event = our_event(
+            deps,
+            key,
+            "blink_status_sync",
+            f"status {status.value} {status.name.title()} not sent to Blink: {reason}",
+            detail=detail,
+            applied=False,
+        )
         deps.orders.record_event(order.order_id, event, None)
         return SyncOrderStatusToBlinkOutput(
-            order_id=order.order_id, blink_order_id=order.blink_order_id, status=status.value,
-            order_status=order.status.value, sent=False, skipped=True, reason=reason,
+            order_id=order.order_id,
+            blink_order_id=order.blink_order_id,
+            status=status.value,
+            order_status=order.status.value,
+            sent=False,
+            skipped=True,
+            reason=reason,
         )
 
     deps.vendors.blink(order.merchant_id).sync_order_status(order.blink_order_id, status, comment=request.comment)
-    event = our_event(deps, key, "blink_status_sync", f"status {status.value} {status.name.title()} sent to Blink",
-                      detail=detail)
+    event = our_event(
+        deps, key, "blink_status_sync", f"status {status.value} {status.name.title()} sent to Blink", detail=detail
+    )
     outcome = deps.orders.record_event(order.order_id, event, update)
     # A webhook may have moved the order further meanwhile: then the track keeps the newer status.
     order_status = order.status.value if outcome.stale else update.value
     return SyncOrderStatusToBlinkOutput(
-        order_id=order.order_id, blink_order_id=order.blink_order_id, status=status.value,
-        order_status=order_status, sent=True, skipped=False,
+        order_id=order.order_id,
+        blink_order_id=order.blink_order_id,
+        status=status.value,
+        order_status=order_status,
+        sent=True,
+        skipped=False,
     )
 
 

@@ -90,11 +90,14 @@ def register_bloq_webhook(*, request: RegisterBloqWebhookInput, deps: ActionDeps
         hook = client.create_webhook(request.url, events, description=request.description, secret=secret)
         created = True
     else:
-        hook = client.update_webhook(existing.id, url=request.url, enabled_events=events,
-                                     description=request.description, secret=secret)
+        hook = client.update_webhook(
+            existing.id, url=request.url, enabled_events=events, description=request.description, secret=secret
+        )
         created = False
-    logger.info("Bloq.It webhook " + ("registered" if created else "updated"),
-                extra={"webhook_id": hook.id, "events": len(events)})
+    logger.info(
+        "Bloq.It webhook " + ("registered" if created else "updated"),
+        extra={"webhook_id": hook.id, "events": len(events)},
+    )
     return RegisterBloqWebhookOutput(
         merchant_id=request.merchant_id,
         webhook_id=hook.id,

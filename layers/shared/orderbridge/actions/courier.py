@@ -94,19 +94,27 @@ class CourierTaskOutput(OurModel):
     already_created: bool = False  # the order had a task already: nothing was sent
 
 
-def create_blink_logistics_task(
-    *, request: CreateBlinkLogisticsTaskInput, deps: ActionDeps
-) -> CourierTaskOutput:
+def create_blink_logistics_task(*, request: CreateBlinkLogisticsTaskInput, deps: ActionDeps) -> CourierTaskOutput:
     order, tracks = require_order(deps, request.order_id)
     if order.blink_logistics_task_id and request.attempt <= order.courier_attempt:
-        return CourierTaskOutput(order_id=order.order_id, task_id=order.blink_logistics_task_id,
-                                 event=tracks.get("courier_status") or "TASK_CREATED", already_created=True)
+        return CourierTaskOutput(
+            order_id=order.order_id,
+            task_id=order.blink_logistics_task_id,
+            event=tracks.get("courier_status") or "TASK_CREATED",
+            already_created=True,
+        )
     target, instruction = _destination(deps, order, request)
     customer = customer_of(order, target)
-    missing(f"order {order.order_id} cannot get a Blink Logistics task", {
-        "customer name": customer.name, "customer phone": customer.phone, "customer address": customer.address,
-        "customer latitude": customer.latitude, "customer longitude": customer.longitude,
-    })
+    missing(
+        f"order {order.order_id} cannot get a Blink Logistics task",
+        {
+            "customer name": customer.name,
+            "customer phone": customer.phone,
+            "customer address": customer.address,
+            "customer latitude": customer.latitude,
+            "customer longitude": customer.longitude,
+        },
+    )
     now = deps.clock()
     pick_up = request.pick_up_time or now + DEFAULT_PICKUP_LEAD
     delivery = request.delivery_time or _due(order.due_at, pick_up) or pick_up + DEFAULT_DELIVERY_WINDOW
@@ -144,11 +152,17 @@ def create_blink_logistics_task(
         f"orderbridge:courier_task:{task_id}",
         "courier_task_created",
         f"Blink Logistics task {task_id} created ({answer.task_event.name})",
-        detail={"task_id": task_id, "event_id": answer.event_id, "pick_up_time": pick_up.isoformat(),
-                "delivery_time": delivery.isoformat(), "type": int(request.type)},
+        detail={
+            "task_id": task_id,
+            "event_id": answer.event_id,
+            "pick_up_time": pick_up.isoformat(),
+            "delivery_time": delivery.isoformat(),
+            "type": int(request.type),
+        },
     )
     deps.orders.link_vendor(
-        order.order_id, event,
+        order.order_id,
+        event,
         fields={"blink_logistics_task_id": task_id, **_new_job(request, task_id, answer.task_event)},
         alias=(BLINK_LOGISTICS, task_id),
     )
@@ -199,11 +213,15 @@ def _destination(deps: ActionDeps, order: Order, request: CourierDispatch) -> tu
     target = CustomerDetails(
         name=(override.name if override and override.name else None) or order.customer.name,
         phone=(override.phone if override and override.phone else None) or order.customer.phone,
-        address=address, latitude=lat, longitude=lng,
+        address=address,
+        latitude=lat,
+        longitude=lng,
     )
-    instruction = f"Deliver to the Bloq.It locker {place}" + (
-        f", locker {rent.locker_id}" if rent.locker_id else "") + (
-        f"; drop-off code {rent.dropoff_code}" if rent.dropoff_code else "")
+    instruction = (
+        f"Deliver to the Bloq.It locker {place}"
+        + (f", locker {rent.locker_id}" if rent.locker_id else "")
+        + (f"; drop-off code {rent.dropoff_code}" if rent.dropoff_code else "")
+    )
     return target, instruction
 
 
@@ -223,8 +241,12 @@ def _new_job(request: CourierDispatch, job_id: str, event: TaskEvent) -> dict[st
     it is in: events of an earlier, replaced job no longer move it (``TrackUpdate.owner``)."""
     update = courier_status_update(event) or courier_status_update(TaskEvent.TASK_CREATED)
     assert update is not None
-    return {"courier_attempt": request.attempt, "courier_job": job_id, "courier_status": update.value,
-            "courier_rank": update.rank}
+    return {
+        "courier_attempt": request.attempt,
+        "courier_job": job_id,
+        "courier_status": update.value,
+        "courier_rank": update.rank,
+    }
 
 
 def _due(due_at: datetime | None, pick_up: datetime) -> datetime | None:
@@ -257,9 +279,7 @@ class UpdateBlinkLogisticsTaskInput(OrderInput):
         return self
 
 
-def update_blink_logistics_task(
-    *, request: UpdateBlinkLogisticsTaskInput, deps: ActionDeps
-) -> CourierTaskOutput:
+def update_blink_logistics_task(*, request: UpdateBlinkLogisticsTaskInput, deps: ActionDeps) -> CourierTaskOutput:
     order, _ = require_order(deps, request.order_id)
     task_id = order.blink_logistics_task_id
     if not task_id:
@@ -318,7 +338,8 @@ class CourierTaskStatusOutput(OurModel):
 def get_blink_logistics_task_status(*, request: OrderInput, deps: ActionDeps) -> CourierTaskStatusOutput:
     order, tracks = require_order(deps, request.order_id)
     answer = deps.vendors.blink_logistics(order.merchant_id).get_task_status(
-        mapping_key(order.order_id, order.courier_attempt))
+        mapping_key(order.order_id, order.courier_attempt)
+    )
     data = answer.data
     logger.append_keys(task_id=data.task_id)
     event = our_event(
@@ -327,16 +348,25 @@ def get_blink_logistics_task_status(*, request: OrderInput, deps: ActionDeps) ->
         "task_status",
         f"courier task {answer.task_event.name} (read from Blink Logistics)"
         + (f" ({data.reason})" if data.reason else ""),
-        detail={"task_id": data.task_id, "event_id": answer.event_id, "event": answer.event, "type": data.type,
-                "reason": data.reason, "agent": data.agent.model_dump() if data.agent else None,
-                "tracking_link": data.tracking_link},
+        detail={
+            "task_id": data.task_id,
+            "event_id": answer.event_id,
+            "event": answer.event,
+            "type": data.type,
+            "reason": data.reason,
+            "agent": data.agent.model_dump() if data.agent else None,
+            "tracking_link": data.tracking_link,
+        },
         source=BLINK_LOGISTICS,
     )
     update = courier_status_update(answer.task_event)
     # The task may have been created by an earlier run that failed before recording it: link it.
     outcome = deps.orders.link_vendor(
-        order.order_id, event, fields={"blink_logistics_task_id": data.task_id},
-        alias=(BLINK_LOGISTICS, data.task_id), update=update.of(data.task_id) if update else None,
+        order.order_id,
+        event,
+        fields={"blink_logistics_task_id": data.task_id},
+        alias=(BLINK_LOGISTICS, data.task_id),
+        update=update.of(data.task_id) if update else None,
     )
     applied = outcome.created and not outcome.stale and update is not None
     return CourierTaskStatusOutput(
@@ -373,21 +403,27 @@ class DispatchNinjaOrderOutput(OurModel):
     already_created: bool = False
 
 
-def create_dispatchninja_order(
-    *, request: CreateDispatchNinjaOrderInput, deps: ActionDeps
-) -> DispatchNinjaOrderOutput:
+def create_dispatchninja_order(*, request: CreateDispatchNinjaOrderInput, deps: ActionDeps) -> DispatchNinjaOrderOutput:
     order, _ = require_order(deps, request.order_id)
     if order.dispatchninja_order_id and request.attempt <= order.courier_attempt:
-        return DispatchNinjaOrderOutput(order_id=order.order_id, dispatchninja_order_id=order.dispatchninja_order_id,
-                                        already_created=True)
+        return DispatchNinjaOrderOutput(
+            order_id=order.order_id, dispatchninja_order_id=order.dispatchninja_order_id, already_created=True
+        )
     target, instruction = _destination(deps, order, request)
     customer = customer_of(order, target)
     branch = None if request.client_name and request.client_address else deps.config.branch(order.branch_id)
     client_name = request.client_name or (branch.name if branch else None)
     client_address = request.client_address or (branch.address if branch else None)
     what = f"order {order.order_id} cannot get a DispatchNINJA delivery"
-    missing(what, {"pickup name (client_name)": client_name, "pickup address (client_address)": client_address,
-                   "customer name": customer.name, "customer address": customer.address})
+    missing(
+        what,
+        {
+            "pickup name (client_name)": client_name,
+            "pickup address (client_address)": client_address,
+            "customer name": customer.name,
+            "customer address": customer.address,
+        },
+    )
     comments = request.comments or "; ".join(part for part in (instruction, _contents(order), order.note) if part)
     add = build(
         DispatchNinjaAddOrderRequest,
@@ -410,9 +446,12 @@ def create_dispatchninja_order(
         detail={"dispatchninja_order_id": created.order_id, "message": created.message},
     )
     deps.orders.link_vendor(
-        order.order_id, event,
-        fields={"dispatchninja_order_id": created.order_id,
-                **_new_job(request, created.order_id, TaskEvent.TASK_CREATED)},
+        order.order_id,
+        event,
+        fields={
+            "dispatchninja_order_id": created.order_id,
+            **_new_job(request, created.order_id, TaskEvent.TASK_CREATED),
+        },
         alias=(DISPATCHNINJA, created.order_id),
     )
     return DispatchNinjaOrderOutput(order_id=order.order_id, dispatchninja_order_id=created.order_id)
@@ -452,11 +491,16 @@ def get_dispatchninja_order_details(*, request: OrderInput, deps: ActionDeps) ->
         "courier_status",
         f"DispatchNINJA order {details.status or 'status ' + str(details.status_id)} ({update.value})"
         + (f": {details.cancelled_reason}" if details.cancelled_reason else ""),
-        detail={"dispatchninja_order_id": dn_id, "status": details.status, "status_id": details.status_id,
-                "completed": details.completed.isoformat() if details.completed else None,
-                "canceled": details.canceled.isoformat() if details.canceled else None,
-                "cancelled_reason": details.cancelled_reason, "driver": details.driver,
-                "tracking_hash": details.tracking_hash},
+        detail={
+            "dispatchninja_order_id": dn_id,
+            "status": details.status,
+            "status_id": details.status_id,
+            "completed": details.completed.isoformat() if details.completed else None,
+            "canceled": details.canceled.isoformat() if details.canceled else None,
+            "cancelled_reason": details.cancelled_reason,
+            "driver": details.driver,
+            "tracking_hash": details.tracking_hash,
+        },
         source=DISPATCHNINJA,
         at=details.modified,
     )
@@ -475,4 +519,3 @@ def get_dispatchninja_order_details(*, request: OrderInput, deps: ActionDeps) ->
         courier_status=update.value,
         changed=outcome.created,
     )
-

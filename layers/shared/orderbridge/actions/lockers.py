@@ -104,8 +104,13 @@ def reserve_locker(*, request: ReserveLockerInput, deps: ActionDeps) -> ReserveL
     if existing is not None:
         logger.info("the order has an open locker reservation: reused", extra={"rent_id": existing.rent_id})
         return ReserveLockerOutput(
-            order_id=order.order_id, rent_id=existing.rent_id, bloq_id=existing.bloq_id,
-            locker_id=existing.locker_id, state=existing.state, expires_at=existing.expires_at, reused=True,
+            order_id=order.order_id,
+            rent_id=existing.rent_id,
+            bloq_id=existing.bloq_id,
+            locker_id=existing.locker_id,
+            state=existing.state,
+            expires_at=existing.expires_at,
+            reused=True,
         )
 
     client = deps.vendors.bloqit(order.merchant_id)
@@ -116,18 +121,24 @@ def reserve_locker(*, request: ReserveLockerInput, deps: ActionDeps) -> ReserveL
     contact = CustomerInput(name=customer.name, email=customer.email, phone_number=customer.phone)
     notify = request.notification_options
     if notify is None:
-        notify = [opt for opt, known in ((NotificationOption.SMS, customer.phone),
-                                         (NotificationOption.EMAIL, customer.email)) if known]
+        notify = [
+            opt
+            for opt, known in ((NotificationOption.SMS, customer.phone), (NotificationOption.EMAIL, customer.email))
+            if known
+        ]
     taken: set[str] = set()
     while True:
         chosen = _choose(client, candidates, size, taken)
         if chosen is None:
-            raise NoLockerAvailable(f"no Bloq can take order {order.order_id}: none active, accepting deliveries "
-                                    f"and with a free {size.value} locker")
+            raise NoLockerAvailable(
+                f"no Bloq can take order {order.order_id}: none active, accepting deliveries "
+                f"and with a free {size.value} locker"
+            )
         bloq, locker_id = chosen
         now = deps.clock()
-        window = lockers.rent_window(now, bloq, delivery_hours=request.delivery_hours,
-                                     collect_hours=request.collect_hours)
+        window = lockers.rent_window(
+            now, bloq, delivery_hours=request.delivery_hours, collect_hours=request.collect_hours
+        )
         pickup_code = lockers.new_code(lockers.PICKUP_CODE_DIGITS)
         dropoff_code = lockers.new_code(lockers.DROPOFF_CODE_DIGITS)
         try:
@@ -172,10 +183,16 @@ def reserve_locker(*, request: ReserveLockerInput, deps: ActionDeps) -> ReserveL
         f"orderbridge:rent:{rent.id}:reserved",
         "rent_reserved",
         f"locker {size.value} reserved in Bloq {ours.bloq_id} (rent {rent.id}, {rent.state.value})",
-        detail={"rent_id": rent.id, "bloq_id": ours.bloq_id, "locker_id": ours.locker_id, "locker_size": size.value,
-                "state": rent.state.value, "expires_at": ours.expires_at.isoformat() if ours.expires_at else None,
-                "delivery_date_limit": window.delivery_date_limit.isoformat(),
-                "collect_time_limit_hours": window.collect_time_limit_hours},
+        detail={
+            "rent_id": rent.id,
+            "bloq_id": ours.bloq_id,
+            "locker_id": ours.locker_id,
+            "locker_size": size.value,
+            "state": rent.state.value,
+            "expires_at": ours.expires_at.isoformat() if ours.expires_at else None,
+            "delivery_date_limit": window.delivery_date_limit.isoformat(),
+            "collect_time_limit_hours": window.collect_time_limit_hours,
+        },
     )
     # The order's rent track now follows this rent (a released one's events no longer move it).
     update = rent_state_update(rent.state)
@@ -225,8 +242,10 @@ def _candidates(
         # that has a free locker: see _choose).
         return _LazyBloqs(client, branch.bloq_ids, size)
     if customer.latitude is None or customer.longitude is None:
-        raise ActionRefused(f"order {order.order_id}: its branch has no Bloqs configured and there are no "
-                            "customer coordinates to search for one near")
+        raise ActionRefused(
+            f"order {order.order_id}: its branch has no Bloqs configured and there are no "
+            "customer coordinates to search for one near"
+        )
     near = lockers.Point(customer.latitude, customer.longitude)
     found = client.iter_bloqs_near(
         latitude=customer.latitude,
@@ -295,16 +314,23 @@ def _rent_of(deps: ActionDeps, order: Order, rent_id: str | None) -> Rent:
         return rent
     rents = deps.rents.for_order(order.order_id)
     # The newest rent not finished; else the one the goods went into (a resumed order, done with it).
-    rent = lockers.current_rent(rents) or max((r for r in rents if r.held_goods), key=lambda r: r.created_at,
-                                              default=None)
+    rent = lockers.current_rent(rents) or max(
+        (r for r in rents if r.held_goods), key=lambda r: r.created_at, default=None
+    )
     if rent is None:
         raise ActionRefused(f"order {order.order_id} has no locker rent")
     return rent
 
 
 def _record(
-    deps: ActionDeps, order: Order, rent: Rent, answer: BloqitRent, action: str, summary: str,
-    *, expires_at: datetime | None = None,
+    deps: ActionDeps,
+    order: Order,
+    rent: Rent,
+    answer: BloqitRent,
+    action: str,
+    summary: str,
+    *,
+    expires_at: datetime | None = None,
 ) -> RentActionOutput:
     """Bring our rent and the order in step with Bloq.It's answer to ``action``."""
     now = deps.clock()
@@ -323,8 +349,13 @@ def _record(
         f"orderbridge:rent:{rent.rent_id}:{action}:{answer.state.value}",
         "rent_action",
         f"locker rent {summary}: {answer.state.value}",
-        detail={"rent_id": rent.rent_id, "action": action, "state": answer.state.value,
-                "previous_state": rent.state, **{k: str(v) for k, v in placement.items()}},
+        detail={
+            "rent_id": rent.rent_id,
+            "action": action,
+            "state": answer.state.value,
+            "previous_state": rent.state,
+            **{k: str(v) for k, v in placement.items()},
+        },
     )
     ranked = [deps.rents.state_update(rent.rent_id, update, now)] if update else []
     outcome = deps.orders.record_event(order.order_id, event, update, ranked=ranked)
@@ -391,9 +422,17 @@ def notify_locker_customer(*, request: RentInput, deps: ActionDeps) -> RentActio
     order, rent, client = _start(deps, request)
     if rent.notified_at is not None or (rent.held_goods and rent.state != RentState.IN_PROGRESS.value):
         logger.info("the customer was notified already (or has collected): not notified again")
-        return RentActionOutput(order_id=order.order_id, rent_id=rent.rent_id, action="notify_customer",
-                                state=rent.state, previous_state=rent.state, bloq_id=rent.bloq_id,
-                                locker_id=rent.locker_id, expires_at=rent.expires_at, applied=False)
+        return RentActionOutput(
+            order_id=order.order_id,
+            rent_id=rent.rent_id,
+            action="notify_customer",
+            state=rent.state,
+            previous_state=rent.state,
+            bloq_id=rent.bloq_id,
+            locker_id=rent.locker_id,
+            expires_at=rent.expires_at,
+            applied=False,
+        )
     answer = client.notify_delivery_client(rent.rent_id)
     deps.rents.set_details(rent.rent_id, deps.clock(), notified_at=deps.clock())
     return _record(deps, order, rent, answer, "notify_customer", "customer notified")
@@ -418,8 +457,15 @@ def _not_sent(deps: ActionDeps, order: Order, rent: Rent, action: str, reason: s
     )
     deps.orders.record_event(order.order_id, event, None)
     return RentActionOutput(
-        order_id=order.order_id, rent_id=rent.rent_id, action=action, state=rent.state, previous_state=rent.state,
-        bloq_id=rent.bloq_id, locker_id=rent.locker_id, expires_at=rent.expires_at, applied=False,
+        order_id=order.order_id,
+        rent_id=rent.rent_id,
+        action=action,
+        state=rent.state,
+        previous_state=rent.state,
+        bloq_id=rent.bloq_id,
+        locker_id=rent.locker_id,
+        expires_at=rent.expires_at,
+        applied=False,
     )
 
 
@@ -462,19 +508,31 @@ def release_empty_locker(*, request: ReleaseLockerInput, deps: ActionDeps) -> Re
     if rent is None:
         return ReleaseOutput(order_id=order.order_id, released=False, reason="the order has no locker rent")
     if rent.state not in _EMPTY_STATES:
-        return ReleaseOutput(order_id=order.order_id, rent_id=rent.rent_id, released=False,
-                             reason=f"the rent is {rent.state}: the locker may hold the goods")
+        return ReleaseOutput(
+            order_id=order.order_id,
+            rent_id=rent.rent_id,
+            released=False,
+            reason=f"the rent is {rent.state}: the locker may hold the goods",
+        )
     courier_job = order.blink_logistics_task_id or order.dispatchninja_order_id
     if request.after == "failed" and courier_job and tracks.get("courier_status") not in _COURIER_GONE:
-        return ReleaseOutput(order_id=order.order_id, rent_id=rent.rent_id, released=False,
-                             reason="kept: a courier is on the way to this locker")
+        return ReleaseOutput(
+            order_id=order.order_id,
+            rent_id=rent.rent_id,
+            released=False,
+            reason="kept: a courier is on the way to this locker",
+        )
     logger.append_keys(rent_id=rent.rent_id)
     client = deps.vendors.bloqit(order.merchant_id)
     client.cancel_rent(rent.rent_id)
     answer = client.finish_rent(rent.rent_id)
     _record(deps, order, rent, answer, "release", f"released: the order {request.after} before the drop-off")
-    return ReleaseOutput(order_id=order.order_id, rent_id=rent.rent_id, released=True,
-                         reason="cancelled and finished before any drop-off")
+    return ReleaseOutput(
+        order_id=order.order_id,
+        rent_id=rent.rent_id,
+        released=True,
+        reason="cancelled and finished before any drop-off",
+    )
 
 
 # The courier track's ends after which no courier comes to the locker any more.
@@ -497,8 +555,10 @@ def finish_rent(*, request: RentInput, deps: ActionDeps) -> RentActionOutput:
     if rent.state == RentState.FINISHED.value:
         return _not_sent(deps, order, rent, "finish", "the rent is already finished")
     if rent.state not in _ENDED_STATES:
-        raise ActionRefused(f"rent {rent.rent_id} is {rent.state}: Bloq.It finishes a rent only once it is "
-                            "cancelled or expired (cancel it first)")
+        raise ActionRefused(
+            f"rent {rent.rent_id} is {rent.state}: Bloq.It finishes a rent only once it is "
+            "cancelled or expired (cancel it first)"
+        )
     answer = client.finish_rent(rent.rent_id)
     return _record(deps, order, rent, answer, "finish", "finished")
 
@@ -530,23 +590,40 @@ def return_expired_delivery(*, request: ReturnExpiredDeliveryInput, deps: Action
     # Bloq.It made the return a rent of its own: it becomes the order's current rent, and the order's
     # rent track follows it from the state Bloq.It gives it (the expired rent's events no longer
     # move it).
-    returned = Rent(rent_id=answer.id, order_id=order.order_id, bloq_id=answer.bloq or rent.bloq_id,
-                    locker_id=answer.locker_id or rent.locker_id, state=answer.state.value,
-                    expires_at=answer.expiry_date or expiry, created_at=deps.clock())
+    returned = Rent(
+        rent_id=answer.id,
+        order_id=order.order_id,
+        bloq_id=answer.bloq or rent.bloq_id,
+        locker_id=answer.locker_id or rent.locker_id,
+        state=answer.state.value,
+        expires_at=answer.expiry_date or expiry,
+        created_at=deps.clock(),
+    )
     deps.rents.put(returned)
     event = our_event(
         deps,
         f"orderbridge:rent:{rent.rent_id}:return:{answer.id}",
         "rent_action",
         f"locker rent returned: now rent {answer.id} ({answer.state.value})",
-        detail={"rent_id": rent.rent_id, "action": "return", "return_rent_id": answer.id,
-                "state": answer.state.value, "previous_state": rent.state},
+        detail={
+            "rent_id": rent.rent_id,
+            "action": "return",
+            "return_rent_id": answer.id,
+            "state": answer.state.value,
+            "previous_state": rent.state,
+        },
     )
     update = rent_state_update(answer.state)
     track = {"rent_id": answer.id} | ({"rent_state": update.value, "rent_rank": update.rank} if update else {})
     deps.orders.link_vendor(order.order_id, event, fields=track)
     return RentActionOutput(
-        order_id=order.order_id, rent_id=returned.rent_id, action="return", state=returned.state,
-        previous_state=rent.state, bloq_id=returned.bloq_id, locker_id=returned.locker_id,
-        expires_at=returned.expires_at, applied=True,
+        order_id=order.order_id,
+        rent_id=returned.rent_id,
+        action="return",
+        state=returned.state,
+        previous_state=rent.state,
+        bloq_id=returned.bloq_id,
+        locker_id=returned.locker_id,
+        expires_at=returned.expires_at,
+        applied=True,
     )

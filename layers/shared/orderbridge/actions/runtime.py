@@ -89,20 +89,28 @@ class VendorClients:
         return client
 
     def blink(self, merchant_id: str) -> BlinkClient:
-        return self._get("blink", merchant_id, lambda c: BlinkClient.create(
-            self.settings.vendors, c, transport=self.transport))
+        return self._get(
+            "blink", merchant_id, lambda c: BlinkClient.create(self.settings.vendors, c, transport=self.transport)
+        )
 
     def blink_logistics(self, merchant_id: str) -> BlinkLogisticsClient:
-        return self._get("blink_logistics", merchant_id, lambda c: BlinkLogisticsClient.create(
-            self.settings.vendors, c, transport=self.transport))
+        return self._get(
+            "blink_logistics",
+            merchant_id,
+            lambda c: BlinkLogisticsClient.create(self.settings.vendors, c, transport=self.transport),
+        )
 
     def bloqit(self, merchant_id: str) -> BloqitClient:
-        return self._get("bloqit", merchant_id, lambda c: BloqitClient.create(
-            self.settings.vendors, c, transport=self.transport))
+        return self._get(
+            "bloqit", merchant_id, lambda c: BloqitClient.create(self.settings.vendors, c, transport=self.transport)
+        )
 
     def dispatchninja(self, merchant_id: str) -> DispatchNinjaClient:
-        return self._get("dispatchninja", merchant_id, lambda c: DispatchNinjaClient.create(
-            self.settings.vendors, c, transport=self.transport))
+        return self._get(
+            "dispatchninja",
+            merchant_id,
+            lambda c: DispatchNinjaClient.create(self.settings.vendors, c, transport=self.transport),
+        )
 
 
 @dataclass

@@ -33,8 +33,9 @@ _ORDER_TYPES: dict[str, DeliveryType] = {
 def unmapped_keys(order: Order) -> set[tuple[str, str]]:
     """The (kind, partner id) pairs of the items and options that have no Blink id yet."""
     keys = {("item", item.source_item_id) for item in order.items if not item.blink_id}
-    keys.update(("option", option.source_option_id) for item in order.items for option in item.options
-                if not option.blink_id)
+    keys.update(
+        ("option", option.source_option_id) for item in order.items for option in item.options if not option.blink_id
+    )
     return keys
 
 
@@ -46,8 +47,17 @@ def apply_mappings(order: Order, mappings: dict[tuple[str, str], ItemMapping]) -
         options = []
         for option in item.options:
             found = None if option.blink_id else mappings.get(("option", option.source_option_id))
-            options.append(option if found is None else option.model_copy(update={
-                "blink_id": found.blink_id, "product_id": found.product_id, "name": option.name or found.name}))
+            options.append(
+                option
+                if found is None
+                else option.model_copy(
+                    update={
+                        "blink_id": found.blink_id,
+                        "product_id": found.product_id,
+                        "name": option.name or found.name,
+                    }
+                )
+            )
         found = None if item.blink_id else mappings.get(("item", item.source_item_id))
         update = {"options": options}
         if found is not None:

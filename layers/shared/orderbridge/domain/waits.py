@@ -46,8 +46,16 @@ class Verdict:
 _PICKED_UP = {TaskEvent.TASK_STARTED.name, TaskEvent.TASK_FINISHED.name}
 # The goods reached the locker (and may have left it since): the states the Bloq.It doc places after the
 # drop-off. Expired and cancelled are not among them: a rent can reach them before any drop-off.
-_IN_LOCKER = {RentState.IN_PROGRESS, RentState.LOCKER_OPENED, RentState.READY_FOR_PICKUP, RentState.IN_TRANSIT,
-              RentState.COLLECT_ITEM, RentState.PRICE_CALCULATION, RentState.PAYMENT_ATTEMPT, RentState.FINISHED}
+_IN_LOCKER = {
+    RentState.IN_PROGRESS,
+    RentState.LOCKER_OPENED,
+    RentState.READY_FOR_PICKUP,
+    RentState.IN_TRANSIT,
+    RentState.COLLECT_ITEM,
+    RentState.PRICE_CALCULATION,
+    RentState.PAYMENT_ATTEMPT,
+    RentState.FINISHED,
+}
 _COLLECTED = {RentState.COLLECT_ITEM, RentState.PRICE_CALCULATION, RentState.PAYMENT_ATTEMPT, RentState.FINISHED}
 
 

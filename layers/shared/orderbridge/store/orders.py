@@ -145,7 +145,7 @@ class OrderStore:
             codes = cancellation_codes(error)
             if not codes:
                 raise unavailable(error, "record the event") from error
-            if "ConditionalCheckFailed" in codes[len(rank_items):]:
+            if "ConditionalCheckFailed" in codes[len(rank_items) :]:
                 return Outcome(order_id, duplicate=True)
             if "ConditionalCheckFailed" not in codes[: len(rank_items)]:
                 raise unavailable(error, "record the event") from error
@@ -237,8 +237,12 @@ class OrderStore:
         items: list[dict[str, Any]] = [{"Update": order_update}]
         if alias is not None:
             source, vendor_id = alias
-            alias_item = {**alias_key(source, vendor_id), "order_id": order_id, "source": source,
-                          "vendor_id": vendor_id}
+            alias_item = {
+                **alias_key(source, vendor_id),
+                "order_id": order_id,
+                "source": source,
+                "vendor_id": vendor_id,
+            }
             items.append(self._put(alias_item, new_only=False))
         items.append(self._put(event_item, new_only=True))
         try:
@@ -284,8 +288,11 @@ class OrderStore:
         removed). Not when the order is in one of ``unless`` (e.g. a final state): False then."""
         values: dict[str, Any] = {":state": to_value(lifecycle.state.value), ":at": to_value(lifecycle.at)}
         sets, removes = ["#state = :state", "state_at = :at"], []
-        for attr, value in (("state_step", lifecycle.step), ("state_deadline", lifecycle.deadline),
-                            ("failure", lifecycle.failure.model_dump() if lifecycle.failure else None)):
+        for attr, value in (
+            ("state_step", lifecycle.step),
+            ("state_deadline", lifecycle.deadline),
+            ("failure", lifecycle.failure.model_dump() if lifecycle.failure else None),
+        ):
             if value is None:
                 removes.append(attr)
             else:
@@ -298,8 +305,11 @@ class OrderStore:
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         try:
             self.client.update_item(
-                TableName=self.table, Key=to_attrs(order_key(order_id)), UpdateExpression=expression,
-                ConditionExpression=condition, ExpressionAttributeNames={"#state": "state"},
+                TableName=self.table,
+                Key=to_attrs(order_key(order_id)),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#state": "state"},
                 ExpressionAttributeValues=values,
             )
         except ClientError as error:
@@ -369,9 +379,7 @@ class OrderStore:
     def load(self, order_id: str) -> tuple[Order, dict[str, Any]] | None:
         """The order and its status tracks without its timeline (one strongly consistent GetItem)."""
         try:
-            answer = self.client.get_item(
-                TableName=self.table, Key=to_attrs(order_key(order_id)), ConsistentRead=True
-            )
+            answer = self.client.get_item(TableName=self.table, Key=to_attrs(order_key(order_id)), ConsistentRead=True)
         except (ClientError, BotoCoreError) as error:
             raise unavailable(error, "read the order") from error
         item = answer.get("Item")
@@ -405,8 +413,9 @@ class OrderStore:
             {k: ints(v) for k, v in e.items() if k not in {"pk", "sk", "order_id"} and (include_raw or k != "raw")}
             for e in events
         ]
-        return OrderView(order=order_from_item(meta), tracks=tracks_of(meta), lifecycle=lifecycle_of(meta),
-                         timeline=timeline)
+        return OrderView(
+            order=order_from_item(meta), tracks=tracks_of(meta), lifecycle=lifecycle_of(meta), timeline=timeline
+        )
 
     def list(
         self,
@@ -430,8 +439,7 @@ class OrderStore:
             if now is not None and state in (OrderState.STUCK, OrderState.IN_PROGRESS):
                 names["#d"] = "state_deadline"
                 values[":now"] = to_value(now)
-                filters.append("#d < :now" if state is OrderState.STUCK
-                               else "(attribute_not_exists(#d) OR #d >= :now)")
+                filters.append("#d < :now" if state is OrderState.STUCK else "(attribute_not_exists(#d) OR #d >= :now)")
             if branch:
                 names["#b"] = "branch_id"
                 values[":b"] = to_value(branch)
@@ -483,26 +491,49 @@ def tracks_of(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def lifecycle_of(item: dict[str, Any]) -> Lifecycle:
-    return Lifecycle.model_validate({
-        "state": item.get("state") or OrderState.RECEIVED.value,
-        "step": item.get("state_step"),
-        "deadline": item.get("state_deadline"),
-        "failure": item.get("failure"),
-        "at": item.get("state_at"),
-    })
+    return Lifecycle.model_validate(
+        {
+            "state": item.get("state") or OrderState.RECEIVED.value,
+            "step": item.get("state_step"),
+            "deadline": item.get("state_deadline"),
+            "failure": item.get("failure"),
+            "at": item.get("state_at"),
+        }
+    )
 
 
 def shown_state(lifecycle: Lifecycle, now: datetime | None) -> OrderState:
     """The state a person sees: an in-progress order whose wait is past its deadline is stuck."""
-    if (lifecycle.state is OrderState.IN_PROGRESS and now is not None and lifecycle.deadline is not None
-            and lifecycle.deadline < now):
+    if (
+        lifecycle.state is OrderState.IN_PROGRESS
+        and now is not None
+        and lifecycle.deadline is not None
+        and lifecycle.deadline < now
+    ):
         return OrderState.STUCK
     return lifecycle.state
 
 
 def summary_of(item: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
-    keys = ("order_id", "source", "source_order_id", "partner_id", "merchant_id", "branch_id", "status",
-            "courier_status", "rent_state", "received_at", "updated_at", "order_type", "blink_order_id")
+    keys = (
+        "order_id",
+        "source",
+        "source_order_id",
+        "partner_id",
+        "merchant_id",
+        "branch_id",
+        "status",
+        "courier_status",
+        "rent_state",
+        "received_at",
+        "updated_at",
+        "order_type",
+        "blink_order_id",
+    )
     lifecycle = lifecycle_of(item)
-    return {**{k: item.get(k) for k in keys}, "state": shown_state(lifecycle, now).value, "step": lifecycle.step,
-            "failure": lifecycle.failure}
+    return {
+        **{k: item.get(k) for k in keys},
+        "state": shown_state(lifecycle, now).value,
+        "step": lifecycle.step,
+        "failure": lifecycle.failure,
+    }

@@ -24,8 +24,17 @@ BY_ORDER_INDEX = "by_order"
 
 
 # Rent states that mean the goods were put in the locker (a drop-off happened).
-GOODS_IN_LOCKER_STATES = frozenset({"in_progress", "locker_opened", "ready_for_pickup", "in_transit", "collect_item",
-                                    "price_calculation", "payment_attempt"})
+GOODS_IN_LOCKER_STATES = frozenset(
+    {
+        "in_progress",
+        "locker_opened",
+        "ready_for_pickup",
+        "in_transit",
+        "collect_item",
+        "price_calculation",
+        "payment_attempt",
+    }
+)
 
 
 def rent_key(rent_id: str) -> Key:

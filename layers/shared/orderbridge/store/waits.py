@@ -45,8 +45,15 @@ class WaitStore:
     ) -> None:
         """Register (or replace: a retried wait state gets a new token) the wait of ``kind``.
         ``keeper`` puts it on the ``open_courier_waits`` index the courier keeper reads."""
-        item = {**wait_key(order_id, kind), "order_id": order_id, "kind": kind, "token": token,
-                "registered_at": now, "expires_at": expires_at, "keeper": keeper}
+        item = {
+            **wait_key(order_id, kind),
+            "order_id": order_id,
+            "kind": kind,
+            "token": token,
+            "registered_at": now,
+            "expires_at": expires_at,
+            "keeper": keeper,
+        }
         try:
             self.client.put_item(TableName=self.table, Item=to_attrs(item))
         except (ClientError, BotoCoreError) as error:
@@ -87,8 +94,10 @@ class WaitStore:
         """Open waits on the keeper's index, oldest first (at most ``limit``, one page at a time)."""
         waits: list[Wait] = []
         kwargs: dict[str, Any] = {
-            "TableName": self.table, "IndexName": OPEN_COURIER_WAITS_INDEX,
-            "KeyConditionExpression": "keeper = :k", "ExpressionAttributeValues": {":k": to_value(keeper)},
+            "TableName": self.table,
+            "IndexName": OPEN_COURIER_WAITS_INDEX,
+            "KeyConditionExpression": "keeper = :k",
+            "ExpressionAttributeValues": {":k": to_value(keeper)},
         }
         try:
             while len(waits) < limit:
@@ -105,7 +114,9 @@ class WaitStore:
         """The order's status tracks (strongly consistent), or None if there is no such order."""
         try:
             answer = self.client.get_item(
-                TableName=self.table, Key=to_attrs(order_key(order_id)), ConsistentRead=True,
+                TableName=self.table,
+                Key=to_attrs(order_key(order_id)),
+                ConsistentRead=True,
                 ProjectionExpression="#s, courier_status, rent_state",
                 ExpressionAttributeNames={"#s": "status"},
             )
@@ -117,5 +128,10 @@ class WaitStore:
 
 def _wait(item: dict[str, Any]) -> Wait:
     expires = item.get("expires_at")
-    return Wait(order_id=item["order_id"], kind=item["kind"], token=item["token"],
-                registered_at=item["registered_at"], expires_at=int(expires) if expires is not None else None)
+    return Wait(
+        order_id=item["order_id"],
+        kind=item["kind"],
+        token=item["token"],
+        registered_at=item["registered_at"],
+        expires_at=int(expires) if expires is not None else None,
+    )

@@ -161,9 +161,7 @@ class BlinkTokenAuth(httpx.Auth):
     # -- login -----------------------------------------------------------------------------------------
 
     def login_body(self) -> dict[str, Any]:
-        return BlinkLoginRequest(
-            username=self._credentials.username, password=self._credentials.password
-        ).to_body()
+        return BlinkLoginRequest(username=self._credentials.username, password=self._credentials.password).to_body()
 
     def accept_login(self, response: httpx.Response) -> BlinkLoginResponse:
         """Check a login answer, cache its token and return it."""
@@ -245,9 +243,12 @@ class BlinkClient:
         base_url = vendor_settings.blink_base_url.rstrip("/")
         auth = BlinkTokenAuth(credentials, f"{base_url}{LOGIN_PATH}", clock=clock)
         http = VendorHttpClient.from_settings(
-            VENDOR, base_url, vendor_settings,
+            VENDOR,
+            base_url,
+            vendor_settings,
             auth=auth,
-            transport=transport, sleep=sleep,
+            transport=transport,
+            sleep=sleep,
         )
         return cls(http, auth)
 
@@ -366,7 +367,6 @@ class BlinkClient:
         answer = decode_json(response)
         raise_for_soft_failure(answer, status_code=response.status_code)
         return parse_answer(VENDOR, model, answer, status_code=response.status_code)
-
 
 
 def _utc(value: datetime, name: str) -> datetime:

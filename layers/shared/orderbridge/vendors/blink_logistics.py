@@ -79,9 +79,12 @@ class BlinkLogisticsClient:
         if isinstance(credentials, VendorCredentials):
             credentials = credentials.require_blink_logistics()
         http = VendorHttpClient.from_settings(
-            VENDOR, vendor_settings.blink_logistics_base_url, vendor_settings,
+            VENDOR,
+            vendor_settings.blink_logistics_base_url,
+            vendor_settings,
             headers={"Authorization": f"Bearer {credentials.token.get_secret_value()}"},
-            transport=transport, sleep=sleep,
+            transport=transport,
+            sleep=sleep,
         )
         return cls(http)
 

@@ -187,9 +187,12 @@ class BloqitClient:
         ``transport`` and ``sleep`` are for tests (a mock transport; no waiting between retries).
         """
         http = VendorHttpClient.from_settings(
-            VENDOR, vendor_settings.bloqit_base_url, vendor_settings,
+            VENDOR,
+            vendor_settings.bloqit_base_url,
+            vendor_settings,
             headers={"X-API-KEY": credentials.api_key.get_secret_value()},
-            transport=transport, sleep=sleep,
+            transport=transport,
+            sleep=sleep,
         )
         return cls(http)
 
@@ -234,9 +237,7 @@ class BloqitClient:
         rent_type: RentType | None = None,
     ) -> Iterator[Bloq]:
         return _page_walk(
-            lambda n: self.list_bloqs(
-                page=n, limit=limit, active=active, locker_type=locker_type, rent_type=rent_type
-            ),
+            lambda n: self.list_bloqs(page=n, limit=limit, active=active, locker_type=locker_type, rent_type=rent_type),
             limit,
         )
 
@@ -344,9 +345,7 @@ class BloqitClient:
         address: str | None = None,
         state: BloqLocationState | None = None,
     ) -> Page[BloqLocation]:
-        params = _query(
-            page=page, limit=limit, externalID=external_id, name=name, address=address, state=state
-        )
+        params = _query(page=page, limit=limit, externalID=external_id, name=name, address=address, state=state)
         return self._one(Page[BloqLocation], "GET", "/bloq-locations", params=params)
 
     def iter_bloq_locations(
@@ -375,9 +374,7 @@ class BloqitClient:
     def get_bloq_location_by_external_id(self, external_id: str) -> BloqLocation:
         return self._one(BloqLocation, "GET", f"/bloq-locations/external-id/{_segment(external_id)}")
 
-    def update_bloq_location_by_external_id(
-        self, external_id: str, update: BloqLocationUpdate
-    ) -> BloqLocation:
+    def update_bloq_location_by_external_id(self, external_id: str, update: BloqLocationUpdate) -> BloqLocation:
         path = f"/bloq-locations/external-id/{_segment(external_id)}"  # path inferred
         return self._one(BloqLocation, "PUT", path, body=update)
 
@@ -708,9 +705,7 @@ class BloqitClient:
 
     def make_delivery(self, rent_id: str, *, locker_id: str | None = None) -> Rent:
         """Make Delivery: rent to starting, open the reserved locker (``locker_id`` replaces it)."""
-        return self._one(
-            Rent, "PUT", f"/deliveries/{_segment(rent_id)}/make", params=_query(lockerID=locker_id)
-        )
+        return self._one(Rent, "PUT", f"/deliveries/{_segment(rent_id)}/make", params=_query(lockerID=locker_id))
 
     def notify_delivery_client(self, rent_id: str) -> Rent:
         """Notify Client that the delivery is ready for pick-up (rent must be in_progress)."""
@@ -778,9 +773,7 @@ class BloqitClient:
         """Reserve Locker for a return created without one (rent moves to reserved)."""
         if not locker_id and locker_type is None:
             raise ValueError("reserve a locker by locker_id or by locker_type")
-        params = _query(
-            bloqID=_required(bloq_id), lockerID=locker_id, lockerType=locker_type, customerID=customer_id
-        )
+        params = _query(bloqID=_required(bloq_id), lockerID=locker_id, lockerType=locker_type, customerID=customer_id)
         path = f"/returns/{_segment(rent_id)}/reserve"  # path inferred
         return self._one(Rent, "PUT", path, params=params, body=ReturnReserve(customer=customer))
 
@@ -843,9 +836,7 @@ class BloqitClient:
         """
         if isinstance(expires_in, timedelta):
             expires_in = int(expires_in.total_seconds() * 1000)
-        params = _query(
-            courierID=_required(courier_id), expirationDate=expires_in, bloqIDs=bloq_ids, metadata=metadata
-        )
+        params = _query(courierID=_required(courier_id), expirationDate=expires_in, bloqIDs=bloq_ids, metadata=metadata)
         return self._one(CourierAuthToken, "GET", "/couriers/courier-auth/create-token", params=params)
 
     # -- Webhooks ------------------------------------------------------------------------------
@@ -927,9 +918,7 @@ class BloqitClient:
         The doc's response is paginated but lists no ``page``/``limit`` parameters; they are sent
         only when given (:meth:`iter_event_history` gives them).
         """
-        params = _query(
-            eventTypes=event_types, startDate=start_date, endDate=end_date, page=page, limit=limit
-        )
+        params = _query(eventTypes=event_types, startDate=start_date, endDate=end_date, page=page, limit=limit)
         return self._one(Page[BloqitEvent], "GET", "/webhooks/history", params=params)
 
     def iter_event_history(

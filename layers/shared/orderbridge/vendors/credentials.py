@@ -140,9 +140,7 @@ def get_vendor_credentials(
             f"the vendor credentials of merchant {merchant_id} could not be read from Secrets Manager"
         ) from exc
     if not isinstance(secret, dict):
-        raise VendorCredentialsError(
-            f"the vendor credentials secret of merchant {merchant_id} is not a JSON object"
-        )
+        raise VendorCredentialsError(f"the vendor credentials secret of merchant {merchant_id} is not a JSON object")
     try:
         return VendorCredentials.model_validate({**secret, "merchant_id": merchant_id})
     except ValidationError as exc:

@@ -83,9 +83,12 @@ class DispatchNinjaClient:
         if isinstance(credentials, VendorCredentials):
             credentials = credentials.require_dispatchninja()
         http = VendorHttpClient.from_settings(
-            VENDOR, vendor_settings.dispatchninja_base_url, vendor_settings,
+            VENDOR,
+            vendor_settings.dispatchninja_base_url,
+            vendor_settings,
             headers={"X-API-KEY": credentials.api_key.get_secret_value()},
-            transport=transport, sleep=sleep,
+            transport=transport,
+            sleep=sleep,
         )
         return cls(http)
 

@@ -210,7 +210,8 @@ def parse_answer(vendor: str, model: type[M], body: Any, *, status_code: int | N
     except ValidationError as exc:
         fields = ", ".join(".".join(str(part) for part in error["loc"]) or "(body)" for error in exc.errors())
         raise PermanentVendorError(
-            vendor, f"the answer does not match {model.__name__} at: {fields}"[:MAX_MESSAGE_CHARS],
+            vendor,
+            f"the answer does not match {model.__name__} at: {fields}"[:MAX_MESSAGE_CHARS],
             status_code=status_code,
         ) from None
 

@@ -114,9 +114,9 @@ def verify_bloq_signature(
         expected.add(f"{timestamp}.{compact}".encode())
     for secret in secrets:
         try:
-            payload = jwt.api_jws.decode_complete(
-                signature, secret.get_secret_value(), algorithms=_BLOQ_ALGORITHMS
-            )["payload"]
+            payload = jwt.api_jws.decode_complete(signature, secret.get_secret_value(), algorithms=_BLOQ_ALGORITHMS)[
+                "payload"
+            ]
         except jwt.InvalidTokenError:
             continue
         if any(hmac.compare_digest(payload, candidate) for candidate in expected):

@@ -69,8 +69,11 @@ def make_resolver(*, error_shape: ErrorShape = "default") -> APIGatewayRestResol
         log = logger.warning if error.status_code < 500 else logger.error
         log(
             "request refused",
-            extra={"error": error.code, "status_code": error.status_code,
-                   "reasons": [e.as_dict() for e in error.errors]},
+            extra={
+                "error": error.code,
+                "status_code": error.status_code,
+                "reasons": [e.as_dict() for e in error.errors],
+            },
         )
         metrics.add_metric(name=f"Refused{error.status_code}", unit="Count", value=1)
         return respond(error_answer(error, error_shape), error.status_code)

@@ -100,7 +100,9 @@ def _announced(request: WebhookRequest, payload: BlinkOrderWebhook, order_id: st
         detail={"blink_order_id": payload.blink_order_id, "blink_status": payload.status, "channel": payload.channel},
     )
     outcome = deps.orders.link_vendor(
-        order_id, event, fields={"blink_order_id": payload.blink_order_id, "blink_unique_code": payload.order_key},
+        order_id,
+        event,
+        fields={"blink_order_id": payload.blink_order_id, "blink_unique_code": payload.order_key},
         alias=(SOURCE, payload.blink_order_id),
     )
     report(outcome, "Blink order (ours)")
@@ -114,9 +116,7 @@ def receive_order_status(request: WebhookRequest, deps: Deps) -> tuple[int, Webh
     logger.append_keys(blink_order_id=payload.blink_order_id)
 
     orders_table, config_table = deps.settings.orders_table, deps.settings.config_table
-    wanted = {
-        orders_table: [order_keys.order_key(candidate), order_keys.alias_key(SOURCE, payload.blink_order_id)]
-    }
+    wanted = {orders_table: [order_keys.order_key(candidate), order_keys.alias_key(SOURCE, payload.blink_order_id)]}
     if payload.branch_id:
         wanted[config_table] = [config_keys.branch_key(payload.branch_id)]
     found = batch_get(deps.dynamodb, wanted)
@@ -133,8 +133,13 @@ def receive_order_status(request: WebhookRequest, deps: Deps) -> tuple[int, Webh
         received_at=received_at,
         summary=f"Blink status {status.value} {payload.status_text or status.name.title()}"
         + (f" by {payload.action_by}" if payload.action_by else ""),
-        detail={"status": payload.status, "status_text": payload.status_text, "comment": payload.comment,
-                "action_by": payload.action_by, "branch_id": payload.branch_id},
+        detail={
+            "status": payload.status,
+            "status_text": payload.status_text,
+            "comment": payload.comment,
+            "action_by": payload.action_by,
+            "branch_id": payload.branch_id,
+        },
     )
     if order_id is None:
         if payload.branch_id and not found.get(config_table):

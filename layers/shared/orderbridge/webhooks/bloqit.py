@@ -69,10 +69,16 @@ def receive_event(request: WebhookRequest, deps: Deps) -> tuple[int, WebhookAck]
         summary=f"locker rent {event.code_name.removeprefix('rent.')}"
         + (f": expires {expiry.isoformat()}" if expiry else "")
         + (f": {event.message}" if event.message else ""),
-        detail={"event_id": event.id, "code_name": event.code_name, "rent_id": rent.rent_id,
-                "bloq_id": event.bloq, "locker_id": event.locker, "title": event.title,
-                "initiated_by": event.action_initiated_by.model_dump() if event.action_initiated_by else None,
-                **({"expires_at": expiry.isoformat()} if expiry else {})},
+        detail={
+            "event_id": event.id,
+            "code_name": event.code_name,
+            "rent_id": rent.rent_id,
+            "bloq_id": event.bloq,
+            "locker_id": event.locker,
+            "title": event.title,
+            "initiated_by": event.action_initiated_by.model_dump() if event.action_initiated_by else None,
+            **({"expires_at": expiry.isoformat()} if expiry else {}),
+        },
     )
     outcome = deps.orders.record_event(
         rent.order_id,

@@ -85,8 +85,11 @@ def receive_order(request: WebhookRequest, deps: Deps) -> tuple[int, BlendAnswer
         received_at=received_at,
         summary=f"order received from {partner.name}"
         + (f"; {len(order.unmapped)} item(s) without a product mapping" if order.unmapped else ""),
-        detail={"partner_order_id": event.payload.id, "branch_id": event.branch_id,
-                "unmapped": [u.model_dump() for u in order.unmapped]},
+        detail={
+            "partner_order_id": event.payload.id,
+            "branch_id": event.branch_id,
+            "unmapped": [u.model_dump() for u in order.unmapped],
+        },
     )
     outcome = deps.orders.create(order, timeline, raw=request.body)
     if outcome.created:

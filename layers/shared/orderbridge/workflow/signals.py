@@ -56,15 +56,22 @@ class Signaller:
         try:
             if result.ok:
                 self.stepfunctions.send_task_success(
-                    taskToken=wait.token, output=json.dumps({"order_id": wait.order_id, "wait": wait.kind}))
+                    taskToken=wait.token, output=json.dumps({"order_id": wait.order_id, "wait": wait.kind})
+                )
             else:
                 self.stepfunctions.send_task_failure(taskToken=wait.token, error=result.error, cause=result.cause)
         except ClientError as error:
             code = error.response["Error"]["Code"]
             if code not in SPENT_TOKEN:
                 # Step Functions did not take the verdict: put the wait back for the stream's retry.
-                self.waits.put(wait.order_id, wait.kind, wait.token, now=self.clock(), expires_at=wait.expires_at,
-                               keeper="courier" if WaitKind(wait.kind) in COURIER_WAITS else None)
+                self.waits.put(
+                    wait.order_id,
+                    wait.kind,
+                    wait.token,
+                    now=self.clock(),
+                    expires_at=wait.expires_at,
+                    keeper="courier" if WaitKind(wait.kind) in COURIER_WAITS else None,
+                )
                 raise
             logger.info("late callback ignored: the wait was already over", extra={"wait": wait.kind, "code": code})
             return
@@ -77,7 +84,8 @@ def start_workflow(stepfunctions: Any, state_machine_arn: str, order_id: str) ->
     already exists (a replayed stream record, a resumed order)."""
     try:
         stepfunctions.start_execution(
-            stateMachineArn=state_machine_arn, name=order_id, input=json.dumps({"order_id": order_id}))
+            stateMachineArn=state_machine_arn, name=order_id, input=json.dumps({"order_id": order_id})
+        )
     except ClientError as error:
         if error.response["Error"]["Code"] == "ExecutionAlreadyExists":
             return False
