@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from orderbridge.domain import blink_submit, courier
+from orderbridge.domain import blink_submit, courier_rules
 from orderbridge.domain.statuses import TERMINAL
 from orderbridge.models.blink_logistics import TaskEvent
 from orderbridge.models.dispatchninja import DispatchNinjaOrderDetails
@@ -68,24 +68,24 @@ def _order(**changes) -> Order:
     ],
 )
 def test_dispatchninja_state_maps_onto_the_courier_vocabulary(changes, event):
-    assert courier.dispatchninja_task_event(_details(**changes)) is event
+    assert courier_rules.dispatchninja_task_event(_details(**changes)) is event
 
 
 def test_dispatchninja_ranks_only_grow_towards_terminal():
     ranks = [
-        courier.dispatchninja_update(_details(**c)).rank
+        courier_rules.dispatchninja_update(_details(**c)).rank
         for c in ({}, {"driver": "77"}, {"completed": "2021-04-23 16:40:00"})
     ]
     assert ranks == sorted(ranks) and ranks[-1] == TERMINAL
-    assert courier.dispatchninja_update(_details(canceled="2021-04-23 16:00:00")).rank == TERMINAL
+    assert courier_rules.dispatchninja_update(_details(canceled="2021-04-23 16:00:00")).rank == TERMINAL
 
 
 def test_dispatchninja_state_key_changes_with_the_state_only():
-    same = courier.dispatchninja_state_key(_details())
-    assert courier.dispatchninja_state_key(_details(modified="2021-04-23 15:30:00")) == same  # not a state change
-    assert courier.dispatchninja_state_key(_details(status_id="2", status="Assigned")) != same
-    assert courier.dispatchninja_state_key(_details(driver="77")) != same
-    assert courier.dispatchninja_state_key(_details(completed="2021-04-23 16:40:00")) != same
+    same = courier_rules.dispatchninja_state_key(_details())
+    assert courier_rules.dispatchninja_state_key(_details(modified="2021-04-23 15:30:00")) == same  # not a state change
+    assert courier_rules.dispatchninja_state_key(_details(status_id="2", status="Assigned")) != same
+    assert courier_rules.dispatchninja_state_key(_details(driver="77")) != same
+    assert courier_rules.dispatchninja_state_key(_details(completed="2021-04-23 16:40:00")) != same
 
 
 @pytest.mark.parametrize(
@@ -101,7 +101,7 @@ def test_dispatchninja_state_key_changes_with_the_state_only():
     ],
 )
 def test_courier_payment_type(paid, method, expected):
-    assert courier.payment_type(_order(paid=paid, payment_method=method)) == expected
+    assert courier_rules.payment_type(_order(paid=paid, payment_method=method)) == expected
 
 
 # -- a partner order for Blink --------------------------------------------------------------------

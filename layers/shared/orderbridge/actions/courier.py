@@ -4,7 +4,7 @@
 Creating a courier job writes an alias from the courier's id to the order, so the Blink Logistics
 task status webhook (alias ``blink_logistics`` + taskId) finds it. DispatchNINJA has no webhooks:
 reading its details is how its progress reaches the order, as a courier timeline event whenever
-the state changed, and on the courier track (monotonic, ``domain.courier``).
+the state changed, and on the courier track (monotonic, ``domain.courier_rules``).
 
 Create and update change something at the courier: their Lambdas run them idempotently. Reads
 are not: each read must see the courier's current state.
@@ -31,7 +31,7 @@ from orderbridge.actions.common import (
     require_order,
 )
 from orderbridge.actions.runtime import ActionDeps
-from orderbridge.domain import blink_submit, courier, lockers
+from orderbridge.domain import blink_submit, courier_rules, locker_rules
 from orderbridge.domain.statuses import courier_status_update
 from orderbridge.models.base import OurModel
 from orderbridge.models.blink_logistics import TaskCreateRequest, TaskEvent, TaskType, TaskUpdateRequest
@@ -130,7 +130,7 @@ def create_blink_logistics_task(*, request: CreateBlinkLogisticsTaskInput, deps:
         discount=amounts.discount,
         delivery_charges=amounts.delivery_charges,
         sub_total=blink_submit.subtotal(order),
-        payment_type=request.payment_type or courier.payment_type(order),
+        payment_type=request.payment_type or courier_rules.payment_type(order),
         description=request.description or _contents(order),
         instruction=request.instruction or instruction or order.note,
         customer_name=customer.name,
@@ -203,7 +203,7 @@ def _destination(deps: ActionDeps, order: Order, request: CourierDispatch) -> tu
     override = getattr(request, "customer", None)
     if request.destination == "home":
         return override, None
-    rent = lockers.current_rent(deps.rents.for_order(order.order_id))
+    rent = locker_rules.current_rent(deps.rents.for_order(order.order_id))
     if rent is None or not rent.bloq_id:
         raise ActionRefused(f"order {order.order_id} has no reserved locker to send the courier to")
     bloq = deps.vendors.bloqit(order.merchant_id).get_bloq(rent.bloq_id)
@@ -484,10 +484,10 @@ def get_dispatchninja_order_details(*, request: OrderInput, deps: ActionDeps) ->
         raise ActionRefused(f"order {order.order_id} has no DispatchNINJA order")
     logger.append_keys(dispatchninja_order_id=dn_id)
     details = deps.vendors.dispatchninja(order.merchant_id).order_details(dn_id)
-    update = courier.dispatchninja_update(details)
+    update = courier_rules.dispatchninja_update(details)
     event = our_event(
         deps,
-        f"{DISPATCHNINJA}:{dn_id}:{courier.dispatchninja_state_key(details)}",
+        f"{DISPATCHNINJA}:{dn_id}:{courier_rules.dispatchninja_state_key(details)}",
         "courier_status",
         f"DispatchNINJA order {details.status or 'status ' + str(details.status_id)} ({update.value})"
         + (f": {details.cancelled_reason}" if details.cancelled_reason else ""),

@@ -31,7 +31,7 @@ from orderbridge.actions.common import (
     require_order,
 )
 from orderbridge.actions.runtime import ActionDeps
-from orderbridge.domain import lockers
+from orderbridge.domain import locker_rules
 from orderbridge.domain.statuses import rent_state_update
 from orderbridge.models.base import OurModel
 from orderbridge.models.bloqit import (
@@ -100,7 +100,7 @@ def reserve_locker(*, request: ReserveLockerInput, deps: ActionDeps) -> ReserveL
     rents = deps.rents.for_order(order.order_id)
     # A reservation a failed earlier run already made (or a second call), or the rent the goods
     # already went into (a resumed order): never a second rent.
-    existing = lockers.open_reservation(rents) or next((r for r in rents if r.held_goods), None)
+    existing = locker_rules.open_reservation(rents) or next((r for r in rents if r.held_goods), None)
     if existing is not None:
         logger.info("the order has an open locker reservation: reused", extra={"rent_id": existing.rent_id})
         return ReserveLockerOutput(
@@ -136,11 +136,11 @@ def reserve_locker(*, request: ReserveLockerInput, deps: ActionDeps) -> ReserveL
             )
         bloq, locker_id = chosen
         now = deps.clock()
-        window = lockers.rent_window(
+        window = locker_rules.rent_window(
             now, bloq, delivery_hours=request.delivery_hours, collect_hours=request.collect_hours
         )
-        pickup_code = lockers.new_code(lockers.PICKUP_CODE_DIGITS)
-        dropoff_code = lockers.new_code(lockers.DROPOFF_CODE_DIGITS)
+        pickup_code = locker_rules.new_code(locker_rules.PICKUP_CODE_DIGITS)
+        dropoff_code = locker_rules.new_code(locker_rules.DROPOFF_CODE_DIGITS)
         try:
             rent = client.create_order_delivery(
                 order.order_id,
@@ -235,7 +235,7 @@ def _candidates(
     """The Bloqs that can take the delivery, best first (see :class:`ReserveLockerInput`)."""
     size = request.locker_size
     if request.bloq_id:
-        return lockers.rank_bloqs([client.get_bloq(request.bloq_id)], size)
+        return locker_rules.rank_bloqs([client.get_bloq(request.bloq_id)], size)
     branch = deps.config.branch(order.branch_id)
     if branch and branch.bloq_ids:
         # The branch's own Bloqs, in its order of preference (read one by one, stop at the first
@@ -246,7 +246,7 @@ def _candidates(
             f"order {order.order_id}: its branch has no Bloqs configured and there are no "
             "customer coordinates to search for one near"
         )
-    near = lockers.Point(customer.latitude, customer.longitude)
+    near = locker_rules.Point(customer.latitude, customer.longitude)
     found = client.iter_bloqs_near(
         latitude=customer.latitude,
         longitude=customer.longitude,
@@ -256,7 +256,7 @@ def _candidates(
         rent_type=RentType.DELIVERY,
         limit=MAX_SEARCHED_BLOQS,
     )
-    return lockers.rank_bloqs(list(islice(found, MAX_SEARCHED_BLOQS)), size, near=near)
+    return locker_rules.rank_bloqs(list(islice(found, MAX_SEARCHED_BLOQS)), size, near=near)
 
 
 class _LazyBloqs:
@@ -267,7 +267,7 @@ class _LazyBloqs:
 
     def __iter__(self) -> Iterator[Bloq]:
         for bloq_id in dict.fromkeys(self.bloq_ids):
-            yield from lockers.rank_bloqs([self.client.get_bloq(bloq_id)], self.size)
+            yield from locker_rules.rank_bloqs([self.client.get_bloq(bloq_id)], self.size)
 
 
 def _choose(
@@ -277,7 +277,7 @@ def _choose(
     but for the lockers another order was seen taking (``taken``)."""
     for bloq in candidates:
         free = [locker for locker in client.get_free_lockers(bloq.id) if locker.id not in taken]
-        locker = lockers.pick_locker(free, size)
+        locker = locker_rules.pick_locker(free, size)
         if locker is not None and locker.id:
             return bloq, locker.id
     return None
@@ -314,7 +314,7 @@ def _rent_of(deps: ActionDeps, order: Order, rent_id: str | None) -> Rent:
         return rent
     rents = deps.rents.for_order(order.order_id)
     # The newest rent not finished; else the one the goods went into (a resumed order, done with it).
-    rent = lockers.current_rent(rents) or max(
+    rent = locker_rules.current_rent(rents) or max(
         (r for r in rents if r.held_goods), key=lambda r: r.created_at, default=None
     )
     if rent is None:
@@ -504,7 +504,7 @@ def release_empty_locker(*, request: ReleaseLockerInput, deps: ActionDeps) -> Re
     on the way to (its task carries this locker and its drop-off code: a resumed workflow
     continues with it)."""
     order, tracks = require_order(deps, request.order_id)
-    rent = lockers.current_rent(deps.rents.for_order(order.order_id))
+    rent = locker_rules.current_rent(deps.rents.for_order(order.order_id))
     if rent is None:
         return ReleaseOutput(order_id=order.order_id, released=False, reason="the order has no locker rent")
     if rent.state not in _EMPTY_STATES:
@@ -583,7 +583,7 @@ def return_expired_delivery(*, request: ReturnExpiredDeliveryInput, deps: Action
         expiry = request.expires_at
     else:
         bloq = client.get_bloq(rent.bloq_id) if rent.bloq_id else None
-        expiry = lockers.return_expiry(deps.clock(), bloq, hours=request.expires_in_hours)
+        expiry = locker_rules.return_expiry(deps.clock(), bloq, hours=request.expires_in_hours)
     answer = client.return_delivery(rent.rent_id, expiry_date=expiry)
     if answer.id == rent.rent_id:
         return _record(deps, order, rent, answer, "return", "returned", expires_at=answer.expiry_date or expiry)

@@ -58,7 +58,7 @@ def submission_key(blink_branch_id: str, customer_name: str) -> Key:
 
 
 @dataclass
-class Outcome:
+class Written:
     """What a write did."""
 
     order_id: str | None
@@ -89,7 +89,7 @@ class OrderStore:
 
     # -- writes ------------------------------------------------------------------------------
 
-    def create(self, order: Order, event: TimelineEvent, raw: str) -> Outcome:
+    def create(self, order: Order, event: TimelineEvent, raw: str) -> Written:
         """Order + its first timeline event (holding the raw payload), in one transaction,
         conditional on the order not existing yet (the order id is derived from the vendor's)."""
         meta = {
@@ -111,11 +111,11 @@ class OrderStore:
             )
         except ClientError as error:
             if cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
-                return Outcome(order.order_id, duplicate=True)
+                return Written(order.order_id, duplicate=True)
             raise unavailable(error, "record the order") from error
         except BotoCoreError as error:
             raise unavailable(error, "record the order") from error
-        return Outcome(order.order_id, created=True)
+        return Written(order.order_id, created=True)
 
     def record_event(
         self,
@@ -126,7 +126,7 @@ class OrderStore:
         raw: str | None = None,
         ranked: list[dict[str, Any]] | None = None,
         guards: list[dict[str, Any]] | None = None,
-    ) -> Outcome:
+    ) -> Written:
         """Record a timeline event and, when ``update`` is newer than the order's track, move it.
 
         ``ranked`` are further rank-conditional updates that move with the track (e.g. the rent's
@@ -140,13 +140,13 @@ class OrderStore:
         guard_items = [self._put(event_item, new_only=True), *(guards or [])]
         try:
             self.client.transact_write_items(TransactItems=[*rank_items, *guard_items])
-            return Outcome(order_id, created=True)
+            return Written(order_id, created=True)
         except ClientError as error:
             codes = cancellation_codes(error)
             if not codes:
                 raise unavailable(error, "record the event") from error
             if "ConditionalCheckFailed" in codes[len(rank_items) :]:
-                return Outcome(order_id, duplicate=True)
+                return Written(order_id, duplicate=True)
             if "ConditionalCheckFailed" not in codes[: len(rank_items)]:
                 raise unavailable(error, "record the event") from error
         except BotoCoreError as error:
@@ -163,13 +163,13 @@ class OrderStore:
             except ClientError as error:
                 codes = cancellation_codes(error)
                 if "ConditionalCheckFailed" in codes[: 1 + len(guards or [])]:
-                    return Outcome(order_id, duplicate=True)
+                    return Written(order_id, duplicate=True)
                 if extra and "ConditionalCheckFailed" in codes:
                     continue
                 raise unavailable(error, "record the event") from error
             except BotoCoreError as error:
                 raise unavailable(error, "record the event") from error
-            return Outcome(order_id, created=True, stale=True)
+            return Written(order_id, created=True, stale=True)
         raise AssertionError("unreachable: the last attempt has no conditional extras")
 
     def link_vendor(
@@ -180,7 +180,7 @@ class OrderStore:
         fields: dict[str, Any] | None = None,
         alias: tuple[str, str] | None = None,
         update: TrackUpdate | None = None,
-    ) -> Outcome:
+    ) -> Written:
         """Record what an outbound action did at a vendor, in one transaction: the vendor's ids on
         the order (``fields``), the alias (source, vendor id) by which the vendor's webhooks find
         the order, and a timeline event; and, when ``update`` is newer than the order's track, the
@@ -195,7 +195,7 @@ class OrderStore:
         # The track is already at or past ``update``: record the rest without it.
         outcome = self._link(order_id, {**event_item, "applied": False}, fields or {}, alias, None, event.received_at)
         assert outcome is not None
-        return Outcome(order_id, created=outcome.created, duplicate=outcome.duplicate, stale=outcome.created)
+        return Written(order_id, created=outcome.created, duplicate=outcome.duplicate, stale=outcome.created)
 
     def _link(
         self,
@@ -205,7 +205,7 @@ class OrderStore:
         alias: tuple[str, str] | None,
         update: TrackUpdate | None,
         at: datetime,
-    ) -> Outcome | None:
+    ) -> Written | None:
         """One attempt of :meth:`link_vendor`; None when only the track's rank condition failed."""
         names: dict[str, str] = {}
         values: dict[str, Any] = {":at": to_value(at)}
@@ -252,7 +252,7 @@ class OrderStore:
             if not codes:
                 raise unavailable(error, "record what the vendor did") from error
             if codes[-1] == "ConditionalCheckFailed":
-                return Outcome(order_id, duplicate=True)
+                return Written(order_id, duplicate=True)
             if codes[0] == "ConditionalCheckFailed":
                 if update is not None:
                     return None
@@ -260,7 +260,7 @@ class OrderStore:
             raise unavailable(error, "record what the vendor did") from error
         except BotoCoreError as error:
             raise unavailable(error, "record what the vendor did") from error
-        return Outcome(order_id, created=True)
+        return Written(order_id, created=True)
 
     def track_update(self, order_id: str, update: TrackUpdate, at: datetime) -> dict[str, Any]:
         """A conditional Update of one status track on the order (for a transaction): only forward,
@@ -328,7 +328,7 @@ class OrderStore:
         except (ClientError, BotoCoreError) as error:
             raise unavailable(error, "record the submission") from error
 
-    def record_unmatched(self, source: str, ref: str, event: TimelineEvent, raw: str) -> Outcome:
+    def record_unmatched(self, source: str, ref: str, event: TimelineEvent, raw: str) -> Written:
         """Keep an event we cannot attach to an order (nothing is lost; ops can replay it)."""
         item = {
             "pk": f"UNMATCHED#{source}#{ref}",
@@ -342,11 +342,11 @@ class OrderStore:
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return Outcome(None, duplicate=True)
+                return Written(None, duplicate=True)
             raise unavailable(error, "record the event") from error
         except BotoCoreError as error:
             raise unavailable(error, "record the event") from error
-        return Outcome(None, created=True)
+        return Written(None, created=True)
 
     def count_resume(self, order_id: str, *, undo: bool = False) -> int:
         """Count a resume of the order's workflow (or take one back); returns the new count."""

@@ -24,11 +24,11 @@ from orderbridge.observability import logger, metrics
 from orderbridge.store import config as config_keys
 from orderbridge.store import orders as order_keys
 from orderbridge.store.batch import batch_get
-from orderbridge.store.orders import Outcome
+from orderbridge.store.orders import Written
 from orderbridge.web.auth import verify_token
 from orderbridge.web.request import WebhookRequest, parse_json, parse_model
 from orderbridge.webhooks.answers import WebhookAck
-from orderbridge.webhooks.outcomes import report
+from orderbridge.webhooks.report import report
 
 SOURCE = OrderSource.BLINK.value
 
@@ -53,7 +53,7 @@ def receive_order(request: WebhookRequest, deps: Deps) -> tuple[int, WebhookAck]
     )
     answer = WebhookAck(status="accepted", order_id=order_id)
     if any(item["sk"] == "META" for item in found[orders_table]):
-        report(Outcome(order_id, duplicate=True), "Blink order")
+        report(Written(order_id, duplicate=True), "Blink order")
         return 200, answer
     submitted = next((str(item["order_id"]) for item in found[orders_table]), None)
     if submitted is not None:

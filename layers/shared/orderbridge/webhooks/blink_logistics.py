@@ -19,7 +19,7 @@ from orderbridge.store.batch import batch_get
 from orderbridge.web.auth import verify_token
 from orderbridge.web.request import WebhookRequest, parse_json, parse_model
 from orderbridge.webhooks.answers import WebhookAck
-from orderbridge.webhooks.outcomes import report
+from orderbridge.webhooks.report import report
 
 SOURCE = "blink_logistics"
 

@@ -15,11 +15,11 @@ from orderbridge.domain.statuses import rent_state_update
 from orderbridge.models.bloqit import EXTENDED_EVENT, EXTENDED_EXPIRY_KEY, BloqWebhookEvent
 from orderbridge.models.order import TimelineEvent
 from orderbridge.observability import logger
-from orderbridge.store.orders import Outcome
+from orderbridge.store.orders import Written
 from orderbridge.web.auth import verify_bloq_signature
 from orderbridge.web.request import WebhookRequest, parse_json, parse_model
 from orderbridge.webhooks.answers import WebhookAck
-from orderbridge.webhooks.outcomes import report
+from orderbridge.webhooks.report import report
 
 SOURCE = "bloqit"
 
@@ -43,7 +43,7 @@ def receive_event(request: WebhookRequest, deps: Deps) -> tuple[int, WebhookAck]
     if rent is None:
         created = deps.rents.record_event_only(event.id, record)
         if event.category == "rent":
-            report(Outcome(None, created=created, duplicate=not created), f"Bloq.It {event.code_name}")
+            report(Written(None, created=created, duplicate=not created), f"Bloq.It {event.code_name}")
             return 202, WebhookAck(status="unmatched")
         logger.info(f"Bloq.It {event.code_name} {'recorded' if created else 'duplicate: already recorded'}")
         return 200, WebhookAck(status="accepted")

@@ -21,10 +21,10 @@ from orderbridge.observability import logger, metrics
 from orderbridge.store import config as config_keys
 from orderbridge.store import orders as order_keys
 from orderbridge.store.batch import batch_get
-from orderbridge.store.orders import Outcome
+from orderbridge.store.orders import Written
 from orderbridge.web.auth import verify_token
 from orderbridge.web.request import WebhookRequest, parse_json, parse_model
-from orderbridge.webhooks.outcomes import report
+from orderbridge.webhooks.report import report
 
 
 def receive_order(request: WebhookRequest, deps: Deps) -> tuple[int, BlendAnswer]:
@@ -54,7 +54,7 @@ def receive_order(request: WebhookRequest, deps: Deps) -> tuple[int, BlendAnswer
     )
     answer = BlendAnswer(order_id=order_id, status="success")
     if found[orders_table]:
-        report(Outcome(order_id, duplicate=True), "partner order")
+        report(Written(order_id, duplicate=True), "partner order")
         return 200, answer
     partner: Partner | None = None
     route: PartnerBranch | None = None

@@ -25,7 +25,7 @@ from orderbridge import aws
 from orderbridge.actions.common import ActionRefused, OrderInput, our_event, require_order
 from orderbridge.actions.runtime import ActionDeps, get_action_deps
 from orderbridge.config import Settings, get_settings
-from orderbridge.domain import lockers
+from orderbridge.domain import locker_rules
 from orderbridge.domain.plan import FINAL_STATE, OrderPath, OrderPlan, PlanRefused, plan
 from orderbridge.domain.waits import WaitKind
 from orderbridge.models.base import OurModel
@@ -141,7 +141,7 @@ def check_collect_deadline(*, request: OrderInput, deps: ActionDeps) -> CollectD
     ``rent.extended`` moved its expiry, or it has passed but Bloq.It has not said ``rent.expired``
     yet (a grace period: a delivery can only be returned once expired). Otherwise: return it."""
     order, _ = require_order(deps, request.order_id)
-    rent = lockers.current_rent(deps.rents.for_order(order.order_id))
+    rent = locker_rules.current_rent(deps.rents.for_order(order.order_id))
     now = deps.clock()
     if rent is None or rent.expires_at is None or rent.state == "expired":
         return CollectDeadline(order_id=order.order_id, extended=False, timeout_seconds=1)
@@ -155,7 +155,7 @@ def check_collect_deadline(*, request: OrderInput, deps: ActionDeps) -> CollectD
 
 # -- outcome -------------------------------------------------------------------------------------
 
-Outcome = Literal[
+WorkflowEnding = Literal[
     "completed", "delivered", "collected", "rejected", "cancelled", "uncollected", "failed", "alert", "needs_attention"
 ]
 _END_STATE: dict[str, OrderState] = {
@@ -179,7 +179,7 @@ class StepError(OurModel):
 
 
 class OutcomeInput(OrderInput):
-    outcome: Outcome  # "completed": the order's path ended as it should (``path`` says how)
+    outcome: WorkflowEnding  # "completed": the order's path ended as it should (``path`` says how)
     path: OrderPath | None = None
     reason: str | None = None
     error: StepError | None = None  # for failures

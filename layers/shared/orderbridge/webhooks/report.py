@@ -5,10 +5,10 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit
 
 from orderbridge.observability import logger, metrics
-from orderbridge.store.orders import Outcome
+from orderbridge.store.orders import Written
 
 
-def report(outcome: Outcome, what: str, **extra: object) -> None:
+def report(outcome: Written, what: str, **extra: object) -> None:
     if outcome.duplicate:
         metrics.add_metric(name="DuplicateDeliveries", unit=MetricUnit.Count, value=1)
         logger.info(f"duplicate {what}: already recorded, answered as before", extra=extra)
