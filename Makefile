@@ -1,6 +1,7 @@
 # Orderbridge — two commands for a fresh machine (Python 3.11 and make):
 #   make run    set up, then run the whole product locally (the local stack)
-#   make test   set up, then run the whole test suite (sam validate --lint, sam build, pytest)
+#   make test   set up, then run the whole test suite (ruff, mypy, sam validate --lint, sam build, pytest)
+#   make lock   recompile the lock (requirements/dev.txt, layers/shared/requirements.txt) from pyproject.toml
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -10,7 +11,7 @@ PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test setup lint validate build pytest demo clean
+.PHONY: run test setup lint typecheck validate build pytest demo clean lock
 
 run: setup
 	$(PY) -m orderbridge_local run
@@ -18,16 +19,30 @@ run: setup
 demo: setup
 	$(PY) -m orderbridge_local demo
 
-test: setup lint validate build pytest
+test: setup lint typecheck validate build pytest
 
 setup: $(VENV)/.installed $(SAM_VENV)/.installed tests/node/node_modules/.installed
 
-# The project's own environment: the shared package (editable) and the dev tools.
-$(VENV)/.installed: pyproject.toml
+# The project's own environment: exactly the lock's versions (requirements/dev.txt: the dev tools and
+# the runtime dependencies, every one pinned, pip's own too), then the shared package itself,
+# editable, without resolving anything again.
+$(VENV)/.installed: requirements/dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
+
+# The lock, compiled by pip-tools (pip's resolver, so pip's configured indexes are the ones used) from
+# pyproject.toml's ranges: requirements/dev.txt for the dev environment and the tests, and the layer's
+# layers/shared/requirements.txt (the roots in requirements/layer.in) constrained to the same versions.
+# Versions already locked are kept while pyproject.toml admits them; `make lock LOCK_ARGS=--upgrade`
+# takes the newest (LOCK_ARGS='--upgrade-package pydantic': one). Then `make setup` installs them.
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --annotation-style line $(LOCK_ARGS)
+
+lock: $(VENV)/.installed
+	$(PIP_COMPILE) --extra dev --output-file requirements/dev.txt pyproject.toml
+	$(PIP_COMPILE) --output-file layers/shared/requirements.txt requirements/layer.in
 
 # aws-sam-cli pins its dependencies tightly, so it lives in a virtual environment of its own.
 $(SAM_VENV)/.installed:
@@ -44,6 +59,10 @@ tests/node/node_modules/.installed: tests/node/package.json tests/node/package-l
 lint:
 	$(VENV)/bin/ruff check layers functions local tests statemachine
 	$(VENV)/bin/ruff format --check layers functions local tests statemachine
+
+# What it checks and how strictly: pyproject.toml's [tool.mypy] (strict on the shared layer).
+typecheck:
+	$(VENV)/bin/mypy
 
 validate:
 	$(SAM) validate --lint

@@ -2,18 +2,29 @@
 
 Run ``.venv/bin/python statemachine/order_workflow.py`` after changing it and commit both files;
 ``tests/unit/test_order_workflow_definition.py`` fails when the JSON is not this script's output,
-or when a Retry/Catch names an error no action can raise.
+when a Retry/Catch names an error nothing raises, when an exception is in none of
+``actions.common``'s lists, or when a ``${...}`` is not one of the template's substitutions.
 
 Each retry policy, the failure path and the error names are written here once: every Lambda task
-gets the same ``Retry`` (built from ``actions.common.RETRYABLE_ERRORS``), every task's unexpected
-failure goes through a small Pass state that names the step, then to the failure path (release an
-empty locker, record the failure, fail). The paths per order type are in ``docs/workflow.md``.
+gets the same ``Retry`` (:data:`RETRY_RATE_LIMITED` and :data:`RETRY_TRANSIENT`, built from
+``actions.common.RATE_LIMITED_ERRORS`` and ``RETRYABLE_ERRORS``; a wait only the second), each
+wait's errors are caught by the rules ``ON_...``, and every task's unexpected failure goes through
+a small Pass state that names the step, then to the failure path (release an empty locker, record
+the failure, fail). The paths per order type are in ``docs/workflow.md``.
+
+The waits' limits are template parameters that reach the definition in one hop: the state
+machine's ``DefinitionSubstitutions`` put each value into ``PlanOrder``'s ``ResultSelector``
+(:data:`LIMITS`), where ``States.StringToJson`` turns it into the number ``TimeoutSecondsPath``
+and ``HeartbeatSecondsPath`` read (``$.plan.limits.<name>``) — no extra state, and the file stays
+JSON. Only what is decided at run time comes from a Lambda: a pre-order's start time (the plan)
+and the extended collect wait (``CheckCollectDeadline``).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +51,45 @@ RETRY_RATE_LIMITED = {
     "MaxDelaySeconds": 300,
 }
 BLINK_STATUS = {"accepted": 1, "ready": 6, "dispatched": 2, "delivered": 3, "rejected": 4}
+# The errors a wait ends with besides success: its verdict's (``domain.waits``) or Step Functions'
+# own timeout, each caught by one rule: (errors, the state that handles them).
+CATCH_ALL = "States.ALL"
+TIMED_OUT = "States.Timeout"
+ON_REJECTED = (["OrderRejected"], "OrderRejected")
+ON_COURIER_CANCELLED = (["CourierCancelled"], "CourierCancelled")
+ON_DROPOFF_MISSED = ([TIMED_OUT, "RentCancelled"], "DropOffMissed")
+ON_PICKUP_TIMED_OUT = ([TIMED_OUT], "CheckCollectDeadline")
+ON_RENT_EXPIRED = (["RentExpired"], "ReturnUncollected")
+# The waits' limits in seconds: name under ``$.plan.limits`` → the template parameter (a key of the
+# state machine's DefinitionSubstitutions) that sets it.
+LIMITS = {
+    "courier_pickup": "WorkflowCourierPickupTimeoutSeconds",
+    "dropoff": "WorkflowDropoffTimeoutSeconds",
+    "collect": "WorkflowCollectTimeoutSeconds",
+    "home_delivery": "WorkflowHomeDeliveryTimeoutSeconds",
+    "blink_end": "WorkflowBlinkEndTimeoutSeconds",
+    # courier waits fail when the courier keeper has not sent a heartbeat for this long
+    "courier_heartbeat": "CourierHeartbeatSeconds",
+}
 
 states: dict[str, dict[str, Any]] = {}
 
 
 def payload(**extra: Any) -> dict[str, Any]:
     return {"order_id.$": "$.order_id", "execution.$": "$$.Execution.Name", **extra}
+
+
+def limit(name: str) -> str:
+    """Where a wait reads its limit (seconds): put there by ``PlanOrder``'s ``ResultSelector``."""
+    if name not in LIMITS:
+        raise KeyError(f"no workflow limit {name!r}; add it to LIMITS")
+    return f"$.plan.limits.{name}"
+
+
+def limits_selector() -> dict[str, str]:
+    """Each limit as a number: ``${Parameter}`` is replaced by its value when the stack is deployed
+    (DefinitionSubstitutions replace text only, so the value is parsed inside the definition)."""
+    return {f"{name}.$": f"States.StringToJson('${{{parameter}}}')" for name, parameter in LIMITS.items()}
 
 
 def failed_step(step: str) -> str:
@@ -62,13 +106,14 @@ def task(
     *,
     args: dict[str, Any] | None = None,
     result: str | None = None,
-    catch: list[tuple[list[str], str]] = (),
-    retry: bool = True,
+    also: dict[str, Any] | None = None,
+    catch: Sequence[tuple[list[str], str]] = (),
     fail_to: str | None = None,
     error_path: str = "$.error",
     comment: str | None = None,
 ) -> None:
-    """A Lambda task: ``result`` is where its answer goes (``$.<result>``; None: dropped)."""
+    """A Lambda task: ``result`` is where its answer goes (``$.<result>.result``; None: dropped),
+    beside the fields in ``also``."""
     state: dict[str, Any] = {
         "Type": "Task",
         "Resource": "arn:aws:states:::lambda:invoke",
@@ -77,14 +122,13 @@ def task(
     if comment:
         state["Comment"] = comment
     if result:
-        state["ResultSelector"] = {"result.$": "$.Payload"}
+        state["ResultSelector"] = {"result.$": "$.Payload", **(also or {})}
         state["ResultPath"] = f"$.{result}"
     else:
         state["ResultPath"] = None
-    if retry:
-        state["Retry"] = [RETRY_RATE_LIMITED, RETRY_TRANSIENT]
+    state["Retry"] = [RETRY_RATE_LIMITED, RETRY_TRANSIENT]
     catches = [{"ErrorEquals": errors, "ResultPath": "$.error", "Next": to} for errors, to in catch]
-    catches.append({"ErrorEquals": ["States.ALL"], "ResultPath": error_path, "Next": fail_to or failed_step(name)})
+    catches.append({"ErrorEquals": [CATCH_ALL], "ResultPath": error_path, "Next": fail_to or failed_step(name)})
     state["Catch"] = catches
     if nxt is None:
         state["End"] = True
@@ -94,9 +138,16 @@ def task(
 
 
 def wait(
-    name: str, kind: str, timeout: str, nxt: str, *, catch: list[tuple[list[str], str]] = (), heartbeat: bool = False
+    name: str,
+    kind: str,
+    timeout: str,
+    nxt: str,
+    *,
+    catch: Sequence[tuple[list[str], str]] = (),
+    heartbeat: bool = False,
 ) -> None:
-    """Park on a task token until the order's tracks settle ``kind`` (``workflow.signals``)."""
+    """Park on a task token until the order's tracks settle ``kind`` (``workflow.signals``), for at
+    most the seconds at the path ``timeout``."""
     state: dict[str, Any] = {
         "Type": "Task",
         "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
@@ -109,9 +160,9 @@ def wait(
         "Retry": [RETRY_TRANSIENT],
     }
     if heartbeat:
-        state["HeartbeatSecondsPath"] = "$.plan.result.heartbeat_seconds"
+        state["HeartbeatSecondsPath"] = limit("courier_heartbeat")
     state["Catch"] = [{"ErrorEquals": errors, "ResultPath": "$.error", "Next": to} for errors, to in catch]
-    state["Catch"].append({"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": failed_step(name)})
+    state["Catch"].append({"ErrorEquals": [CATCH_ALL], "ResultPath": "$.error", "Next": failed_step(name)})
     state["Next"] = nxt
     states[name] = state
 
@@ -170,7 +221,14 @@ def build() -> dict[str, Any]:
         {**is_path(OrderPath.LOCKER_DELIVERY, OrderPath.LOCKER_PICKUP), "Next": "ReserveLocker"},
         {**is_path(*sorted(BLINK_STATUS_PATHS)), "Next": "AcceptForKitchen"},
     ]
-    task("PlanOrder", "PlanOrder", "Route", result="plan", catch=[(list(needs), "PlanOrderNeedsAttention")])
+    task(
+        "PlanOrder",
+        "PlanOrder",
+        "Route",
+        result="plan",
+        also={"limits": limits_selector()},
+        catch=[(list(needs), "PlanOrderNeedsAttention")],
+    )
     choice("Route", [submit, pre_order, *paths], "AcceptInBlink")
     task(
         "SubmitToBlink", "SubmitOrderToBlink", "RouteAfterSubmit", catch=[(list(needs), "SubmitToBlinkNeedsAttention")]
@@ -243,11 +301,11 @@ def build() -> dict[str, Any]:
     destination = {"destination.$": "$.plan.result.path", "attempt.$": "$.plan.result.courier_attempt"}
     task("CreateBlinkLogisticsTask", "CreateBlinkLogisticsTask", "WaitForCourierPickup", args=destination)
     task("CreateDispatchNinjaOrder", "CreateDispatchNinjaOrder", "WaitForCourierPickup", args=destination)
-    on_courier = [(["CourierCancelled"], "CourierCancelled"), (["OrderRejected"], "OrderRejected")]
+    on_courier = [ON_COURIER_CANCELLED, ON_REJECTED]
     wait(
         "WaitForCourierPickup",
         "courier_picked_up",
-        "$.plan.result.courier_pickup_timeout",
+        limit("courier_pickup"),
         "MarkReadyInBlink",
         catch=on_courier,
         heartbeat=True,
@@ -258,7 +316,7 @@ def build() -> dict[str, Any]:
     wait(
         "WaitForHomeDelivery",
         "courier_finished",
-        "$.plan.result.home_delivery_timeout",
+        limit("home_delivery"),
         "MarkDeliveredInBlink",
         catch=on_courier,
         heartbeat=True,
@@ -266,31 +324,23 @@ def build() -> dict[str, Any]:
     wait(
         "WaitForDropOff",
         "dropoff",
-        "$.plan.result.dropoff_timeout",
+        limit("dropoff"),
         "NotifyCustomer",
-        catch=[
-            (["CourierCancelled"], "CourierCancelled"),
-            (["States.Timeout", "RentCancelled"], "DropOffMissed"),
-            (["OrderRejected"], "OrderRejected"),
-        ],
+        catch=[ON_COURIER_CANCELLED, ON_DROPOFF_MISSED, ON_REJECTED],
     )
     wait(
         "WaitForStaffDropOff",
         "dropoff",
-        "$.plan.result.dropoff_timeout",
+        limit("dropoff"),
         "MarkPickupReadyInBlink",
-        catch=[(["States.Timeout", "RentCancelled"], "DropOffMissed"), (["OrderRejected"], "OrderRejected")],
+        catch=[ON_DROPOFF_MISSED, ON_REJECTED],
     )
     blink_status("MarkPickupReadyInBlink", "ready", "NotifyCustomer")
     task("NotifyCustomer", "NotifyLockerCustomer", "WaitForCustomerPickup")
     # A rent cancelled while the goods are inside cannot be returned (Bloq.It returns only an
     # expired delivery): the failure path records it for a person (the locker is not released).
-    on_pickup = [
-        (["States.Timeout"], "CheckCollectDeadline"),
-        (["RentExpired"], "ReturnUncollected"),
-        (["OrderRejected"], "OrderRejected"),
-    ]
-    wait("WaitForCustomerPickup", "pickup", "$.plan.result.collect_timeout", "MarkDeliveredInBlink", catch=on_pickup)
+    on_pickup = [ON_PICKUP_TIMED_OUT, ON_RENT_EXPIRED, ON_REJECTED]
+    wait("WaitForCustomerPickup", "pickup", limit("collect"), "MarkDeliveredInBlink", catch=on_pickup)
     task("CheckCollectDeadline", "CheckCollectDeadline", "RentExtended", result="collect")
     choice(
         "RentExtended",
@@ -313,9 +363,9 @@ def build() -> dict[str, Any]:
     wait(
         "WaitForBlinkCompleted",
         "blink_completed",
-        "$.plan.result.blink_end_timeout",
+        limit("blink_end"),
         "RecordCompleted",
-        catch=[(["OrderRejected"], "OrderRejected")],
+        catch=[ON_REJECTED],
     )
     outcome("RecordCompleted", "completed", None)
 

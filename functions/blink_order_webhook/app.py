@@ -1,19 +1,6 @@
 """POST /webhooks/blink/orders — Blink's Order Webhook (a new order)."""
 
-from orderbridge.observability import logger, metrics, tracer
-from orderbridge.web.resolver import handle_webhook, make_resolver
+from orderbridge.entry import webhook_handler
 from orderbridge.webhooks import blink
 
-app = make_resolver()
-
-
-@app.post("/webhooks/blink/orders")
-def receive():
-    return handle_webhook(app, blink.receive_order)
-
-
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event, context):
-    return app.resolve(event, context)
+lambda_handler = webhook_handler("/webhooks/blink/orders", blink.receive_order)

@@ -1,12 +1,6 @@
 """Workflow task: the customer-pickup wait timed out — is the rent still running (extended)?"""
 
-from orderbridge.actions.runtime import run_action
-from orderbridge.observability import logger, metrics, tracer
+from orderbridge.entry import action_handler
 from orderbridge.workflow.steps import check_collect_deadline
 
-
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event, context):
-    return run_action(check_collect_deadline, event, context, idempotent=False)
+lambda_handler = action_handler(check_collect_deadline)

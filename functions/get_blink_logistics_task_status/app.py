@@ -1,12 +1,6 @@
 """Action: read the order's Blink Logistics task status (a read: not idempotent)."""
 
 from orderbridge.actions import courier
-from orderbridge.actions.runtime import run_action
-from orderbridge.observability import logger, metrics, tracer
+from orderbridge.entry import action_handler
 
-
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event, context):
-    return run_action(courier.get_blink_logistics_task_status, event, context, idempotent=False)
+lambda_handler = action_handler(courier.get_blink_logistics_task_status)

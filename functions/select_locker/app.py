@@ -1,12 +1,6 @@
 """Action: select the locker of the order's Bloq.It delivery rent."""
 
 from orderbridge.actions import lockers
-from orderbridge.actions.runtime import run_action
-from orderbridge.observability import logger, metrics, tracer
+from orderbridge.entry import action_handler
 
-
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event, context):
-    return run_action(lockers.select_locker, event, context, idempotent=True)
+lambda_handler = action_handler(lockers.select_locker)

@@ -1,12 +1,6 @@
 """Action: sync an order's status to Blink (POST /interface/v1/syncOrderStatus)."""
 
 from orderbridge.actions import blink
-from orderbridge.actions.runtime import run_action
-from orderbridge.observability import logger, metrics, tracer
+from orderbridge.entry import action_handler
 
-
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event, context):
-    return run_action(blink.sync_order_status_to_blink, event, context, idempotent=True)
+lambda_handler = action_handler(blink.sync_order_status_to_blink)

@@ -1,12 +1,6 @@
 """Action: update the order's Blink Logistics delivery task."""
 
 from orderbridge.actions import courier
-from orderbridge.actions.runtime import run_action
-from orderbridge.observability import logger, metrics, tracer
+from orderbridge.entry import action_handler
 
-
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event, context):
-    return run_action(courier.update_blink_logistics_task, event, context, idempotent=True)
+lambda_handler = action_handler(courier.update_blink_logistics_task)

@@ -237,8 +237,8 @@ class MotoApp:
         if result is None:
             body = json.dumps({"message": f"no emulated service for {host}"})
             return Response(body, 404, content_type="application/json")(environ, start_response)
-        status, out_headers, body = result
-        response = Response(body if body is not None else b"", int(status))
+        status, out_headers, answer = result
+        response = Response(answer if answer is not None else b"", int(status))
         response.headers.clear()
         for key, value in (out_headers or {}).items():
             if key.lower() not in _DROPPED_ANSWER_HEADERS:
@@ -319,7 +319,8 @@ def client(service: str, endpoint_url: str, region: str) -> Any:
         region_name=region,
     )
     config = Config(connect_timeout=3, read_timeout=30, retries={"mode": "standard", "max_attempts": 2}, proxies={})
-    return session.client(service, endpoint_url=endpoint_url, config=config)
+    # boto3-stubs types client() per literal service name; this one serves any service.
+    return session.client(service, endpoint_url=endpoint_url, config=config)  # type: ignore[call-overload]
 
 
 @contextmanager

@@ -45,7 +45,8 @@ def serialise_dynamodb_writes() -> None:
 
             setattr(DynamoDBBackend, name, locked)
 
-        DynamoDBBackend.transact_write_items = _transact_write_items
+        # Patching moto's method is the point here.
+        DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
 
         from moto.dynamodb.models.table import StreamShard
 
@@ -56,7 +57,7 @@ def serialise_dynamodb_writes() -> None:
             with _LOCK:  # never a record of a transaction that may still be rolled back
                 return original_get(self, *args, **kwargs)
 
-        StreamShard.get = read
+        StreamShard.get = read  # type: ignore[method-assign]  # the patch (see above)
         _patched = True
 
 

@@ -29,7 +29,7 @@ from orderbridge_local import aws_emulator as emu
 from orderbridge_local import logs, seed
 from orderbridge_local import template as tpl
 from orderbridge_local.apigw import ApiFront, InvokeOutcome
-from orderbridge_local.runtime import Runtime
+from orderbridge_local.runtime import Invocation, Runtime
 from orderbridge_local.scheduler import (
     Clock,
     Schedule,
@@ -164,7 +164,7 @@ class LocalStack:
             self.pollers = StreamPollers(
                 self.emulator.client("lambda"),
                 self.emulator.client("dynamodbstreams"),
-                lambda fn, event, source: self.runtime.invoke(fn, event, source=source),
+                self._invoke_for_stream,
                 self.config.region,
             ).start()
             self._front_app.app = ApiFront(
@@ -175,6 +175,7 @@ class LocalStack:
                 access_log=self.events.gateway,
             )
             if self.config.warm:  # the functions behind routes; the others start on first use
+                assert self.runtime is not None
                 self.runtime.warm(sorted({r.function for r in self.template.routes}))
             self.info = self._stack_json(webhooks, sandbox_urls, settings, seeded)
             self._write_state()
@@ -276,6 +277,11 @@ class LocalStack:
         )
         self.runtime.listeners += [logs.annotate, self._invocation_listener()]
         self.emulator.patches.router = self.runtime.route_from_emulator
+
+    def _invoke_for_stream(self, function: str, event: Any, source: str) -> Invocation:
+        """The stream pollers' way to a function: through the runtime running now."""
+        assert self.runtime is not None
+        return self.runtime.invoke(function, event, source=source)
 
     def _invocation_listener(self) -> Callable[..., Any]:
         """What hears of each invocation besides the log annotation."""
@@ -421,11 +427,11 @@ class LocalStack:
         """Stop everything that was started (any state; each step bounded)."""
         steps = [
             ("front", self._stop_front),
-            ("scheduler", lambda: self.scheduler and self.scheduler.stop()),
-            ("stream pollers", lambda: self.pollers and self.pollers.stop()),
-            ("runtime", lambda: self.runtime and self.runtime.stop()),
+            ("scheduler", lambda: _stop(self.scheduler)),
+            ("stream pollers", lambda: _stop(self.pollers)),
+            ("runtime", lambda: _stop(self.runtime)),
             ("sandboxes", self._stop_sandboxes),
-            ("emulator", lambda: self.emulator and self.emulator.stop()),
+            ("emulator", lambda: _stop(self.emulator)),
         ]
         for name, step in steps:
             try:
@@ -456,6 +462,11 @@ class LocalStack:
                 handle.stop()
             except Exception:
                 logger.exception("stopping a sandbox failed")
+
+
+def _stop(part: Scheduler | StreamPollers | Runtime | emu.Emulator | None) -> None:
+    if part is not None:
+        part.stop()
 
 
 def output_path(value: Any) -> str | None:

@@ -237,10 +237,12 @@ def test_courier_cancels_once_and_the_second_courier_delivers(flow):
     assert last_of_ours(order) == "workflow collected", report
 
 
-def test_missed_dropoff_deadline_cancels_the_rent_and_rejects_in_blink(flow, stack, aws):
-    config = aws("lambda").get_function_configuration(FunctionName=stack["functions"]["PlanOrderFunction"])
-    deadline = config["Environment"]["Variables"]["WORKFLOW_DROPOFF_TIMEOUT_SECONDS"]
-    assert str(deadline) == str(WORKFLOW_DROPOFF_TIMEOUT_SECONDS), "the session stack's drop-off deadline (conftest.py)"
+def test_missed_dropoff_deadline_cancels_the_rent_and_rejects_in_blink(flow, aws, state_machine_arn):
+    described = aws("stepfunctions").describe_state_machine(stateMachineArn=state_machine_arn)
+    definition = json.loads(described["definition"])
+    deadline = definition["States"]["PlanOrder"]["ResultSelector"]["limits"]["dropoff.$"]
+    expected = f"States.StringToJson('{WORKFLOW_DROPOFF_TIMEOUT_SECONDS}')"
+    assert deadline == expected, "the session stack's drop-off deadline (conftest.py)"
     placed = flow.place()
     order = flow.wait_courier_task(placed)
     task_id, rent_id = order["order"]["blink_logistics_task_id"], rent_id_of(order)

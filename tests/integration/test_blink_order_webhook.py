@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from orderbridge.domain.ids import order_id_for
-from orderbridge.store.orders import submission_key
 
 from tests.conftest import table_items
 from tests.support import samples
@@ -103,7 +102,7 @@ def test_blinks_announcement_before_submit_order_answered_lands_on_the_partner_o
     # Given a partner order being submitted to Blink: its submission mark is written, Blink's answer
     # is not recorded yet
     partner_order = _partner_order(hub)
-    deps.orders.expect_submission(submission_key("50220", "DemoApp order_id"), partner_order)
+    deps.orders.expect_submission("50220", "DemoApp order_id", partner_order)
     # When Blink announces the new order on its Order Webhook (twice: Blink's retry, or a replay)
     first = hub.blink_order(_announcement("988278", "DemoApp order_id"))
     again = hub.blink_order(_announcement("988278", "DemoApp order_id"))
@@ -114,7 +113,7 @@ def test_blinks_announcement_before_submit_order_answered_lands_on_the_partner_o
     assert [m["order_id"] for m in metas] == [partner_order]
     assert metas[0]["blink_order_id"] == "988278" and metas[0]["blink_unique_code"] == "2349-JLMD3"
     view = deps.orders.get(partner_order)
-    assert [e["kind"] for e in view.timeline].count("blink_order_announced") == 1
+    assert [e.kind for e in view.timeline].count("blink_order_announced") == 1
     # And Blink's later status webhooks reach it through the alias
     assert hub.blink_status({"blink_order_id": "988278", "branch_id": "12345", "status": 1}).body["order_id"] == (
         partner_order
@@ -131,6 +130,6 @@ def test_blinks_announcement_after_submit_order_answered_is_found_by_blinks_id(h
 
 def test_an_order_with_the_same_customer_at_another_branch_is_a_new_order(hub, deps):
     partner_order = _partner_order(hub)
-    deps.orders.expect_submission(submission_key("99999", "DemoApp order_id"), partner_order)
+    deps.orders.expect_submission("99999", "DemoApp order_id", partner_order)
     answer = hub.blink_order(_announcement("988278", "DemoApp order_id"))
     assert answer.body["order_id"] == order_id_for("blink", "988278") != partner_order

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from orderbridge.domain.ids import order_id_for
 from orderbridge.domain.waits import WaitKind, verdict
+from orderbridge.models.order import Tracks
 from orderbridge.models.rent import Rent
 
 from tests.conftest import table_items
@@ -132,7 +133,7 @@ def seeded_state(hub):
 
 
 def _dropoff_wait(hub):
-    return verdict(WaitKind.DROPOFF, hub.ops_order(ORDER_ID).body["tracks"])
+    return verdict(WaitKind.DROPOFF, Tracks.model_validate(hub.ops_order(ORDER_ID).body["tracks"]))
 
 
 def test_an_offline_drop_off_is_the_drop_off(hub, seeded, rent):

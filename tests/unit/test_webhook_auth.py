@@ -12,7 +12,8 @@ import jwt
 import pytest
 from orderbridge.config import BloqSignatureSettings
 from orderbridge.errors import Unauthorized
-from orderbridge.web.auth import WebhookSecrets, matches_any, verify_bloq_signature, verify_token
+from orderbridge.models.secrets import WebhookSecrets
+from orderbridge.web.auth import matches_any, verify_bloq_signature, verify_token
 from orderbridge.web.request import WebhookRequest
 from pydantic import SecretStr
 

@@ -10,7 +10,7 @@ Tests count round trips by listening on :data:`session`'s ``before-send`` event.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import boto3
 from botocore.config import Config
@@ -28,7 +28,8 @@ def client(service: str) -> Any:
         read_timeout=settings.aws_read_timeout_seconds,
         retries={"mode": "standard", "max_attempts": 3},
     )
-    return session.client(service, config=config)
+    # Any: the stubs type a client per literal service name; callers name theirs in ``deps``.
+    return cast(Any, session).client(service, config=config)
 
 
 def reset_clients() -> None:

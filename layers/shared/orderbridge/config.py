@@ -42,19 +42,12 @@ class VendorSettings(BaseModel):
 
 
 class WorkflowSettings(BaseModel):
-    """How long the order workflow waits (seconds) before it treats a wait as missed."""
+    """What the order workflow's plan step decides with (the plan function's environment). How long
+    the workflow's waits last is not here: those limits are template parameters the state machine
+    reads itself (``DefinitionSubstitutions``, ``statemachine/order_workflow.py``)."""
 
-    courier_pickup_timeout: int = Field(default=2 * 3600, ge=1)
-    dropoff_timeout: int = Field(default=4 * 3600, ge=1)
-    collect_timeout: int = Field(default=3 * 24 * 3600, ge=1)
-    home_delivery_timeout: int = Field(default=4 * 3600, ge=1)
-    # Counter pickup, dine-in and platform deliveries end with Blink's status set by the kitchen.
-    blink_end_timeout: int = Field(default=24 * 3600, ge=1)
-    # A pre-order starts booking (locker, courier) this long before it is due.
+    # A pre-order starts booking (locker, courier) this long (seconds) before it is due.
     pre_order_lead: int = Field(default=45 * 60, ge=0)
-    # A courier wait fails when the keeper (a schedule that polls the couriers) has not sent a
-    # heartbeat for this long: a stuck poller is noticed instead of waiting out the timeout.
-    courier_heartbeat: int = Field(default=300, ge=1)
 
 
 class Settings(BaseModel):
@@ -68,6 +61,7 @@ class Settings(BaseModel):
     webhook_secret_name: str = "orderbridge/webhooks"
     secrets_max_age_seconds: int = 300
     max_body_bytes: int = 256 * 1024
+    sync_dead_letter_queue_url: str | None = None  # a scheduled sync's dead-letter queue
     aws_connect_timeout_seconds: float = Field(default=1.0, gt=0, le=60)
     aws_read_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
     bloq: BloqSignatureSettings = BloqSignatureSettings()
@@ -99,6 +93,7 @@ ENVIRONMENT: dict[str, str] = {
     "WEBHOOK_SECRET_NAME": "webhook_secret_name",
     "SECRETS_MAX_AGE_SECONDS": "secrets_max_age_seconds",
     "MAX_BODY_BYTES": "max_body_bytes",
+    "SYNC_DEAD_LETTER_QUEUE_URL": "sync_dead_letter_queue_url",
     "AWS_CONNECT_TIMEOUT_SECONDS": "aws_connect_timeout_seconds",
     "AWS_READ_TIMEOUT_SECONDS": "aws_read_timeout_seconds",
     "BLOQ_SIGNATURE_HEADER": "bloq.signature_header",
@@ -112,12 +107,6 @@ ENVIRONMENT: dict[str, str] = {
     "VENDOR_READ_TIMEOUT_SECONDS": "vendors.read_timeout_seconds",
     "VENDOR_MAX_ATTEMPTS": "vendors.max_attempts",
     "VENDOR_CREDENTIALS_SECRET_PREFIX": "vendors.credentials_secret_prefix",
-    "WORKFLOW_COURIER_PICKUP_TIMEOUT_SECONDS": "workflow.courier_pickup_timeout",
-    "WORKFLOW_DROPOFF_TIMEOUT_SECONDS": "workflow.dropoff_timeout",
-    "WORKFLOW_COLLECT_TIMEOUT_SECONDS": "workflow.collect_timeout",
-    "WORKFLOW_HOME_DELIVERY_TIMEOUT_SECONDS": "workflow.home_delivery_timeout",
-    "WORKFLOW_COURIER_HEARTBEAT_SECONDS": "workflow.courier_heartbeat",
-    "WORKFLOW_BLINK_END_TIMEOUT_SECONDS": "workflow.blink_end_timeout",
     "PRE_ORDER_LEAD_SECONDS": "workflow.pre_order_lead",
 }
 

@@ -17,10 +17,19 @@ class FieldError:
 
 
 class OrderbridgeError(Exception):
-    """Base of every error Orderbridge raises on purpose."""
+    """Base of every error Orderbridge raises on purpose.
+
+    A subclass names its HTTP status and error code in its class line:
+    ``class NotFound(OrderbridgeError, status_code=404, code="not_found")``.
+    """
 
     status_code = 500
     code = "internal_error"
+
+    def __init_subclass__(cls, *, status_code: int | None = None, code: str | None = None) -> None:
+        super().__init_subclass__()
+        cls.status_code = status_code if status_code is not None else cls.status_code
+        cls.code = code if code is not None else cls.code
 
     def __init__(self, message: str, *, errors: list[FieldError] | None = None) -> None:
         super().__init__(message)
@@ -28,56 +37,37 @@ class OrderbridgeError(Exception):
         self.errors = errors or []
 
 
-class BadRequest(OrderbridgeError):
+class BadRequest(OrderbridgeError, status_code=400, code="bad_request"):
     """Malformed input: not JSON, not UTF-8, wrong shape."""
 
-    status_code = 400
-    code = "bad_request"
+
+class PayloadTooLarge(OrderbridgeError, status_code=413, code="payload_too_large"):
+    """The body is over the size a webhook accepts."""
 
 
-class PayloadTooLarge(OrderbridgeError):
-    status_code = 413
-    code = "payload_too_large"
-
-
-class InvalidPayload(OrderbridgeError):
+class InvalidPayload(OrderbridgeError, status_code=422, code="invalid_payload"):
     """Well-formed JSON that does not satisfy the vendor contract (missing fields, wrong types)."""
 
-    status_code = 422
-    code = "invalid_payload"
 
-
-class Unauthorized(OrderbridgeError):
+class Unauthorized(OrderbridgeError, status_code=401, code="unauthorized"):
     """Missing or wrong webhook token, bad or stale signature."""
 
-    status_code = 401
-    code = "unauthorized"
+
+class UnknownPartner(OrderbridgeError, status_code=404, code="unknown_partner"):
+    """The partner named in the path is not configured."""
 
 
-class UnknownPartner(OrderbridgeError):
-    status_code = 404
-    code = "unknown_partner"
-
-
-class UnknownBranch(OrderbridgeError):
+class UnknownBranch(OrderbridgeError, status_code=422, code="unknown_branch"):
     """The payload names a branch that is not configured: onboarding must add it first."""
 
-    status_code = 422
-    code = "unknown_branch"
+
+class NotFound(OrderbridgeError, status_code=404, code="not_found"):
+    """The resource asked for does not exist."""
 
 
-class NotFound(OrderbridgeError):
-    status_code = 404
-    code = "not_found"
+class Conflict(OrderbridgeError, status_code=409, code="conflict"):
+    """The request contradicts the resource's current state."""
 
 
-class Conflict(OrderbridgeError):
-    status_code = 409
-    code = "conflict"
-
-
-class ServiceUnavailable(OrderbridgeError):
+class ServiceUnavailable(OrderbridgeError, status_code=503, code="service_unavailable"):
     """A dependency (DynamoDB, Secrets Manager) failed: the sender should retry."""
-
-    status_code = 503
-    code = "service_unavailable"

@@ -12,6 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.logging.types import LogRecord
 
 MASK = "*****"
 _PII_KEY_PARTS = ("phone", "email", "address", "contact", "customer_name", "full_name", "customername")
@@ -37,8 +38,9 @@ def mask_pii(value: Any) -> Any:
 
 
 class PiiMaskingFormatter(LambdaPowertoolsFormatter):
-    def serialize(self, log: dict[str, Any]) -> str:
-        return super().serialize(mask_pii(log))
+    def serialize(self, log: LogRecord) -> str:
+        masked: dict[str, Any] = mask_pii(log)
+        return super().serialize(masked)
 
 
 logger = Logger(logger_formatter=PiiMaskingFormatter())

@@ -14,14 +14,24 @@ import json
 from datetime import date
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import Field
 
 from orderbridge.deps import Deps
 from orderbridge.errors import BadRequest, Conflict, FieldError, NotFound, ServiceUnavailable
 from orderbridge.models.base import OurModel
 from orderbridge.models.config import BlinkAddress
-from orderbridge.models.order import FINAL_STATES, Failure, Lifecycle, Order, OrderState, OrderStatus, TimelineEvent
+from orderbridge.models.order import (
+    FINAL_STATES,
+    Failure,
+    Lifecycle,
+    Order,
+    OrderIdentity,
+    OrderState,
+    OrderStatus,
+    TimelineEntry,
+    TimelineEvent,
+    Tracks,
+)
 from orderbridge.store.orders import shown_state
 from orderbridge.web.request import parse_json, parse_model
 
@@ -33,18 +43,14 @@ class OrderDetail(OurModel):
     deadline: str | None = None
     failure: Failure | None = None  # failed / needs_attention: step, error kind, vendor, HTTP status, message
     status: str
-    tracks: dict[str, Any]
+    tracks: Tracks
     order: Order
-    timeline: list[dict[str, Any]]
+    timeline: list[TimelineEntry]
 
 
-class OrderSummary(OurModel):
-    order_id: str
-    source: str
-    source_order_id: str
-    partner_id: str | None = None
-    merchant_id: str
-    branch_id: str
+class OrderSummary(OrderIdentity):
+    """One row of the order list: the order's identity, its lifecycle and its tracks."""
+
     state: OrderState
     step: str | None = None
     failure: Failure | None = None
@@ -74,7 +80,7 @@ def get_order(order_id: str, deps: Deps, *, include_raw: bool = False) -> OrderD
         step=life.step,
         deadline=life.deadline.isoformat() if life.deadline else None,
         failure=life.failure,
-        status=view.tracks["status"],
+        status=view.tracks.status,
         tracks=view.tracks,
         order=view.order,
         timeline=view.timeline,
@@ -92,7 +98,7 @@ RESUMABLE = frozenset(
 
 
 def resume_workflow(
-    order_id: str, deps: Deps, stepfunctions: Any, *, only_from: frozenset[OrderState] = RESUMABLE, why: str = "resumed"
+    order_id: str, deps: Deps, *, only_from: frozenset[OrderState] = RESUMABLE, why: str = "resumed"
 ) -> WorkflowResumed:
     """Start the order's workflow again from the top, after a failure has been dealt with.
 
@@ -114,12 +120,10 @@ def resume_workflow(
                 )
             ],
         )
-    arn = deps.settings.order_workflow_arn
-    execution_prefix = arn.replace(":stateMachine:", ":execution:") + ":"
     try:
         resumes = deps.orders.count_resume(order_id)
         last = order_id if resumes == 1 else f"{order_id}-r{resumes - 1}"
-        running = _status(stepfunctions, execution_prefix + last) == "RUNNING"
+        running = deps.workflow.status(last) == "RUNNING"
         if running:
             deps.orders.count_resume(order_id, undo=True)
             raise Conflict(
@@ -129,18 +133,17 @@ def resume_workflow(
         name = f"{order_id}-r{resumes}"
         now = deps.clock()
         deps.orders.set_state(order_id, Lifecycle(state=OrderState.IN_PROGRESS, step=why, at=now), unless=FINAL_STATES)
-        stepfunctions.start_execution(stateMachineArn=arn, name=name, input=json.dumps({"order_id": order_id}))
-    except (ClientError, BotoCoreError) as error:
+        if not deps.workflow.start(order_id, name=name):
+            raise ServiceUnavailable(f"execution {name} already exists")
+    except ServiceUnavailable as error:  # DynamoDB or Step Functions, as the store and its gateway say
         raise ServiceUnavailable("could not resume the workflow; please retry") from error
     return WorkflowResumed(order_id=order_id, execution=name)
 
 
-def retry_order(order_id: str, deps: Deps, stepfunctions: Any) -> WorkflowResumed:
+def retry_order(order_id: str, deps: Deps) -> WorkflowResumed:
     """Retry an order that needed a person, once they fixed what its failure said (mapped the item,
     entered the address): its workflow starts again and re-reads the configuration."""
-    return resume_workflow(
-        order_id, deps, stepfunctions, only_from=frozenset({OrderState.NEEDS_ATTENTION}), why="retried"
-    )
+    return resume_workflow(order_id, deps, only_from=frozenset({OrderState.NEEDS_ATTENTION}), why="retried")
 
 
 class OrderEdit(OurModel):
@@ -191,15 +194,6 @@ def edit_order(order_id: str, body: str, deps: Deps) -> OrderEdited:
     )
     deps.orders.link_vendor(order_id, event, fields=fields)
     return OrderEdited(order_id=order_id, changed=changed)
-
-
-def _status(stepfunctions: Any, execution_arn: str) -> str | None:
-    try:
-        return stepfunctions.describe_execution(executionArn=execution_arn)["status"]
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ExecutionDoesNotExist":
-            return None
-        raise
 
 
 def list_orders(query: dict[str, str], deps: Deps) -> OrderList:

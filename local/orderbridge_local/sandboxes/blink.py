@@ -916,7 +916,8 @@ class BlinkSandbox(Sandbox):
     def _submitted_order_webhook(self, order: dict[str, Any], branch: dict[str, Any]) -> dict[str, Any]:
         """The Order Webhook Blink would send for an order pushed with submitOrder (the doc's keys)."""
         body: dict[str, Any] = order["request"]
-        delivery = body.get("delivery") if isinstance(body.get("delivery"), dict) else {}
+        given_delivery = body.get("delivery")
+        delivery: dict[str, Any] = given_delivery if isinstance(given_delivery, dict) else {}
         type_ = ORDER_TYPES[body["delivery_type"]]
         is_delivery = type_ == "DELIVERY"
         now = self.now()
@@ -1149,7 +1150,7 @@ class BlinkSandbox(Sandbox):
     def get_abandoned_carts(self, request: Request) -> Reply:
         self._authenticate(request)
         errors: dict[str, list[str]] = {}
-        bounds = {}
+        bounds: dict[str, datetime] = {}
         for key in ("start_date", "end_date"):
             raw = request.args.get(key)
             if not raw:
@@ -1158,7 +1159,8 @@ class BlinkSandbox(Sandbox):
             moment = parse_time(raw) if re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", raw.strip()) else None
             if moment is None:
                 errors[key] = [f"The {key.replace('_', ' ')} does not match the format Y-m-d H:i."]
-            bounds[key] = moment
+            else:
+                bounds[key] = moment
         if errors:
             raise _invalid(errors)
         start, end = bounds["start_date"], bounds["end_date"]
@@ -1199,7 +1201,7 @@ class BlinkSandbox(Sandbox):
         comment = body.get("comment")
         if status == 4 and _blank(comment):
             errors["comment"] = ["The comment field is required when status is 4."]
-        if errors:
+        if errors or status is None:  # a status that is no int is among the errors
             raise _invalid(errors)
         order_id = _as_int(body["blink_order_id"])
         order = self.orders.get(order_id) if order_id is not None else None

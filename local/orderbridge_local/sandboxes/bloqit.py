@@ -578,7 +578,9 @@ class BloqitSandbox(Sandbox):
 
     # ------------------------------------------------------------------ events and webhooks
 
-    def _actor(self, role: str = "partner_admin", actor_id: str | None = None, source: str = API_SOURCE) -> dict:
+    def _actor(
+        self, role: str = "partner_admin", actor_id: str | None = None, source: str = API_SOURCE
+    ) -> dict[str, Any]:
         if role == "partner_admin" and actor_id is None:
             actor_id = self.settings.admin_id
         return {"role": role, "id": actor_id, "source": source}
@@ -790,15 +792,16 @@ class BloqitSandbox(Sandbox):
 
     def geo_search(self, request: Request) -> Reply:
         self._auth(request)
-        values = {}
+        values: dict[str, float] = {}
         for name in ("latitude", "longitude", "maxDistance"):
             raw = request.args.get(name)
             try:
-                values[name] = float(raw) if raw is not None else None
+                value = float(raw) if raw is not None else None
             except ValueError:
-                values[name] = None
-            if values[name] is None:
+                value = None
+            if value is None:
                 raise self.fail(400, f"{name}Invalid", f"{name} is required and must be a number.")
+            values[name] = value
         if values["maxDistance"] < 1:
             raise self.fail(400, "maxDistanceInvalid", "maxDistance must be >= 1.")
         near = []
@@ -1349,7 +1352,7 @@ class BloqitSandbox(Sandbox):
             if data.get(key) is not None and not isinstance(data[key], str):
                 raise self.fail(400, f"{key}Invalid", f"{key} must be a string.")
         now = iso_ms(self.now())
-        customer = {
+        customer: dict[str, Any] = {
             "_id": self._new_id(),
             "partner": self.settings.partner_id,
             "name": data.get("name"),
@@ -1426,9 +1429,9 @@ class BloqitSandbox(Sandbox):
         if unknown_fields:
             raise self.fail(400, "bodyInvalid", f"Unknown field(s): {', '.join(unknown_fields)}.")
 
-    def _add_webhook(self, url: str, events: list[str], secret: str | None, description: str | None) -> dict:
+    def _add_webhook(self, url: str, events: list[str], secret: str | None, description: str | None) -> dict[str, Any]:
         now = iso_ms(self.now())
-        webhook = {
+        webhook: dict[str, Any] = {
             "_id": self._new_id(),
             "description": description,
             "url": url,

@@ -142,7 +142,8 @@ class PartnerSandbox(Sandbox):
         else:
             body = deep_merge(ORDER_CREATED_SAMPLE, {"branch_id": self.settings.branch_id})
             body = deep_merge(body, overrides)
-            payload_overrides = overrides.get("payload") if isinstance(overrides.get("payload"), dict) else {}
+            payload_override = overrides.get("payload")
+            payload_overrides: dict[str, Any] = payload_override if isinstance(payload_override, dict) else {}
             if "items" in payload_overrides:
                 body["payload"]["items"] = payload_overrides["items"]
             if "id" not in payload_overrides:

@@ -1,6 +1,6 @@
 """Fixtures for the outbound actions: the four vendor APIs mocked with respx (answering with
-the vendor docs' samples), injected into the actions' dependencies through
-``VendorClients(settings, transport=..., credentials=...)``, and a way to invoke an action Lambda
+the vendor docs' samples), injected into the actions' dependencies (``deps.vendors =
+VendorClients(settings, transport=..., credentials=...)``), and a way to invoke an action Lambda
 through its real handler module with its ``events/`` sample."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from orderbridge import aws as aws_clients
 from orderbridge.actions import runtime
-from orderbridge.actions.runtime import ActionDeps, VendorClients
 from orderbridge.config import get_settings
+from orderbridge.deps import Deps
 from orderbridge.domain.ids import order_id_for
+from orderbridge.vendors.clients import VendorClients
 from orderbridge.vendors.credentials import VendorCredentials
 
 from tests.support import samples
@@ -183,16 +183,18 @@ def vendors() -> FakeVendors:
 
 
 @pytest.fixture
-def action_deps(seeded, vendors, monkeypatch) -> ActionDeps:
+def action_deps(seeded, vendors, monkeypatch) -> Deps:
     """The actions' dependencies: moto's DynamoDB, the mocked vendors, test credentials, a fixed
-    clock; installed as the container's (``get_action_deps``) for the handlers."""
+    clock; installed as the container's (``get_deps`` as the action runtime sees it) for the action
+    handlers, while the webhooks keep the real clock their signatures are checked against."""
     settings = get_settings()
     # Two attempts per call: enough to show a retry, and a 503 answered "Retry-After: 0" waits nothing.
     settings = settings.model_copy(update={"vendors": settings.vendors.model_copy(update={"max_attempts": 2})})
-    clients = VendorClients(settings, transport=vendors.transport(), credentials=lambda merchant_id: TEST_CREDENTIALS)
-    deps = ActionDeps.build(settings, dynamodb=aws_clients.client("dynamodb"), vendors=clients)
-    deps.clock = lambda: NOW
-    monkeypatch.setattr(runtime, "get_action_deps", lambda: deps)
+    deps = Deps(settings, clock=lambda: NOW)
+    deps.vendors = VendorClients(
+        settings, transport=vendors.transport(), credentials=lambda merchant_id: TEST_CREDENTIALS
+    )
+    monkeypatch.setattr(runtime, "get_deps", lambda: deps)
     return deps
 
 
@@ -232,13 +234,13 @@ def sent_form(route: respx.Route, index: int = -1) -> dict[str, str]:
     return dict(parse_qsl(route.calls[index].request.content.decode()))
 
 
-def timeline(deps: ActionDeps, order_id: str) -> list[dict[str, Any]]:
+def timeline(deps: Deps, order_id: str) -> list[dict[str, Any]]:
     view = deps.orders.get(order_id)
     assert view is not None
-    return view.timeline
+    return [entry.model_dump() for entry in view.timeline]
 
 
-def tracks(deps: ActionDeps, order_id: str) -> dict[str, Any]:
+def tracks(deps: Deps, order_id: str) -> dict[str, Any]:
     view = deps.orders.get(order_id)
     assert view is not None
-    return view.tracks
+    return view.tracks.model_dump()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from orderbridge.deps import get_deps
 from orderbridge.domain.ids import order_id_for
 from orderbridge.domain.waits import WaitKind
-from orderbridge.workflow import steps
+from orderbridge.workflow.signals import Signaller
 
 from tests.integration.workflow.test_signals import StepFunctionsRecorder
 from tests.support import samples
@@ -54,14 +55,10 @@ def recorder(seeded, monkeypatch):
     from orderbridge.config import get_settings
 
     get_settings.cache_clear()
-    steps.get_workflow_deps.cache_clear()
-    steps.get_action_deps.cache_clear()
-    deps = steps.get_workflow_deps()
-    deps.stepfunctions = recorder
-    deps.signaller.stepfunctions = recorder
+    get_deps.cache_clear()
+    get_deps().stepfunctions = recorder
     yield recorder
-    steps.get_workflow_deps.cache_clear()
-    steps.get_action_deps.cache_clear()
+    get_deps.cache_clear()
 
 
 def _run_stream(*records: dict):
@@ -89,7 +86,7 @@ def test_timeline_events_and_unchanged_tracks_do_nothing(hub, recorder):
 
 def test_a_status_that_settles_a_wait_resumes_the_workflow(hub, recorder):
     hub.blink_order(samples.text("blink_order_webhook.json"))
-    steps.get_workflow_deps().signaller.register(ORDER_ID, WaitKind.PICKUP, "tok-1", timeout_seconds=60)
+    Signaller.of(get_deps()).register(ORDER_ID, WaitKind.PICKUP, "tok-1", timeout_seconds=60)
     before = _meta()
     hub.blink_status(samples.text("blink_order_status_webhook.json"))  # Blink rejects the order
     _run_stream(_record("MODIFY", _meta(), before))

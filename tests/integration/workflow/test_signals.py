@@ -13,6 +13,7 @@ from orderbridge.domain.statuses import TrackUpdate
 from orderbridge.domain.waits import WaitKind
 from orderbridge.models.order import TimelineEvent
 from orderbridge.store.waits import WaitStore
+from orderbridge.store.workflow import Workflow, WorkflowUnavailable
 from orderbridge.workflow.signals import Signaller, start_workflow
 
 from tests.conftest import table_items
@@ -49,7 +50,8 @@ class StepFunctionsRecorder:
 @pytest.fixture
 def signaller(hub, seeded):
     hub.blink_order(samples.text("blink_order_webhook.json"))
-    return Signaller(WaitStore(seeded.dynamodb, seeded.settings.orders_table), StepFunctionsRecorder(), lambda: NOW)
+    waits = WaitStore(seeded.dynamodb, seeded.settings.orders_table)
+    return Signaller(waits, Workflow(StepFunctionsRecorder(), "arn:sm"), lambda: NOW)
 
 
 def _move(deps, track: str, value: str, rank: int, key: str):
@@ -62,7 +64,7 @@ def test_a_wait_is_parked_then_resumed_when_the_track_settles_it(signaller, seed
     assert [i["sk"] for i in table_items("OrdersTable") if i["sk"].startswith("WAIT#")] == ["WAIT#dropoff"]
     _move(seeded, "rent_state", "in_progress", 40, "e1")
     assert set(signaller.settle(ORDER_ID)) == {"dropoff"}
-    assert signaller.stepfunctions.calls == [("success", "tok-1")]
+    assert signaller.workflow.client.calls == [("success", "tok-1")]
     assert not [i for i in table_items("OrdersTable") if i["sk"].startswith("WAIT#")]
 
 
@@ -70,14 +72,14 @@ def test_an_event_that_came_before_the_wait_settles_it_at_once(signaller, seeded
     _move(seeded, "rent_state", "in_progress", 40, "e1")
     result = signaller.register(ORDER_ID, WaitKind.DROPOFF, "tok-1", timeout_seconds=60)
     assert result is not None and result.ok
-    assert signaller.stepfunctions.calls == [("success", "tok-1")]
+    assert signaller.workflow.client.calls == [("success", "tok-1")]
 
 
 def test_failure_verdicts_are_sent_with_their_error_name(signaller, seeded):
     signaller.register(ORDER_ID, WaitKind.PICKUP, "tok-2", timeout_seconds=60)
     _move(seeded, "rent_state", "expired", 50, "e1")
     signaller.settle(ORDER_ID)
-    assert signaller.stepfunctions.calls == [("failure", "tok-2", "RentExpired")]
+    assert signaller.workflow.client.calls == [("failure", "tok-2", "RentExpired")]
 
 
 def test_settling_twice_sends_once(signaller, seeded):
@@ -85,15 +87,15 @@ def test_settling_twice_sends_once(signaller, seeded):
     _move(seeded, "rent_state", "in_progress", 40, "e1")
     signaller.settle(ORDER_ID)
     signaller.settle(ORDER_ID)
-    assert signaller.stepfunctions.calls == [("success", "tok-1")]
+    assert signaller.workflow.client.calls == [("success", "tok-1")]
 
 
 def test_a_spent_token_is_harmless(signaller, seeded):
-    signaller.stepfunctions.spent.add("tok-old")
+    signaller.workflow.client.spent.add("tok-old")
     signaller.register(ORDER_ID, WaitKind.DROPOFF, "tok-old", timeout_seconds=60)
     _move(seeded, "rent_state", "in_progress", 40, "e1")
     assert set(signaller.settle(ORDER_ID)) == {"dropoff"}  # judged, closed; Step Functions said "too late"
-    assert signaller.stepfunctions.calls == []
+    assert signaller.workflow.client.calls == []
 
 
 def test_unsettled_waits_stay_open(signaller, seeded):
@@ -105,8 +107,8 @@ def test_unsettled_waits_stay_open(signaller, seeded):
 
 def test_workflow_starts_once_per_order():
     recorder = StepFunctionsRecorder()
-    assert start_workflow(recorder, "arn:sm", "o-1") is True
-    assert start_workflow(recorder, "arn:sm", "o-1") is False
+    assert start_workflow(Workflow(recorder, "arn:sm"), "o-1") is True
+    assert start_workflow(Workflow(recorder, "arn:sm"), "o-1") is False
     assert recorder.calls == [("start", "o-1")]
 
 
@@ -117,9 +119,8 @@ def test_courier_waits_are_on_the_keepers_index_and_locker_waits_are_not(signall
 
 
 def test_keeper_sends_heartbeats_and_closes_waits_whose_execution_is_gone(signaller, seeded):
-    from orderbridge.actions.runtime import ActionDeps
+    from orderbridge.deps import Deps
     from orderbridge.workflow.keeper import keep_courier_waits
-    from orderbridge.workflow.steps import WorkflowDeps
 
     class Recorder(StepFunctionsRecorder):
         def send_task_heartbeat(self, *, taskToken):
@@ -128,13 +129,13 @@ def test_keeper_sends_heartbeats_and_closes_waits_whose_execution_is_gone(signal
             self.calls.append(("heartbeat", taskToken))
 
     recorder = Recorder()
-    signaller.stepfunctions = recorder
+    signaller.workflow = Workflow(recorder, "arn:sm")
     signaller.register(ORDER_ID, WaitKind.COURIER_PICKED_UP, "tok-live", timeout_seconds=60)
     other = order_id_for("blink", "other")
     signaller.waits.put(other, "courier_finished", "tok-gone", now=NOW, expires_at=None, keeper="courier")
     recorder.spent.add("tok-gone")
-    actions = ActionDeps.build(seeded.settings, dynamodb=seeded.dynamodb)
-    deps = WorkflowDeps(seeded.settings, actions, signaller.waits, signaller, recorder, lambda: NOW)
+    deps = Deps(seeded.settings, clock=lambda: NOW)
+    deps.stepfunctions = recorder
 
     run = keep_courier_waits(deps)
 
@@ -148,11 +149,12 @@ def test_a_verdict_step_functions_did_not_take_leaves_the_wait_open_for_a_retry(
         def send_task_success(self, *, taskToken, output):
             raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "SendTaskSuccess")
 
-    signaller.stepfunctions = Down()
+    signaller.workflow = Workflow(Down(), "arn:sm")
     signaller.register(ORDER_ID, WaitKind.DROPOFF, "tok-1", timeout_seconds=60)
     _move(seeded, "rent_state", "in_progress", 40, "e1")
-    with pytest.raises(ClientError):
+    with pytest.raises(WorkflowUnavailable) as raised:
         signaller.settle(ORDER_ID)
+    assert isinstance(raised.value.__cause__, ClientError)
     assert [w.token for w in signaller.waits.open_waits(ORDER_ID)] == ["tok-1"]
-    signaller.stepfunctions = StepFunctionsRecorder()  # back up: the stream's retry settles it
+    signaller.workflow = Workflow(StepFunctionsRecorder(), "arn:sm")  # back up: the stream's retry settles it
     assert set(signaller.settle(ORDER_ID)) == {"dropoff"}

@@ -50,7 +50,7 @@ def test_an_actions_vendor_calls_end_the_margin_before_the_lambdas_time_runs_out
     context = FakeLambdaContext(30_000)
 
     # When an action runs
-    out = run_action(report_deadline, {"order_id": "o-1"}, context, idempotent=False, deps=SimpleNamespace())
+    out = run_action(report_deadline, {"order_id": "o-1"}, context, deps=SimpleNamespace())
 
     # Then its vendor calls had the remaining time less the margin
     assert 30 - DEADLINE_MARGIN_SECONDS - 1 < out["seconds_left"] <= 30 - DEADLINE_MARGIN_SECONDS
@@ -61,12 +61,8 @@ def test_an_actions_vendor_calls_end_the_margin_before_the_lambdas_time_runs_out
 def test_each_invocation_gets_its_own_deadline() -> None:
     # Given two invocations in turn, with 30 s and then 10 s left
     # When each runs the action
-    first = run_action(
-        report_deadline, {"order_id": "o-1"}, FakeLambdaContext(30_000), idempotent=False, deps=SimpleNamespace()
-    )
-    second = run_action(
-        report_deadline, {"order_id": "o-1"}, FakeLambdaContext(10_000), idempotent=False, deps=SimpleNamespace()
-    )
+    first = run_action(report_deadline, {"order_id": "o-1"}, FakeLambdaContext(30_000), deps=SimpleNamespace())
+    second = run_action(report_deadline, {"order_id": "o-1"}, FakeLambdaContext(10_000), deps=SimpleNamespace())
 
     # Then each had its own
     assert first["seconds_left"] > 26
@@ -91,7 +87,6 @@ def test_a_429_asking_for_longer_than_the_function_has_is_left_to_the_workflow()
             call_vendor,
             {"order_id": "o-1"},
             FakeLambdaContext(30_000),
-            idempotent=False,
             deps=SimpleNamespace(client=client),
         )
 

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import httpx
-from orderbridge.actions.runtime import VendorClients
 from orderbridge.config import Settings
-from orderbridge.vendors.credentials import DispatchNinjaCredentials, VendorCredentials
+from orderbridge.vendors.clients import VendorClients
+from orderbridge.vendors.credentials import (
+    BlinkCredentials,
+    BlinkLogisticsCredentials,
+    BloqitCredentials,
+    DispatchNinjaCredentials,
+    VendorCredentials,
+)
 
 
 def _answer(request: httpx.Request) -> httpx.Response:
@@ -46,3 +52,29 @@ def test_client_is_reused_while_credentials_hold_and_rebuilt_after_rotation():
     )
     second.add_order(request)
     assert seen == ["key-2"]
+
+
+def test_every_vendors_client_is_replaced_when_its_key_rotates():
+    # Given a client per vendor built with the first keys (a closed one must not be reused)
+    keys = {"m1": "key-1"}
+
+    def creds(merchant_id: str) -> VendorCredentials:
+        key = keys[merchant_id]
+        return VendorCredentials(
+            merchant_id=merchant_id,
+            blink=BlinkCredentials(username="u", password=key),
+            blink_logistics=BlinkLogisticsCredentials(token=key),
+            bloqit=BloqitCredentials(api_key=key),
+            dispatchninja=DispatchNinjaCredentials(api_key=key),
+        )
+
+    clients = VendorClients(Settings(), transport=httpx.MockTransport(_answer), credentials=creds)
+    vendors = ("blink", "blink_logistics", "bloqit", "dispatchninja")
+    first = {vendor: getattr(clients, vendor)("m1") for vendor in vendors}
+
+    # When the secret is rotated
+    keys["m1"] = "key-2"
+
+    # Then each vendor's client is rebuilt (the old one closed), none is an error
+    second = {vendor: getattr(clients, vendor)("m1") for vendor in vendors}
+    assert all(second[vendor] is not first[vendor] for vendor in vendors)

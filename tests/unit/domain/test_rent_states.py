@@ -8,6 +8,7 @@ import pytest
 from orderbridge.domain.statuses import RENT_STATE_RANK, TERMINAL, rent_state_update
 from orderbridge.domain.waits import WaitKind, verdict
 from orderbridge.models.bloqit import RENT_EVENT_STATE, BloqWebhookEvent, RentState
+from orderbridge.models.order import Tracks
 
 S = RentState
 
@@ -55,7 +56,7 @@ def test_an_offline_drop_off_moves_the_rent_to_in_progress():
     # Then it moves the rent track to in_progress, which ends the workflow's drop-off wait
     update = rent_state_update(event.rent_state)
     assert update is not None and (update.track, update.value) == ("rent_state", "in_progress")
-    assert verdict(WaitKind.DROPOFF, {"rent_state": update.value}).ok
+    assert verdict(WaitKind.DROPOFF, Tracks(rent_state=update.value)).ok
 
 
 def test_waiting_for_an_offline_drop_off_sync_moves_nothing():

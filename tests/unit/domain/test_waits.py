@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from orderbridge.domain.waits import Verdict, WaitKind, verdict
+from orderbridge.models.order import Tracks
 
 OK = Verdict()
 
@@ -38,7 +39,7 @@ OK = Verdict()
     ],
 )
 def test_verdict(kind, tracks, expected):
-    result = verdict(kind, tracks)
+    result = verdict(kind, Tracks.model_validate(tracks))
     if expected is None:
         assert result is None
     else:
@@ -47,5 +48,5 @@ def test_verdict(kind, tracks, expected):
 
 @pytest.mark.parametrize("kind", list(WaitKind))
 def test_a_rejected_order_ends_every_wait(kind):
-    result = verdict(kind, {"status": "rejected", "rent_state": "collect_item", "courier_status": "TASK_FINISHED"})
+    result = verdict(kind, Tracks(status="rejected", rent_state="collect_item", courier_status="TASK_FINISHED"))
     assert result is not None and result.error == "OrderRejected"

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.parameters import base as parameters_base
 from moto import mock_aws
 from orderbridge.config import VendorSettings
 from orderbridge.errors import ServiceUnavailable
+from orderbridge.store.secrets import read_json_secret
 from orderbridge.vendors.credentials import (
     BlinkCredentials,
     MissingVendorCredentials,
@@ -52,7 +53,7 @@ def test_every_vendor_section_is_read_from_the_merchants_secret(secretsmanager) 
     store_secret(secretsmanager, "m-1", FULL_SECRET)
 
     # When its credentials are read
-    credentials = get_vendor_credentials("m-1", SETTINGS)
+    credentials = get_vendor_credentials("m-1", SETTINGS, read_json_secret)
 
     # Then each section is typed and the secret values are reachable only on purpose
     assert credentials.merchant_id == "m-1"
@@ -66,7 +67,7 @@ def test_every_vendor_section_is_read_from_the_merchants_secret(secretsmanager) 
 def test_secret_values_never_show_in_repr_or_str(secretsmanager) -> None:
     store_secret(secretsmanager, "m-1", FULL_SECRET)
 
-    credentials = get_vendor_credentials("m-1", SETTINGS)
+    credentials = get_vendor_credentials("m-1", SETTINGS, read_json_secret)
 
     shown = repr(credentials) + str(credentials)
     for secret in ("blink-PASSWORD-1", "logistics-TOKEN-2", "bloqit-KEY-3", "ninja-KEY-4"):
@@ -78,7 +79,7 @@ def test_a_vendor_the_merchant_does_not_use_is_none_and_requiring_it_names_merch
 ) -> None:
     # Given a merchant with Blink only
     store_secret(secretsmanager, "m-2", {"blink": FULL_SECRET["blink"]})
-    credentials = get_vendor_credentials("m-2", SETTINGS)
+    credentials = get_vendor_credentials("m-2", SETTINGS, read_json_secret)
 
     # When DispatchNINJA credentials are required
     with pytest.raises(MissingVendorCredentials) as caught:
@@ -94,7 +95,7 @@ def test_a_vendor_the_merchant_does_not_use_is_none_and_requiring_it_names_merch
 
 def test_a_merchant_without_a_secret_gets_a_missing_credentials_error(secretsmanager) -> None:
     with pytest.raises(MissingVendorCredentials) as caught:
-        get_vendor_credentials("m-unknown", SETTINGS)
+        get_vendor_credentials("m-unknown", SETTINGS, read_json_secret)
 
     assert caught.value.merchant_id == "m-unknown"
     assert "m-unknown" in str(caught.value)
@@ -110,7 +111,7 @@ def test_a_malformed_section_names_the_field_but_never_the_values(secretsmanager
 
     # When it is read
     with pytest.raises(VendorCredentialsError) as caught:
-        get_vendor_credentials("m-3", SETTINGS)
+        get_vendor_credentials("m-3", SETTINGS, read_json_secret)
 
     # Then the message points at blink.password, and no value appears anywhere in the traceback
     assert "blink.password" in str(caught.value)
@@ -124,7 +125,7 @@ def test_a_secret_that_is_not_json_is_refused(secretsmanager) -> None:
     store_secret(secretsmanager, "m-4", "not json at all: hunter2")
 
     with pytest.raises(VendorCredentialsError) as caught:
-        get_vendor_credentials("m-4", SETTINGS)
+        get_vendor_credentials("m-4", SETTINGS, read_json_secret)
 
     assert "hunter2" not in "".join(traceback.format_exception(caught.value))
 
@@ -133,7 +134,7 @@ def test_a_json_secret_that_is_not_an_object_is_refused(secretsmanager) -> None:
     store_secret(secretsmanager, "m-5", ["blink"])
 
     with pytest.raises(VendorCredentialsError):
-        get_vendor_credentials("m-5", SETTINGS)
+        get_vendor_credentials("m-5", SETTINGS, read_json_secret)
 
 
 def rotate(client, merchant_id: str, value: object) -> None:
@@ -143,11 +144,11 @@ def rotate(client, merchant_id: str, value: object) -> None:
 def test_the_secret_is_cached_for_max_age(secretsmanager) -> None:
     # Given a merchant's secret read once with a 300 s max_age
     store_secret(secretsmanager, "m-6", {"bloqit": {"api_key": "old-key"}})
-    get_vendor_credentials("m-6", SETTINGS, max_age=300)
+    get_vendor_credentials("m-6", SETTINGS, read_json_secret, max_age=300)
 
     # When the secret is rotated and read again within max_age
     rotate(secretsmanager, "m-6", {"bloqit": {"api_key": "new-key"}})
-    again = get_vendor_credentials("m-6", SETTINGS, max_age=300)
+    again = get_vendor_credentials("m-6", SETTINGS, read_json_secret, max_age=300)
 
     # Then the cached value is served (no Secrets Manager call per invocation)
     assert again.require_bloqit().api_key.get_secret_value() == "old-key"
@@ -155,10 +156,10 @@ def test_the_secret_is_cached_for_max_age(secretsmanager) -> None:
 
 def test_a_zero_max_age_reads_secrets_manager_every_time(secretsmanager) -> None:
     store_secret(secretsmanager, "m-6b", {"bloqit": {"api_key": "old-key"}})
-    get_vendor_credentials("m-6b", SETTINGS, max_age=0)
+    get_vendor_credentials("m-6b", SETTINGS, read_json_secret, max_age=0)
 
     rotate(secretsmanager, "m-6b", {"bloqit": {"api_key": "new-key"}})
-    again = get_vendor_credentials("m-6b", SETTINGS, max_age=0)
+    again = get_vendor_credentials("m-6b", SETTINGS, read_json_secret, max_age=0)
 
     assert again.require_bloqit().api_key.get_secret_value() == "new-key"
 
@@ -166,7 +167,9 @@ def test_a_zero_max_age_reads_secrets_manager_every_time(secretsmanager) -> None
 def test_the_secret_name_is_the_configured_prefix_plus_the_merchant_id(secretsmanager) -> None:
     secretsmanager.create_secret(Name="custom/prefix-m-7", SecretString=json.dumps(FULL_SECRET))
 
-    credentials = get_vendor_credentials("m-7", VendorSettings(credentials_secret_prefix="custom/prefix-"))
+    credentials = get_vendor_credentials(
+        "m-7", VendorSettings(credentials_secret_prefix="custom/prefix-"), read_json_secret
+    )
 
     assert credentials.require_bloqit().api_key.get_secret_value() == "bloqit-KEY-3"
 
@@ -187,13 +190,13 @@ def test_secrets_manager_failures_other_than_not_found_are_service_unavailable(
 
     # When / Then the failure is a retryable dependency failure, not "missing"
     with pytest.raises(ServiceUnavailable) as caught:
-        get_vendor_credentials("m-8", SETTINGS)
+        get_vendor_credentials("m-8", SETTINGS, read_json_secret)
     assert not isinstance(caught.value, MissingVendorCredentials)
 
 
 def test_an_empty_merchant_id_is_refused_before_any_lookup() -> None:
     with pytest.raises(ValueError):
-        get_vendor_credentials(" ", SETTINGS)
+        get_vendor_credentials(" ", SETTINGS, read_json_secret)
 
 
 def test_credentials_can_be_built_directly_for_tests_and_local_runs() -> None:

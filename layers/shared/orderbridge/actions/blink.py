@@ -1,9 +1,9 @@
 """Actions at Blink's interface API: submit a delivery-partner order, sync an order's status,
 sync stock and prices.
 
-All three change something at Blink, so their Lambdas run them idempotently (``run_action(...,
-idempotent=True)``): a retried task gets the first answer instead of a second Blink order; and
-each looks at what Blink already has before acting (an order already submitted, a status already
+All three change something at Blink, so they are declared idempotent
+(``@action(idempotent=True)``): a retried task gets the first answer instead of a second Blink
+order; and each looks at what Blink already has before acting (an order already submitted, a status already
 at or past the one to send), so a resumed workflow does nothing twice.
 """
 
@@ -23,7 +23,8 @@ from orderbridge.actions.common import (
     our_event,
     require_order,
 )
-from orderbridge.actions.runtime import ActionDeps
+from orderbridge.actions.runtime import action
+from orderbridge.deps import Deps
 from orderbridge.domain import blink_submit
 from orderbridge.domain.statuses import ORDER_STATUS_RANK, order_status_update
 from orderbridge.models.base import OurModel
@@ -33,11 +34,11 @@ from orderbridge.models.blink import (
     BlinkStockAndPriceSync,
     BlinkSubmitOrderDelivery,
     BlinkSubmitOrderRequest,
+    BlinkSubmittedOrder,
 )
 from orderbridge.models.config import Branch, Partner, PartnerDelivery
-from orderbridge.models.order import Order, OrderSource
+from orderbridge.models.order import Customer, Order, OrderSource, TimelineEvent
 from orderbridge.observability import logger
-from orderbridge.store.orders import submission_key
 
 ALIAS_SOURCE = OrderSource.BLINK.value  # the Blink status webhook looks orders up by this alias
 
@@ -69,7 +70,8 @@ class SubmitOrderToBlinkOutput(OurModel):
     already_submitted: bool = False  # the order had a Blink id already: nothing was sent
 
 
-def submit_order_to_blink(*, request: SubmitOrderToBlinkInput, deps: ActionDeps) -> SubmitOrderToBlinkOutput:
+@action(idempotent=True)
+def submit_order_to_blink(*, request: SubmitOrderToBlinkInput, deps: Deps) -> SubmitOrderToBlinkOutput:
     """Submit a delivery-partner order to Blink, under the partner's identity.
 
     The Blend contract carries no customer: Blink's customer is the partner (its display name with
@@ -93,27 +95,12 @@ def submit_order_to_blink(*, request: SubmitOrderToBlinkInput, deps: ActionDeps)
     if order.unmapped or blink_submit.unmapped_keys(order):
         order = _with_current_mappings(deps, order)
     submission = _submission(request, order, branch, partner)
-    marker = submission_key(submission.blink_branch_id, submission.customer_name)
-    deps.orders.expect_submission(marker, order.order_id)
+    deps.orders.expect_submission(submission.blink_branch_id, submission.customer_name, order.order_id)
     submitted = deps.vendors.blink(order.merchant_id).submit_order(submission)
     logger.append_keys(blink_order_id=submitted.id)
-    event = our_event(
-        deps,
-        f"orderbridge:blink_submitted:{submitted.id}",
-        "blink_submitted",
-        f"submitted to Blink as order {submitted.id}"
-        + (f" ({submitted.unique_code})" if submitted.unique_code else ""),
-        detail={
-            "blink_order_id": submitted.id,
-            "unique_code": submitted.unique_code,
-            "blink_branch_id": submission.blink_branch_id,
-            "items": len(submission.items),
-            "delivery_type": submission.delivery_type,
-        },
-    )
     deps.orders.link_vendor(
         order.order_id,
-        event,
+        _submitted_event(deps, submission, submitted),
         fields={
             "blink_order_id": submitted.id,
             "blink_unique_code": submitted.unique_code,
@@ -126,7 +113,24 @@ def submit_order_to_blink(*, request: SubmitOrderToBlinkInput, deps: ActionDeps)
     )
 
 
-def _with_current_mappings(deps: ActionDeps, order: Order) -> Order:
+def _submitted_event(deps: Deps, submission: BlinkSubmitOrderRequest, submitted: BlinkSubmittedOrder) -> TimelineEvent:
+    code = f" ({submitted.unique_code})" if submitted.unique_code else ""
+    return our_event(
+        deps,
+        f"orderbridge:blink_submitted:{submitted.id}",
+        "blink_submitted",
+        f"submitted to Blink as order {submitted.id}{code}",
+        detail={
+            "blink_order_id": submitted.id,
+            "unique_code": submitted.unique_code,
+            "blink_branch_id": submission.blink_branch_id,
+            "items": len(submission.items),
+            "delivery_type": submission.delivery_type,
+        },
+    )
+
+
+def _with_current_mappings(deps: Deps, order: Order) -> Order:
     """The order with the item mappings that exist now (one may have been added since it arrived),
     kept on the order so the ops API shows what will be sent."""
     if not order.partner_id:
@@ -165,37 +169,13 @@ def _submission(
     blink_branch_id = order.blink_branch_id or (branch.blink_id if branch else None)
     if not blink_branch_id:
         problems.append(f"branch {order.branch_id} has no Blink branch id (blink_id) in its configuration")
-    identity = CustomerDetails(
-        name=f"{partner.blink_name} {order.source_order_id}" if partner else None,
-        phone=partner.contact_phone if partner else None,
-    )
-    customer = customer_of(
-        order, identity.model_copy(update=(request.customer or CustomerDetails()).model_dump(exclude_none=True))
-    )
-    if not customer.name:
-        problems.append("no customer name (the partner's display_name)")
-    if not customer.phone:
-        problems.append("no customer phone (the partner's contact_phone)")
+    customer = _partner_identity(request, order, partner, problems)
     delivery_type = request.delivery_type or blink_submit.delivery_type(order.order_type or "DELIVERY")
     merchant_delivers = partner is not None and partner.delivered_by is PartnerDelivery.MERCHANT
     to_the_door = delivery_type == "delivery" and merchant_delivers
     address = request.delivery
-    if address is None and to_the_door:
-        if order.delivery_address is None:
-            problems.append(
-                "no delivery address for the customer (the delivery platform sends none): "
-                "enter it on the order, then retry"
-            )
-        else:
-            address = BlinkSubmitOrderDelivery.model_validate(order.delivery_address.model_dump())
-    elif address is None:
-        if branch is None or branch.blink_address is None:
-            problems.append(
-                f"branch {order.branch_id} has no blink_address in its configuration "
-                "(Blink needs an address for every order)"
-            )
-        else:
-            address = BlinkSubmitOrderDelivery.model_validate(branch.blink_address.model_dump())
+    if address is None:
+        address = _delivery_block(order, branch, to_the_door, problems)
     if delivery_type is None:
         problems.append(f"order type {order.order_type!r} is not one Blink knows")
     if problems:
@@ -221,6 +201,47 @@ def _submission(
         instructions=request.instructions or _instructions(order, partner, to_the_door),
         items=blink_submit.blink_items(order),
     )
+
+
+def _partner_identity(
+    request: SubmitOrderToBlinkInput, order: Order, partner: Partner | None, problems: list[str]
+) -> Customer:
+    """Blink's customer for a partner order: the partner's display name with its order id and its
+    contact phone, under what the request gives; what is still missing goes to ``problems``."""
+    identity = CustomerDetails(
+        name=f"{partner.blink_name} {order.source_order_id}" if partner else None,
+        phone=partner.contact_phone if partner else None,
+    )
+    customer = customer_of(
+        order, identity.model_copy(update=(request.customer or CustomerDetails()).model_dump(exclude_none=True))
+    )
+    if not customer.name:
+        problems.append("no customer name (the partner's display_name)")
+    if not customer.phone:
+        problems.append("no customer phone (the partner's contact_phone)")
+    return customer
+
+
+def _delivery_block(
+    order: Order, branch: Branch | None, to_the_door: bool, problems: list[str]
+) -> BlinkSubmitOrderDelivery | None:
+    """The address Blink gets: the customer's when the merchant's courier goes to the door (a
+    person enters it: the platform sends none), else the branch's; when missing, ``problems`` says so."""
+    if to_the_door:
+        if order.delivery_address is None:
+            problems.append(
+                "no delivery address for the customer (the delivery platform sends none): "
+                "enter it on the order, then retry"
+            )
+            return None
+        return BlinkSubmitOrderDelivery.model_validate(order.delivery_address.model_dump())
+    if branch is None or branch.blink_address is None:
+        problems.append(
+            f"branch {order.branch_id} has no blink_address in its configuration "
+            "(Blink needs an address for every order)"
+        )
+        return None
+    return BlinkSubmitOrderDelivery.model_validate(branch.blink_address.model_dump())
 
 
 def _instructions(order: Order, partner: Partner | None, to_the_door: bool) -> str | None:
@@ -259,11 +280,11 @@ class SyncOrderStatusToBlinkOutput(OurModel):
     reason: str | None = None
 
 
-def sync_order_status_to_blink(
-    *, request: SyncOrderStatusToBlinkInput, deps: ActionDeps
-) -> SyncOrderStatusToBlinkOutput:
+@action(idempotent=True)
+def sync_order_status_to_blink(*, request: SyncOrderStatusToBlinkInput, deps: Deps) -> SyncOrderStatusToBlinkOutput:
     order, _ = require_order(deps, request.order_id)
-    if not order.blink_order_id:
+    blink_order_id = order.blink_order_id
+    if not blink_order_id:
         raise ActionRefused(f"order {order.order_id} is not in Blink yet (no Blink order id): submit it first")
     update = order_status_update(request.status)
     status = request.status
@@ -271,45 +292,28 @@ def sync_order_status_to_blink(
         "status": status.value,
         "status_name": status.name.lower(),
         "comment": request.comment,
-        "blink_order_id": order.blink_order_id,
+        "blink_order_id": blink_order_id,
     }
-    key = f"orderbridge:blink_status_sync:{order.blink_order_id}:{status.value}"
-    if ORDER_STATUS_RANK[order.status] >= update.rank:
-        # Regressing (or repeating) status: Blink is not told; the attempt is kept in the timeline.
-        reason = f"the order is already {order.status.value}"
-        event = our_event(
-            deps,
-            key,
-            "blink_status_sync",
-            f"status {status.value} {status.name.title()} not sent to Blink: {reason}",
-            detail=detail,
-            applied=False,
-        )
-        deps.orders.record_event(order.order_id, event, None)
-        return SyncOrderStatusToBlinkOutput(
-            order_id=order.order_id,
-            blink_order_id=order.blink_order_id,
-            status=status.value,
-            order_status=order.status.value,
-            sent=False,
-            skipped=True,
-            reason=reason,
-        )
-
-    deps.vendors.blink(order.merchant_id).sync_order_status(order.blink_order_id, status, comment=request.comment)
-    event = our_event(
-        deps, key, "blink_status_sync", f"status {status.value} {status.name.title()} sent to Blink", detail=detail
-    )
-    outcome = deps.orders.record_event(order.order_id, event, update)
+    key = f"orderbridge:blink_status_sync:{blink_order_id}:{status.value}"
+    # A regressing (or repeating) status is not sent to Blink; the attempt is kept in the timeline.
+    sent = ORDER_STATUS_RANK[order.status] < update.rank
+    reason = None if sent else f"the order is already {order.status.value}"
+    if sent:
+        deps.vendors.blink(order.merchant_id).sync_order_status(blink_order_id, status, comment=request.comment)
+    told = "sent to Blink" if sent else f"not sent to Blink: {reason}"
+    summary = f"status {status.value} {status.name.title()} {told}"
+    event = our_event(deps, key, "blink_status_sync", summary, detail=detail, applied=sent)
+    outcome = deps.orders.record_event(order.order_id, event, update if sent else None)
     # A webhook may have moved the order further meanwhile: then the track keeps the newer status.
-    order_status = order.status.value if outcome.stale else update.value
+    order_status = update.value if sent and not outcome.stale else order.status.value
     return SyncOrderStatusToBlinkOutput(
         order_id=order.order_id,
-        blink_order_id=order.blink_order_id,
+        blink_order_id=blink_order_id,
         status=status.value,
         order_status=order_status,
-        sent=True,
-        skipped=False,
+        sent=sent,
+        skipped=not sent,
+        reason=reason,
     )
 
 
@@ -339,7 +343,8 @@ class SyncStockAndPriceOutput(OurModel):
     message: str | None = None  # Blink's msg
 
 
-def sync_stock_and_price(*, request: SyncStockAndPriceInput, deps: ActionDeps) -> SyncStockAndPriceOutput:
+@action(idempotent=True)
+def sync_stock_and_price(*, request: SyncStockAndPriceInput, deps: Deps) -> SyncStockAndPriceOutput:
     if request.as_of > deps.clock() + timedelta(minutes=5):
         raise ActionRefused("as_of is in the future: it must be when the values were read")
     answer = deps.vendors.blink(request.merchant_id).sync_stock_and_price(

@@ -15,16 +15,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from pydantic import Field, field_validator
 
-from orderbridge import aws
 from orderbridge.actions.common import ActionRefused
-from orderbridge.actions.runtime import ActionDeps
+from orderbridge.actions.runtime import action
+from orderbridge.deps import Deps
 from orderbridge.models.base import OurModel
 from orderbridge.models.bloqit import EVENT_TYPES
 from orderbridge.observability import logger
-from orderbridge.web.auth import SecretsSource
 
 # The events we subscribe to: every rent event (they move rents and orders) and the locker and
 # Bloq events, which the webhook records for reconciliation (a locker or Bloq going out of
@@ -68,20 +66,16 @@ class RegisterBloqWebhookOutput(OurModel):
     created: bool  # False: the webhook registered for this URL was updated
 
 
-def webhook_signing_secret(deps: ActionDeps) -> str:
+def webhook_signing_secret(deps: Deps) -> str:
     """The secret Bloq.It is to sign with: the first of the webhook secret's ``bloq`` list."""
-    source = SecretsSource(
-        deps.settings.webhook_secret_name,
-        deps.settings.secrets_max_age_seconds,
-        SecretsProvider(boto3_client=aws.client("secretsmanager")),
-    )
-    secrets = source.get().bloq
+    secrets = deps.secrets.get().bloq
     if not secrets or not secrets[0].get_secret_value():
         raise ActionRefused("the webhook secret has no bloq signing secret: add one before registering")
     return secrets[0].get_secret_value()
 
 
-def register_bloq_webhook(*, request: RegisterBloqWebhookInput, deps: ActionDeps) -> RegisterBloqWebhookOutput:
+@action(idempotent=True)
+def register_bloq_webhook(*, request: RegisterBloqWebhookInput, deps: Deps) -> RegisterBloqWebhookOutput:
     events = list(request.events or DEFAULT_EVENTS)
     secret = webhook_signing_secret(deps)
     client = deps.vendors.bloqit(request.merchant_id)
@@ -126,7 +120,8 @@ class IssueCourierTokenOutput(OurModel):
     bloq_ids: list[str] | None = None  # None: valid on every Bloq of the account
 
 
-def issue_courier_token(*, request: IssueCourierTokenInput, deps: ActionDeps) -> IssueCourierTokenOutput:
+@action(idempotent=False)
+def issue_courier_token(*, request: IssueCourierTokenInput, deps: Deps) -> IssueCourierTokenOutput:
     bloq_ids = request.bloq_ids
     if bloq_ids is None and request.branch_id:
         branch = deps.config.branch(request.branch_id)

@@ -2,8 +2,10 @@
 request from order data without echoing it, and timeline events written by Orderbridge itself.
 
 The errors an action ends with reach Step Functions by class name (``ErrorEquals`` in
-``Retry``/``Catch`` matches names exactly, not subclasses): :data:`RETRYABLE_ERRORS` and
-:data:`PERMANENT_ERRORS` list them for the workflow.
+``Retry``/``Catch`` matches names exactly, not subclasses). Each one is in exactly one of
+:data:`RETRYABLE_ERRORS`, :data:`RATE_LIMITED_ERRORS` (the workflow's two ``Retry`` policies,
+``statemachine/order_workflow.py``) and :data:`PERMANENT_ERRORS` (retried by neither);
+``tests/unit/test_order_workflow_definition.py`` fails when an exception is in none of them.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
-from orderbridge.actions.runtime import ActionDeps
+from orderbridge.deps import Deps
 from orderbridge.errors import OrderbridgeError
 from orderbridge.models.base import OurModel
-from orderbridge.models.order import Customer, Order, TimelineEvent
+from orderbridge.models.order import Customer, Order, TimelineEvent, Tracks
 
 SOURCE = "orderbridge"
 
@@ -50,6 +52,7 @@ RETRYABLE_ERRORS = (
     # left is VendorRateLimited instead: RATE_LIMITED_ERRORS).
     "RetryableVendorError",
     "ServiceUnavailable",  # DynamoDB or Secrets Manager could not be reached
+    "WorkflowUnavailable",  # Step Functions did not take a wait's verdict (RegisterWait settling it)
     # Powertools idempotency: the same input is running right now; the idempotency table could
     # not be read or written; the record changed between two reads (a concurrent run or expiry).
     "IdempotencyAlreadyInProgressError",
@@ -73,7 +76,8 @@ RETRYABLE_ERRORS = (
     # order is stuck, and waiting again from the start would hide it. Give action tasks no
     # TimeoutSeconds shorter than the function's Timeout, so their timeouts stay Lambda's.
 )
-# Errors retrying cannot fix: the request, the credentials or what Orderbridge knows is wrong.
+# Errors retrying cannot fix: the request, the credentials or what Orderbridge knows is wrong. No
+# Retry names them: they go to the task's Catch (needs attention, a fallback, or the failure path).
 PERMANENT_ERRORS = (
     "PermanentVendorError",
     "VendorAuthError",
@@ -134,7 +138,7 @@ def customer_of(order: Order, override: CustomerDetails | None) -> Customer:
     return order.customer.model_copy(update={k: v for k, v in given.items() if v != ""})
 
 
-def require_order(deps: ActionDeps, order_id: str) -> tuple[Order, dict[str, Any]]:
+def require_order(deps: Deps, order_id: str) -> tuple[Order, Tracks]:
     """The order and its status tracks; :class:`ActionRefused` when there is no such order."""
     found = deps.orders.load(order_id)
     if found is None:
@@ -163,7 +167,7 @@ def build(model: type[M], what: str, **data: Any) -> M:
 
 
 def our_event(
-    deps: ActionDeps,
+    deps: Deps,
     key: str,
     kind: str,
     summary: str,

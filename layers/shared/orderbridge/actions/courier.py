@@ -30,13 +30,14 @@ from orderbridge.actions.common import (
     our_event,
     require_order,
 )
-from orderbridge.actions.runtime import ActionDeps
+from orderbridge.actions.runtime import action
+from orderbridge.deps import Deps
 from orderbridge.domain import blink_submit, courier_rules, locker_rules
-from orderbridge.domain.statuses import courier_status_update
+from orderbridge.domain.statuses import courier_status_update, new_courier_job
 from orderbridge.models.base import OurModel
 from orderbridge.models.blink_logistics import TaskCreateRequest, TaskEvent, TaskType, TaskUpdateRequest
 from orderbridge.models.dispatchninja import DispatchNinjaAddOrderRequest
-from orderbridge.models.order import Order
+from orderbridge.models.order import Customer, Order
 from orderbridge.observability import logger
 from orderbridge.vendors.blink_logistics import TaskNotFound
 
@@ -87,20 +88,26 @@ class CreateBlinkLogisticsTaskInput(CourierDispatch):
     type: TaskType = TaskType.NORMAL
 
 
-class CourierTaskOutput(OurModel):
+class BlinkLogisticsJob(OurModel):
+    """The order and its Blink Logistics task: what the output of every task action names."""
+
     order_id: str
     task_id: str
+
+
+class CourierTaskOutput(BlinkLogisticsJob):
     event: str  # Blink Logistics' event name, e.g. TASK_CREATED
     already_created: bool = False  # the order had a task already: nothing was sent
 
 
-def create_blink_logistics_task(*, request: CreateBlinkLogisticsTaskInput, deps: ActionDeps) -> CourierTaskOutput:
+@action(idempotent=True)
+def create_blink_logistics_task(*, request: CreateBlinkLogisticsTaskInput, deps: Deps) -> CourierTaskOutput:
     order, tracks = require_order(deps, request.order_id)
     if order.blink_logistics_task_id and request.attempt <= order.courier_attempt:
         return CourierTaskOutput(
             order_id=order.order_id,
             task_id=order.blink_logistics_task_id,
-            event=tracks.get("courier_status") or "TASK_CREATED",
+            event=tracks.courier_status or "TASK_CREATED",
             already_created=True,
         )
     target, instruction = _destination(deps, order, request)
@@ -115,34 +122,8 @@ def create_blink_logistics_task(*, request: CreateBlinkLogisticsTaskInput, deps:
             "customer longitude": customer.longitude,
         },
     )
-    now = deps.clock()
-    pick_up = request.pick_up_time or now + DEFAULT_PICKUP_LEAD
-    delivery = request.delivery_time or _due(order.due_at, pick_up) or pick_up + DEFAULT_DELIVERY_WINDOW
-    amounts = order.amounts
-    task = build(
-        TaskCreateRequest,
-        f"order {order.order_id} does not make a valid Blink Logistics task",
-        source=TASK_SOURCE,
-        mapping_key=mapping_key(order.order_id, request.attempt),
-        mapping_code=mapping_key(order.order_id, request.attempt),
-        mapping_branch_id=request.mapping_branch_id or order.branch_id,
-        tax=amounts.tax,
-        discount=amounts.discount,
-        delivery_charges=amounts.delivery_charges,
-        sub_total=blink_submit.subtotal(order),
-        payment_type=request.payment_type or courier_rules.payment_type(order),
-        description=request.description or _contents(order),
-        instruction=request.instruction or instruction or order.note,
-        customer_name=customer.name,
-        customer_email=customer.email,
-        customer_address=customer.address,
-        customer_phone=customer.phone,
-        lat=customer.latitude,
-        lng=customer.longitude,
-        pick_up_time=pick_up,
-        delivery_time=delivery,
-        type=request.type,
-    )
+    pick_up, delivery = _task_times(deps, order, request)
+    task = _new_task(order, request, customer, instruction, pick_up, delivery)
     logistics = deps.vendors.blink_logistics(order.merchant_id)
     answer = _existing_task(logistics, task.mapping_key) or logistics.create_task(task)
     task_id = answer.data.task_id
@@ -163,10 +144,63 @@ def create_blink_logistics_task(*, request: CreateBlinkLogisticsTaskInput, deps:
     deps.orders.link_vendor(
         order.order_id,
         event,
-        fields={"blink_logistics_task_id": task_id, **_new_job(request, task_id, answer.task_event)},
+        fields={"blink_logistics_task_id": task_id, "courier_attempt": request.attempt},
         alias=(BLINK_LOGISTICS, task_id),
+        follow=new_courier_job(task_id, answer.task_event),
     )
     return CourierTaskOutput(order_id=order.order_id, task_id=task_id, event=answer.task_event.name)
+
+
+def _task_times(deps: Deps, order: Order, request: CreateBlinkLogisticsTaskInput) -> tuple[datetime, datetime]:
+    """When the courier picks up (asked, else shortly) and delivers (asked, else when the order is
+    due, else within the hour of the pick-up)."""
+    pick_up = request.pick_up_time or deps.clock() + DEFAULT_PICKUP_LEAD
+    delivery = request.delivery_time or _due(order.due_at, pick_up) or pick_up + DEFAULT_DELIVERY_WINDOW
+    return pick_up, delivery
+
+
+def _new_task(
+    order: Order,
+    request: CreateBlinkLogisticsTaskInput,
+    customer: Customer,
+    instruction: str | None,
+    pick_up: datetime,
+    delivery: datetime,
+) -> TaskCreateRequest:
+    """The task Blink Logistics is asked to create: our reference (the order, and the attempt after
+    a re-dispatch), the money, what the courier carries and where to."""
+    amounts = order.amounts
+    return build(
+        TaskCreateRequest,
+        f"order {order.order_id} does not make a valid Blink Logistics task",
+        source=TASK_SOURCE,
+        mapping_key=mapping_key(order.order_id, request.attempt),
+        mapping_code=mapping_key(order.order_id, request.attempt),
+        mapping_branch_id=request.mapping_branch_id or order.branch_id,
+        tax=amounts.tax,
+        discount=amounts.discount,
+        delivery_charges=amounts.delivery_charges,
+        sub_total=blink_submit.subtotal(order),
+        payment_type=request.payment_type or courier_rules.payment_type(order),
+        description=request.description or _contents(order),
+        instruction=request.instruction or instruction or order.note,
+        pick_up_time=pick_up,
+        delivery_time=delivery,
+        type=request.type,
+        **_task_customer(customer),
+    )
+
+
+def _task_customer(customer: Customer | CustomerDetails) -> dict[str, Any]:
+    """The customer fields of a Blink Logistics task, as created or updated."""
+    return {
+        "customer_name": customer.name,
+        "customer_email": customer.email,
+        "customer_address": customer.address,
+        "customer_phone": customer.phone,
+        "lat": customer.latitude,
+        "lng": customer.longitude,
+    }
 
 
 def mapping_key(order_id: str, attempt: int) -> str:
@@ -193,7 +227,7 @@ def _existing_task(logistics: Any, key: str) -> Any:
     return found
 
 
-def _destination(deps: ActionDeps, order: Order, request: CourierDispatch) -> tuple[CustomerDetails | None, str | None]:
+def _destination(deps: Deps, order: Order, request: CourierDispatch) -> tuple[CustomerDetails | None, str | None]:
     """Who and where the courier delivers to, and what it must be told.
 
     Home: the customer (with the caller's overrides). Locker: the reserved Bloq's address and
@@ -236,17 +270,12 @@ def _position(location: Any) -> tuple[Decimal | None, Decimal | None]:
     return None, None
 
 
-def _new_job(request: CourierDispatch, job_id: str, event: TaskEvent) -> dict[str, Any]:
-    """The order's courier track now follows this job (task / DispatchNINJA order), from the state
-    it is in: events of an earlier, replaced job no longer move it (``TrackUpdate.owner``)."""
-    update = courier_status_update(event) or courier_status_update(TaskEvent.TASK_CREATED)
-    assert update is not None
-    return {
-        "courier_attempt": request.attempt,
-        "courier_job": job_id,
-        "courier_status": update.value,
-        "courier_rank": update.rank,
-    }
+def _courier_job(order: Order, job_id: str | None, what: str, log_key: str) -> str:
+    """The order's courier job (task / DispatchNINJA order) an action works on: refused without one."""
+    if not job_id:
+        raise ActionRefused(f"order {order.order_id} has no {what}")
+    logger.append_keys(**{log_key: job_id})
+    return job_id
 
 
 def _due(due_at: datetime | None, pick_up: datetime) -> datetime | None:
@@ -278,33 +307,27 @@ class UpdateBlinkLogisticsTaskInput(OrderInput):
             raise ValueError("nothing to change: give at least one field of the task")
         return self
 
+    def task_fields(self) -> dict[str, Any]:
+        """The fields of the task this update sets (None: left as they are), but the customer's."""
+        return self.model_dump(
+            include={"pick_up_time", "delivery_time", "payment_type", "description", "instruction", "type"}
+        )
 
-def update_blink_logistics_task(*, request: UpdateBlinkLogisticsTaskInput, deps: ActionDeps) -> CourierTaskOutput:
+
+@action(idempotent=True)
+def update_blink_logistics_task(*, request: UpdateBlinkLogisticsTaskInput, deps: Deps) -> CourierTaskOutput:
     order, _ = require_order(deps, request.order_id)
-    task_id = order.blink_logistics_task_id
-    if not task_id:
-        raise ActionRefused(f"order {order.order_id} has no Blink Logistics task to update")
-    logger.append_keys(task_id=task_id)
+    task_id = _courier_job(order, order.blink_logistics_task_id, "Blink Logistics task to update", "task_id")
     customer = request.customer or CustomerDetails()
-    update = build(
+    change = build(
         TaskUpdateRequest,
         f"the update of task {task_id} is not valid",
         task_id=task_id,
-        customer_name=customer.name,
-        customer_email=customer.email,
-        customer_address=customer.address,
-        customer_phone=customer.phone,
-        lat=customer.latitude,
-        lng=customer.longitude,
-        pick_up_time=request.pick_up_time,
-        delivery_time=request.delivery_time,
-        payment_type=request.payment_type,
-        description=request.description,
-        instruction=request.instruction,
-        type=request.type,
+        **request.task_fields(),
+        **_task_customer(customer),
     )
-    body = update.model_dump(mode="json", exclude_none=True, exclude={"task_id"})
-    answer = deps.vendors.blink_logistics(order.merchant_id).update_task(update)
+    body = change.model_dump(mode="json", exclude_none=True, exclude={"task_id"})
+    answer = deps.vendors.blink_logistics(order.merchant_id).update_task(change)
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
     event = our_event(
         deps,
@@ -323,9 +346,7 @@ def update_blink_logistics_task(*, request: UpdateBlinkLogisticsTaskInput, deps:
 # --------------------------------------------------------------------------------------------------
 
 
-class CourierTaskStatusOutput(OurModel):
-    order_id: str
-    task_id: str
+class CourierTaskStatusOutput(BlinkLogisticsJob):
     event_id: int
     event: str
     reason: str | None = None
@@ -335,7 +356,8 @@ class CourierTaskStatusOutput(OurModel):
     recorded: bool  # a new timeline event was recorded (the status was not seen before)
 
 
-def get_blink_logistics_task_status(*, request: OrderInput, deps: ActionDeps) -> CourierTaskStatusOutput:
+@action(idempotent=False)
+def get_blink_logistics_task_status(*, request: OrderInput, deps: Deps) -> CourierTaskStatusOutput:
     order, tracks = require_order(deps, request.order_id)
     answer = deps.vendors.blink_logistics(order.merchant_id).get_task_status(
         mapping_key(order.order_id, order.courier_attempt)
@@ -346,17 +368,8 @@ def get_blink_logistics_task_status(*, request: OrderInput, deps: ActionDeps) ->
         deps,
         f"logistics:{data.task_id}:{answer.event_id}:read",
         "task_status",
-        f"courier task {answer.task_event.name} (read from Blink Logistics)"
-        + (f" ({data.reason})" if data.reason else ""),
-        detail={
-            "task_id": data.task_id,
-            "event_id": answer.event_id,
-            "event": answer.event,
-            "type": data.type,
-            "reason": data.reason,
-            "agent": data.agent.model_dump() if data.agent else None,
-            "tracking_link": data.tracking_link,
-        },
+        answer.summary(read_from="Blink Logistics"),
+        detail=answer.timeline_detail(),
         source=BLINK_LOGISTICS,
     )
     update = courier_status_update(answer.task_event)
@@ -377,7 +390,7 @@ def get_blink_logistics_task_status(*, request: OrderInput, deps: ActionDeps) ->
         reason=data.reason or None,
         agent_name=data.agent.name if data.agent else None,
         tracking_link=data.tracking_link,
-        courier_status=update.value if applied else tracks.get("courier_status"),
+        courier_status=update.value if applied and update is not None else tracks.courier_status,
         recorded=outcome.created,
     )
 
@@ -397,13 +410,19 @@ class CreateDispatchNinjaOrderInput(CourierDispatch):
     comments: str | None = None  # default: the items and quantities, and the order's note
 
 
-class DispatchNinjaOrderOutput(OurModel):
+class DispatchNinjaJob(OurModel):
+    """The order and its DispatchNINJA order: what the output of every DispatchNINJA action names."""
+
     order_id: str
     dispatchninja_order_id: str
+
+
+class DispatchNinjaOrderOutput(DispatchNinjaJob):
     already_created: bool = False
 
 
-def create_dispatchninja_order(*, request: CreateDispatchNinjaOrderInput, deps: ActionDeps) -> DispatchNinjaOrderOutput:
+@action(idempotent=True)
+def create_dispatchninja_order(*, request: CreateDispatchNinjaOrderInput, deps: Deps) -> DispatchNinjaOrderOutput:
     order, _ = require_order(deps, request.order_id)
     if order.dispatchninja_order_id and request.attempt <= order.courier_attempt:
         return DispatchNinjaOrderOutput(
@@ -411,9 +430,7 @@ def create_dispatchninja_order(*, request: CreateDispatchNinjaOrderInput, deps: 
         )
     target, instruction = _destination(deps, order, request)
     customer = customer_of(order, target)
-    branch = None if request.client_name and request.client_address else deps.config.branch(order.branch_id)
-    client_name = request.client_name or (branch.name if branch else None)
-    client_address = request.client_address or (branch.address if branch else None)
+    client_name, client_address = _pickup(deps, order, request)
     what = f"order {order.order_id} cannot get a DispatchNINJA delivery"
     missing(
         what,
@@ -424,7 +441,6 @@ def create_dispatchninja_order(*, request: CreateDispatchNinjaOrderInput, deps: 
             "customer address": customer.address,
         },
     )
-    comments = request.comments or "; ".join(part for part in (instruction, _contents(order), order.note) if part)
     add = build(
         DispatchNinjaAddOrderRequest,
         what,
@@ -434,7 +450,7 @@ def create_dispatchninja_order(*, request: CreateDispatchNinjaOrderInput, deps: 
         customer_address=customer.address,
         customer_email=customer.email,
         customer_phone=customer.phone,
-        comments=comments,
+        comments=request.comments or _courier_note(instruction, order),
     )
     created = deps.vendors.dispatchninja(order.merchant_id).add_order(add)
     logger.append_keys(dispatchninja_order_id=created.order_id)
@@ -448,13 +464,24 @@ def create_dispatchninja_order(*, request: CreateDispatchNinjaOrderInput, deps: 
     deps.orders.link_vendor(
         order.order_id,
         event,
-        fields={
-            "dispatchninja_order_id": created.order_id,
-            **_new_job(request, created.order_id, TaskEvent.TASK_CREATED),
-        },
+        fields={"dispatchninja_order_id": created.order_id, "courier_attempt": request.attempt},
         alias=(DISPATCHNINJA, created.order_id),
+        follow=new_courier_job(created.order_id, TaskEvent.TASK_CREATED),
     )
     return DispatchNinjaOrderOutput(order_id=order.order_id, dispatchninja_order_id=created.order_id)
+
+
+def _courier_note(instruction: str | None, order: Order) -> str:
+    """The delivery's comments: where to (a locker), what it carries, and the order's note."""
+    return "; ".join(part for part in (instruction, _contents(order), order.note) if part)
+
+
+def _pickup(deps: Deps, order: Order, request: CreateDispatchNinjaOrderInput) -> tuple[str | None, str | None]:
+    """Where the courier picks up (name, address): as given, else the order's branch."""
+    branch = None if request.client_name and request.client_address else deps.config.branch(order.branch_id)
+    client_name = request.client_name or (branch.name if branch else None)
+    client_address = request.client_address or (branch.address if branch else None)
+    return client_name, client_address
 
 
 # --------------------------------------------------------------------------------------------------
@@ -462,9 +489,7 @@ def create_dispatchninja_order(*, request: CreateDispatchNinjaOrderInput, deps: 
 # --------------------------------------------------------------------------------------------------
 
 
-class DispatchNinjaDetailsOutput(OurModel):
-    order_id: str
-    dispatchninja_order_id: str
+class DispatchNinjaDetailsOutput(DispatchNinjaJob):
     status: str | None = None
     status_id: int | None = None
     completed: bool
@@ -477,12 +502,14 @@ class DispatchNinjaDetailsOutput(OurModel):
     changed: bool  # a new courier timeline event was recorded
 
 
-def get_dispatchninja_order_details(*, request: OrderInput, deps: ActionDeps) -> DispatchNinjaDetailsOutput:
+# The output's fields that DispatchNINJA's details carry under the same name: copied as they are.
+_AS_IN_DETAILS = {"status", "status_id", "cancelled_reason"}
+
+
+@action(idempotent=False)
+def get_dispatchninja_order_details(*, request: OrderInput, deps: Deps) -> DispatchNinjaDetailsOutput:
     order, _ = require_order(deps, request.order_id)
-    dn_id = order.dispatchninja_order_id
-    if not dn_id:
-        raise ActionRefused(f"order {order.order_id} has no DispatchNINJA order")
-    logger.append_keys(dispatchninja_order_id=dn_id)
+    dn_id = _courier_job(order, order.dispatchninja_order_id, "DispatchNINJA order", "dispatchninja_order_id")
     details = deps.vendors.dispatchninja(order.merchant_id).order_details(dn_id)
     update = courier_rules.dispatchninja_update(details)
     event = our_event(
@@ -508,13 +535,11 @@ def get_dispatchninja_order_details(*, request: OrderInput, deps: ActionDeps) ->
     return DispatchNinjaDetailsOutput(
         order_id=order.order_id,
         dispatchninja_order_id=dn_id,
-        status=details.status,
-        status_id=details.status_id,
+        **details.model_dump(include=_AS_IN_DETAILS),
         completed=details.is_completed,
         canceled=details.is_canceled,
         completed_at=details.completed,
         canceled_at=details.canceled,
-        cancelled_reason=details.cancelled_reason,
         has_driver=bool(details.driver),
         courier_status=update.value,
         changed=outcome.created,

@@ -15,6 +15,7 @@ Functions keeps in its execution history).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from typing import Any, Literal
@@ -30,7 +31,8 @@ from orderbridge.actions.common import (
     our_event,
     require_order,
 )
-from orderbridge.actions.runtime import ActionDeps
+from orderbridge.actions.runtime import action
+from orderbridge.deps import Deps
 from orderbridge.domain import locker_rules
 from orderbridge.domain.statuses import rent_state_update
 from orderbridge.models.base import OurModel
@@ -45,7 +47,7 @@ from orderbridge.models.bloqit import (
     RentType,
 )
 from orderbridge.models.bloqit import Rent as BloqitRent
-from orderbridge.models.order import Customer, Order
+from orderbridge.models.order import Customer, Order, TimelineEvent
 from orderbridge.models.rent import Rent
 from orderbridge.observability import logger
 from orderbridge.vendors.bloqit import BloqitClient
@@ -82,103 +84,170 @@ class ReserveLockerInput(OrderInput):
     carrier: str | None = None
 
 
-class ReserveLockerOutput(OurModel):
+class RentReport(OurModel):
+    """What a locker action's output says of the order's rent: its placement and state, never its codes."""
+
     order_id: str
     rent_id: str
     bloq_id: str | None = None
     locker_id: str | None = None
-    locker_size: str | None = None
     state: str
     expires_at: datetime | None = None
+
+
+class ReserveLockerOutput(RentReport):
+    locker_size: str | None = None
     delivery_date_limit: datetime | None = None
     collect_time_limit_hours: int | None = None
     reused: bool = False  # the order already had an open reservation: nothing was sent
 
 
-def reserve_locker(*, request: ReserveLockerInput, deps: ActionDeps) -> ReserveLockerOutput:
+@action(idempotent=True)
+def reserve_locker(*, request: ReserveLockerInput, deps: Deps) -> ReserveLockerOutput:
     order, _ = require_order(deps, request.order_id)
-    rents = deps.rents.for_order(order.order_id)
-    # A reservation a failed earlier run already made (or a second call), or the rent the goods
-    # already went into (a resumed order): never a second rent.
-    existing = locker_rules.open_reservation(rents) or next((r for r in rents if r.held_goods), None)
+    existing = _reservation_made(deps, order)
     if existing is not None:
         logger.info("the order has an open locker reservation: reused", extra={"rent_id": existing.rent_id})
-        return ReserveLockerOutput(
-            order_id=order.order_id,
-            rent_id=existing.rent_id,
-            bloq_id=existing.bloq_id,
-            locker_id=existing.locker_id,
-            state=existing.state,
-            expires_at=existing.expires_at,
-            reused=True,
-        )
+        return ReserveLockerOutput(order_id=order.order_id, reused=True, **_reported(existing))
 
     client = deps.vendors.bloqit(order.merchant_id)
     _release_orphan(client, order.order_id)
     customer = customer_of(order, request.customer)
-    size = request.locker_size
     candidates = _candidates(client, deps, order, request, customer)
-    contact = CustomerInput(name=customer.name, email=customer.email, phone_number=customer.phone)
-    notify = request.notification_options
-    if notify is None:
-        notify = [
-            opt
-            for opt, known in ((NotificationOption.SMS, customer.phone), (NotificationOption.EMAIL, customer.email))
-            if known
-        ]
-    taken: set[str] = set()
-    while True:
-        chosen = _choose(client, candidates, size, taken)
-        if chosen is None:
-            raise NoLockerAvailable(
-                f"no Bloq can take order {order.order_id}: none active, accepting deliveries "
-                f"and with a free {size.value} locker"
-            )
-        bloq, locker_id = chosen
-        now = deps.clock()
+    booking = _LockerBooking(client, deps, order, request, customer).first_free(candidates)
+    logger.append_keys(bloq_id=booking.bloq.id, locker_id=booking.locker_id)
+    ours = booking.our_rent()
+    deps.rents.put(ours)  # first: the record that stops a retry from reserving twice
+    logger.append_keys(rent_id=ours.rent_id)
+    # The order's rent track now follows this rent (a released one's events no longer move it).
+    _follow_rent(deps, order, ours.rent_id, booking.rent.state, _reserved_event(deps, booking, ours))
+    return ReserveLockerOutput(
+        order_id=order.order_id,
+        locker_size=booking.size.value,
+        delivery_date_limit=booking.window.delivery_date_limit,
+        collect_time_limit_hours=booking.window.collect_time_limit_hours,
+        **_reported(ours),
+    )
+
+
+# The fields of our rent record an output reports (see :class:`RentReport`).
+_REPORTED_FIELDS = set(RentReport.model_fields) - {"order_id"}
+
+
+def _reported(rent: Rent) -> dict[str, Any]:
+    return rent.model_dump(include=_REPORTED_FIELDS)
+
+
+def _reservation_made(deps: Deps, order: Order) -> Rent | None:
+    """A reservation a failed earlier run already made (or a second call), or the rent the goods
+    already went into (a resumed order): never a second rent."""
+    rents = deps.rents.for_order(order.order_id)
+    return locker_rules.open_reservation(rents) or next((r for r in rents if r.held_goods), None)
+
+
+@dataclass(frozen=True)
+class _Booking:
+    """The rent Bloq.It made for the order and what we asked it for: the Bloq and locker, the
+    rent's window and the codes (kept on our rent record only: never logged, never output)."""
+
+    rent: BloqitRent
+    order_id: str
+    bloq: Bloq
+    locker_id: str
+    size: LockerType
+    window: locker_rules.RentWindow
+    pickup_code: str
+    dropoff_code: str
+    booked_at: datetime
+
+    def our_rent(self) -> Rent:
+        return Rent(
+            rent_id=self.rent.id,
+            order_id=self.order_id,
+            bloq_id=self.rent.bloq or self.bloq.id,
+            locker_id=self.rent.locker_id or self.locker_id,
+            state=self.rent.state.value,
+            pickup_code=self.pickup_code,
+            dropoff_code=self.dropoff_code,
+            expires_at=self.rent.expiry_date or self.window.expiry_date,
+            created_at=self.booked_at,
+        )
+
+
+@dataclass(frozen=True)
+class _LockerBooking:
+    """Rents a locker for the order's delivery: the first free one among the candidate Bloqs, and
+    another when another order takes it meanwhile (:data:`MAX_LOCKER_CONFLICTS` times at most)."""
+
+    client: BloqitClient
+    deps: Deps
+    order: Order
+    request: ReserveLockerInput
+    customer: Customer
+
+    def first_free(self, candidates: Iterable[Bloq]) -> _Booking:
+        size = self.request.locker_size
+        taken: set[str] = set()
+        while True:
+            chosen = _choose(self.client, candidates, size, taken)
+            if chosen is None:
+                raise NoLockerAvailable(
+                    f"no Bloq can take order {self.order.order_id}: none active, accepting deliveries "
+                    f"and with a free {size.value} locker"
+                )
+            bloq, locker_id = chosen
+            try:
+                return self._book(bloq, locker_id)
+            except VendorConflict:
+                # Another order took this locker between the free-locker read and the rent: take another.
+                logger.info("the locker was taken meanwhile: choosing another", extra={"locker_id": locker_id})
+                taken.add(locker_id)
+                if len(taken) >= MAX_LOCKER_CONFLICTS:
+                    raise
+
+    def _book(self, bloq: Bloq, locker_id: str) -> _Booking:
+        request, size = self.request, self.request.locker_size
+        now = self.deps.clock()
         window = locker_rules.rent_window(
             now, bloq, delivery_hours=request.delivery_hours, collect_hours=request.collect_hours
         )
         pickup_code = locker_rules.new_code(locker_rules.PICKUP_CODE_DIGITS)
         dropoff_code = locker_rules.new_code(locker_rules.DROPOFF_CODE_DIGITS)
-        try:
-            rent = client.create_order_delivery(
-                order.order_id,
-                expiry_date=window.expiry_date,
-                bloq_id=bloq.id,
-                locker_id=locker_id,
-                desired_locker_type=size,
-                customer=contact if contact.model_dump(exclude_none=True) else None,
-                pick_up_code=pickup_code,
-                drop_off_code=dropoff_code,
-                delivery_date_limit=window.delivery_date_limit,
-                collect_time_limit_hours=window.collect_time_limit_hours,
-                notification_options=notify or None,
-                operation_type=OperationType.LAST_MILE,
-                carrier=request.carrier,
-            )
-            break
-        except VendorConflict:
-            # Another order took this locker between the free-locker read and the rent: take another.
-            logger.info("the locker was taken meanwhile: choosing another", extra={"locker_id": locker_id})
-            taken.add(locker_id)
-            if len(taken) >= MAX_LOCKER_CONFLICTS:
-                raise
-    logger.append_keys(bloq_id=bloq.id, locker_id=locker_id)
-    ours = Rent(
-        rent_id=rent.id,
-        order_id=order.order_id,
-        bloq_id=rent.bloq or bloq.id,
-        locker_id=rent.locker_id or locker_id,
-        state=rent.state.value,
-        pickup_code=pickup_code,
-        dropoff_code=dropoff_code,
-        expires_at=rent.expiry_date or window.expiry_date,
-        created_at=now,
-    )
-    deps.rents.put(ours)  # first: the record that stops a retry from reserving twice
-    logger.append_keys(rent_id=rent.id)
-    event = our_event(
+        rent = self.client.create_order_delivery(
+            self.order.order_id,
+            expiry_date=window.expiry_date,
+            bloq_id=bloq.id,
+            locker_id=locker_id,
+            desired_locker_type=size,
+            customer=_contact(self.customer),
+            pick_up_code=pickup_code,
+            drop_off_code=dropoff_code,
+            delivery_date_limit=window.delivery_date_limit,
+            collect_time_limit_hours=window.collect_time_limit_hours,
+            notification_options=_notifications(request, self.customer) or None,
+            operation_type=OperationType.LAST_MILE,
+            carrier=request.carrier,
+        )
+        return _Booking(rent, self.order.order_id, bloq, locker_id, size, window, pickup_code, dropoff_code, now)
+
+
+def _contact(customer: Customer) -> CustomerInput | None:
+    """The customer as Bloq.It takes it with a delivery; None when we know nothing of them."""
+    contact = CustomerInput(name=customer.name, email=customer.email, phone_number=customer.phone)
+    return contact if contact.model_dump(exclude_none=True) else None
+
+
+def _notifications(request: ReserveLockerInput, customer: Customer) -> list[NotificationOption]:
+    """The options asked for; by default sms and e-mail, each when the customer's is known."""
+    if request.notification_options is not None:
+        return request.notification_options
+    known = ((NotificationOption.SMS, customer.phone), (NotificationOption.EMAIL, customer.email))
+    return [option for option, value in known if value]
+
+
+def _reserved_event(deps: Deps, booking: _Booking, ours: Rent) -> TimelineEvent:
+    rent, size, window = booking.rent, booking.size, booking.window
+    return our_event(
         deps,
         f"orderbridge:rent:{rent.id}:reserved",
         "rent_reserved",
@@ -194,21 +263,11 @@ def reserve_locker(*, request: ReserveLockerInput, deps: ActionDeps) -> ReserveL
             "collect_time_limit_hours": window.collect_time_limit_hours,
         },
     )
-    # The order's rent track now follows this rent (a released one's events no longer move it).
-    update = rent_state_update(rent.state)
-    track = {"rent_id": rent.id} | ({"rent_state": update.value, "rent_rank": update.rank} if update else {})
-    deps.orders.link_vendor(order.order_id, event, fields=track)
-    return ReserveLockerOutput(
-        order_id=order.order_id,
-        rent_id=rent.id,
-        bloq_id=ours.bloq_id,
-        locker_id=ours.locker_id,
-        locker_size=size.value,
-        state=rent.state.value,
-        expires_at=ours.expires_at,
-        delivery_date_limit=window.delivery_date_limit,
-        collect_time_limit_hours=window.collect_time_limit_hours,
-    )
+
+
+def _follow_rent(deps: Deps, order: Order, rent_id: str, state: RentState, event: TimelineEvent) -> None:
+    """Make ``rent_id`` the rent the order's rent track follows, from ``state``; ``event`` tells it."""
+    deps.orders.link_vendor(order.order_id, event, follow=rent_state_update(state).of(rent_id))
 
 
 _OPEN_STATES = {RentState.CREATED, RentState.RESERVED}
@@ -230,7 +289,7 @@ def _release_orphan(client: Any, order_id: str) -> None:
 
 
 def _candidates(
-    client: BloqitClient, deps: ActionDeps, order: Order, request: ReserveLockerInput, customer: Customer
+    client: BloqitClient, deps: Deps, order: Order, request: ReserveLockerInput, customer: Customer
 ) -> Iterable[Bloq]:
     """The Bloqs that can take the delivery, best first (see :class:`ReserveLockerInput`)."""
     size = request.locker_size
@@ -294,19 +353,15 @@ class RentInput(OrderInput):
     rent_id: str | None = None
 
 
-class RentActionOutput(OurModel):
-    order_id: str
-    rent_id: str
+class RentActionOutput(RentReport):
+    """The rent after an action: ``state`` is Bloq.It's answer (or our record, when nothing was sent)."""
+
     action: str
-    state: str  # Bloq.It's answer
     previous_state: str  # our record before the action
-    bloq_id: str | None = None
-    locker_id: str | None = None
-    expires_at: datetime | None = None
     applied: bool  # the rent's state moved (False when a webhook had already moved it further)
 
 
-def _rent_of(deps: ActionDeps, order: Order, rent_id: str | None) -> Rent:
+def _rent_of(deps: Deps, order: Order, rent_id: str | None) -> Rent:
     if rent_id:
         rent = deps.rents.get(rent_id)
         if rent is None or rent.order_id != order.order_id:
@@ -323,7 +378,7 @@ def _rent_of(deps: ActionDeps, order: Order, rent_id: str | None) -> Rent:
 
 
 def _record(
-    deps: ActionDeps,
+    deps: Deps,
     order: Order,
     rent: Rent,
     answer: BloqitRent,
@@ -334,16 +389,13 @@ def _record(
 ) -> RentActionOutput:
     """Bring our rent and the order in step with Bloq.It's answer to ``action``."""
     now = deps.clock()
-    placement = {
-        "bloq_id": answer.bloq if answer.bloq and answer.bloq != rent.bloq_id else None,
-        "locker_id": answer.locker_id if answer.locker_id and answer.locker_id != rent.locker_id else None,
-        "expires_at": expires_at or (answer.expiry_date if answer.expiry_date != rent.expires_at else None),
-    }
-    placement = {name: value for name, value in placement.items() if value is not None}
+    bloq_id = answer.bloq if answer.bloq and answer.bloq != rent.bloq_id else None
+    locker_id = answer.locker_id if answer.locker_id and answer.locker_id != rent.locker_id else None
+    expiry = expires_at or (answer.expiry_date if answer.expiry_date != rent.expires_at else None)
+    moved: dict[str, str | datetime | None] = {"bloq_id": bloq_id, "locker_id": locker_id, "expires_at": expiry}
+    placement = {name: value for name, value in moved.items() if value is not None}
     if placement:
         deps.rents.set_details(rent.rent_id, now, **placement)
-    update = rent_state_update(answer.state)
-    update = update.of(rent.rent_id) if update else None
     event = our_event(
         deps,
         f"orderbridge:rent:{rent.rent_id}:{action}:{answer.state.value}",
@@ -357,22 +409,22 @@ def _record(
             **{k: str(v) for k, v in placement.items()},
         },
     )
-    ranked = [deps.rents.state_update(rent.rent_id, update, now)] if update else []
-    outcome = deps.orders.record_event(order.order_id, event, update, ranked=ranked)
+    update = rent_state_update(answer.state)
+    outcome = deps.orders.record_rent_event(order.order_id, event, update, deps.rents, rent.rent_id, at=now)
     return RentActionOutput(
         order_id=order.order_id,
         rent_id=rent.rent_id,
         action=action,
         state=answer.state.value,
         previous_state=rent.state,
-        bloq_id=placement.get("bloq_id", rent.bloq_id),
-        locker_id=placement.get("locker_id", rent.locker_id),
-        expires_at=placement.get("expires_at", rent.expires_at),
+        bloq_id=bloq_id or rent.bloq_id,
+        locker_id=locker_id or rent.locker_id,
+        expires_at=expiry or rent.expires_at,
         applied=outcome.created and not outcome.stale,
     )
 
 
-def _start(deps: ActionDeps, request: RentInput) -> tuple[Order, Rent, BloqitClient]:
+def _start(deps: Deps, request: RentInput) -> tuple[Order, Rent, BloqitClient]:
     order, _ = require_order(deps, request.order_id)
     rent = _rent_of(deps, order, request.rent_id)
     logger.append_keys(rent_id=rent.rent_id)
@@ -394,7 +446,8 @@ class SelectLockerInput(RentInput):
         return self
 
 
-def select_locker(*, request: SelectLockerInput, deps: ActionDeps) -> RentActionOutput:
+@action(idempotent=True)
+def select_locker(*, request: SelectLockerInput, deps: Deps) -> RentActionOutput:
     order, rent, client = _start(deps, request)
     answer = client.select_delivery_locker(
         rent.rent_id, bloq_id=request.bloq_id, locker_id=request.locker_id, locker_type=request.locker_size
@@ -410,29 +463,21 @@ class MakeDeliveryInput(RentInput):
     locker_id: str | None = None
 
 
-def make_delivery(*, request: MakeDeliveryInput, deps: ActionDeps) -> RentActionOutput:
+@action(idempotent=True)
+def make_delivery(*, request: MakeDeliveryInput, deps: Deps) -> RentActionOutput:
     order, rent, client = _start(deps, request)
     answer = client.make_delivery(rent.rent_id, locker_id=request.locker_id)
     return _record(deps, order, rent, answer, "make_delivery", "opened for drop-off")
 
 
-def notify_locker_customer(*, request: RentInput, deps: ActionDeps) -> RentActionOutput:
+@action(idempotent=True)
+def notify_locker_customer(*, request: RentInput, deps: Deps) -> RentActionOutput:
     """Tell the customer the delivery is ready for pick-up (Bloq.It: only once in_progress) — once:
     a resumed workflow does not notify again, nor after the customer already collected."""
     order, rent, client = _start(deps, request)
     if rent.notified_at is not None or (rent.held_goods and rent.state != RentState.IN_PROGRESS.value):
         logger.info("the customer was notified already (or has collected): not notified again")
-        return RentActionOutput(
-            order_id=order.order_id,
-            rent_id=rent.rent_id,
-            action="notify_customer",
-            state=rent.state,
-            previous_state=rent.state,
-            bloq_id=rent.bloq_id,
-            locker_id=rent.locker_id,
-            expires_at=rent.expires_at,
-            applied=False,
-        )
+        return _as_recorded(order, rent, "notify_customer", previous_state=rent.state, applied=False)
     answer = client.notify_delivery_client(rent.rent_id)
     deps.rents.set_details(rent.rent_id, deps.clock(), notified_at=deps.clock())
     return _record(deps, order, rent, answer, "notify_customer", "customer notified")
@@ -445,7 +490,7 @@ def notify_locker_customer(*, request: RentInput, deps: ActionDeps) -> RentActio
 _ENDED_STATES = {RentState.CANCELLED.value, RentState.EXPIRED.value}
 
 
-def _not_sent(deps: ActionDeps, order: Order, rent: Rent, action: str, reason: str) -> RentActionOutput:
+def _not_sent(deps: Deps, order: Order, rent: Rent, action: str, reason: str) -> RentActionOutput:
     """An action that needs no call to Bloq.It: say so in the timeline, answer with our record."""
     logger.info(f"locker rent {action} not sent to Bloq.It: {reason}")
     event = our_event(
@@ -456,20 +501,18 @@ def _not_sent(deps: ActionDeps, order: Order, rent: Rent, action: str, reason: s
         detail={"rent_id": rent.rent_id, "action": action, "state": rent.state, "sent": False},
     )
     deps.orders.record_event(order.order_id, event, None)
+    return _as_recorded(order, rent, action, previous_state=rent.state, applied=False)
+
+
+def _as_recorded(order: Order, rent: Rent, action: str, *, previous_state: str, applied: bool) -> RentActionOutput:
+    """The answer that reports our rent record as it now stands."""
     return RentActionOutput(
-        order_id=order.order_id,
-        rent_id=rent.rent_id,
-        action=action,
-        state=rent.state,
-        previous_state=rent.state,
-        bloq_id=rent.bloq_id,
-        locker_id=rent.locker_id,
-        expires_at=rent.expires_at,
-        applied=False,
+        order_id=order.order_id, action=action, previous_state=previous_state, applied=applied, **_reported(rent)
     )
 
 
-def cancel_rent(*, request: RentInput, deps: ActionDeps) -> RentActionOutput:
+@action(idempotent=True)
+def cancel_rent(*, request: RentInput, deps: Deps) -> RentActionOutput:
     """Cancel the rent. Its locker stays allocated until the rent is collected or finished.
 
     A rent already cancelled, expired or finished is not cancelled: nothing is sent (see
@@ -497,7 +540,8 @@ class ReleaseLockerInput(OrderInput):
     after: Literal["failed", "rejected"] = "failed"
 
 
-def release_empty_locker(*, request: ReleaseLockerInput, deps: ActionDeps) -> ReleaseOutput:
+@action(idempotent=True)
+def release_empty_locker(*, request: ReleaseLockerInput, deps: Deps) -> ReleaseOutput:
     """Cancel and finish the order's rent if nothing was dropped off, so a failed or rejected
     order does not hold a locker. Left alone: a rent past "reserved" (the locker may hold the
     goods: a person decides), no rent (nothing to do), and — after a failure — a rent a courier is
@@ -515,7 +559,7 @@ def release_empty_locker(*, request: ReleaseLockerInput, deps: ActionDeps) -> Re
             reason=f"the rent is {rent.state}: the locker may hold the goods",
         )
     courier_job = order.blink_logistics_task_id or order.dispatchninja_order_id
-    if request.after == "failed" and courier_job and tracks.get("courier_status") not in _COURIER_GONE:
+    if request.after == "failed" and courier_job and tracks.courier_status not in _COURIER_GONE:
         return ReleaseOutput(
             order_id=order.order_id,
             rent_id=rent.rent_id,
@@ -539,14 +583,16 @@ def release_empty_locker(*, request: ReleaseLockerInput, deps: ActionDeps) -> Re
 _COURIER_GONE = {"TASK_CANCELLED", "TASK_FINISHED"}
 
 
-def collect_rent(*, request: RentInput, deps: ActionDeps) -> RentActionOutput:
+@action(idempotent=True)
+def collect_rent(*, request: RentInput, deps: Deps) -> RentActionOutput:
     """Open the locker of an in-progress, expired or cancelled rent to take the item out."""
     order, rent, client = _start(deps, request)
     answer = client.collect_item(rent.rent_id)
     return _record(deps, order, rent, answer, "collect", "item collected")
 
 
-def finish_rent(*, request: RentInput, deps: ActionDeps) -> RentActionOutput:
+@action(idempotent=True)
+def finish_rent(*, request: RentInput, deps: Deps) -> RentActionOutput:
     """Finish a cancelled or expired rent without opening its locker (frees the locker).
 
     Bloq.It finishes only a cancelled or expired rent: any other state is refused, nothing sent
@@ -573,23 +619,35 @@ class ReturnExpiredDeliveryInput(RentInput):
     expires_at: AwareDatetime | None = None
 
 
-def return_expired_delivery(*, request: ReturnExpiredDeliveryInput, deps: ActionDeps) -> RentActionOutput:
+@action(idempotent=True)
+def return_expired_delivery(*, request: ReturnExpiredDeliveryInput, deps: Deps) -> RentActionOutput:
     order, rent, client = _start(deps, request)
     if rent.state != RentState.EXPIRED.value:
         raise ActionRefused(f"rent {rent.rent_id} is {rent.state}: Bloq.It returns only an expired delivery")
-    if request.expires_at is not None:
-        if request.expires_at <= deps.clock():
-            raise ActionRefused("expires_at must be in the future")
-        expiry = request.expires_at
-    else:
-        bloq = client.get_bloq(rent.bloq_id) if rent.bloq_id else None
-        expiry = locker_rules.return_expiry(deps.clock(), bloq, hours=request.expires_in_hours)
+    expiry = _return_expiry(deps, client, rent, request)
     answer = client.return_delivery(rent.rent_id, expiry_date=expiry)
     if answer.id == rent.rent_id:
         return _record(deps, order, rent, answer, "return", "returned", expires_at=answer.expiry_date or expiry)
-    # Bloq.It made the return a rent of its own: it becomes the order's current rent, and the order's
-    # rent track follows it from the state Bloq.It gives it (the expired rent's events no longer
-    # move it).
+    return _returned_as_new_rent(deps, order, rent, answer, expiry)
+
+
+def _return_expiry(deps: Deps, client: BloqitClient, rent: Rent, request: ReturnExpiredDeliveryInput) -> datetime:
+    """The return's expiry: the one asked for (in the future), else the hours asked for from now
+    within the Bloq's maximum rent time."""
+    if request.expires_at is not None:
+        if request.expires_at <= deps.clock():
+            raise ActionRefused("expires_at must be in the future")
+        return request.expires_at
+    bloq = client.get_bloq(rent.bloq_id) if rent.bloq_id else None
+    return locker_rules.return_expiry(deps.clock(), bloq, hours=request.expires_in_hours)
+
+
+def _returned_as_new_rent(
+    deps: Deps, order: Order, rent: Rent, answer: BloqitRent, expiry: datetime
+) -> RentActionOutput:
+    """Bloq.It made the return a rent of its own: it becomes the order's current rent, and the
+    order's rent track follows it from the state Bloq.It gives it (the expired rent's events no
+    longer move it)."""
     returned = Rent(
         rent_id=answer.id,
         order_id=order.order_id,
@@ -613,17 +671,5 @@ def return_expired_delivery(*, request: ReturnExpiredDeliveryInput, deps: Action
             "previous_state": rent.state,
         },
     )
-    update = rent_state_update(answer.state)
-    track = {"rent_id": answer.id} | ({"rent_state": update.value, "rent_rank": update.rank} if update else {})
-    deps.orders.link_vendor(order.order_id, event, fields=track)
-    return RentActionOutput(
-        order_id=order.order_id,
-        rent_id=returned.rent_id,
-        action="return",
-        state=returned.state,
-        previous_state=rent.state,
-        bloq_id=returned.bloq_id,
-        locker_id=returned.locker_id,
-        expires_at=returned.expires_at,
-        applied=True,
-    )
+    _follow_rent(deps, order, answer.id, answer.state, event)
+    return _as_recorded(order, returned, "return", previous_state=rent.state, applied=True)

@@ -1,4 +1,5 @@
-"""How an action Lambda runs: parse the input, run (idempotently), return the output as JSON.
+"""How an action Lambda runs: parse the input, run (idempotently when the action is declared so
+with :func:`action`), return the output as JSON.
 
 Vendor failures are re-raised unchanged, so the workflow's ``Retry``/``Catch`` match them by
 name: ``RetryableVendorError`` (retry with backoff) or ``PermanentVendorError`` and its
@@ -15,133 +16,54 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
-from functools import cache
 from typing import Any, TypeVar
 
-import httpx
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
-from orderbridge import aws
-from orderbridge.config import Settings, get_settings
-from orderbridge.models.types import utcnow
+from orderbridge.deps import Deps, get_deps
 from orderbridge.observability import logger
-from orderbridge.store.config import ConfigStore
-from orderbridge.store.orders import OrderStore
-from orderbridge.store.rents import RentStore
-from orderbridge.vendors.blink import BlinkClient
-from orderbridge.vendors.blink_logistics import BlinkLogisticsClient
-from orderbridge.vendors.bloqit import BloqitClient
-from orderbridge.vendors.credentials import VendorCredentials, get_vendor_credentials
-from orderbridge.vendors.dispatchninja import DispatchNinjaClient
 from orderbridge.vendors.http import Deadline, vendor_deadline
 
-In = TypeVar("In", bound=BaseModel)
 Out = TypeVar("Out", bound=BaseModel)
+Action = TypeVar("Action", bound=Callable[..., BaseModel])
 
 # Kept free at the end of an invocation, after its last vendor call, for what the action does with
 # the answer: its DynamoDB writes (order, timeline, idempotency record) and returning it.
 DEADLINE_MARGIN_SECONDS = 3.0
+
+# The attribute :func:`action` sets on the function it declares.
+_IDEMPOTENT = "orderbridge_idempotent"
 
 
 class InvalidActionInput(Exception):
     """The action was called with an input that does not match its model."""
 
 
-@dataclass
-class VendorClients:
-    """One client per vendor per merchant, kept for the container while its credentials hold.
+def action(*, idempotent: bool) -> Callable[[Action], Action]:
+    """Declare a function ``(*, request: <input model>, deps: Deps) -> <output model>`` an action.
 
-    The credentials are looked up on every use (Powertools caches the secret for its max age), and
-    a client whose credentials changed — a rotated API key — is replaced, so rotation does not
-    wait for a cold start. ``transport`` replaces the network in tests (respx /
-    httpx.MockTransport); ``credentials`` replaces the Secrets Manager lookup.
+    ``idempotent=True`` for an action that changes something at a vendor: the same input within
+    the expiry window returns the stored output instead of calling the vendor again. Reads, and
+    answers that must not be replayed (a fresh token), say ``idempotent=False``.
     """
 
-    settings: Settings
-    transport: httpx.BaseTransport | None = None
-    credentials: Callable[[str], VendorCredentials] | None = None
-    _clients: dict[tuple[str, str], tuple[Any, Any]] = field(default_factory=dict)
+    def declare(function: Action) -> Action:
+        setattr(function, _IDEMPOTENT, idempotent)
+        return function
 
-    def _creds(self, merchant_id: str) -> VendorCredentials:
-        if self.credentials is not None:
-            return self.credentials(merchant_id)
-        return get_vendor_credentials(merchant_id, self.settings.vendors)
-
-    def _get(self, vendor: str, merchant_id: str, build: Callable[[Any], Any]) -> Any:
-        creds = getattr(self._creds(merchant_id), f"require_{vendor}")()
-        key = (vendor, merchant_id)
-        held = self._clients.get(key)
-        if held is not None and held[0] == creds:
-            return held[1]
-        if held is not None:
-            held[1].close()
-        client = build(creds)
-        self._clients[key] = (creds, client)
-        return client
-
-    def blink(self, merchant_id: str) -> BlinkClient:
-        return self._get(
-            "blink", merchant_id, lambda c: BlinkClient.create(self.settings.vendors, c, transport=self.transport)
-        )
-
-    def blink_logistics(self, merchant_id: str) -> BlinkLogisticsClient:
-        return self._get(
-            "blink_logistics",
-            merchant_id,
-            lambda c: BlinkLogisticsClient.create(self.settings.vendors, c, transport=self.transport),
-        )
-
-    def bloqit(self, merchant_id: str) -> BloqitClient:
-        return self._get(
-            "bloqit", merchant_id, lambda c: BloqitClient.create(self.settings.vendors, c, transport=self.transport)
-        )
-
-    def dispatchninja(self, merchant_id: str) -> DispatchNinjaClient:
-        return self._get(
-            "dispatchninja",
-            merchant_id,
-            lambda c: DispatchNinjaClient.create(self.settings.vendors, c, transport=self.transport),
-        )
+    return declare
 
 
-@dataclass
-class ActionDeps:
-    settings: Settings
-    orders: OrderStore
-    config: ConfigStore
-    rents: RentStore
-    vendors: VendorClients
-    idempotency_store: DynamoDBPersistenceLayer
-    idempotency_config: IdempotencyConfig
-    clock: Callable[[], datetime] = utcnow
-
-    @classmethod
-    def build(cls, settings: Settings, *, dynamodb: Any, vendors: VendorClients | None = None) -> ActionDeps:
-        return cls(
-            settings=settings,
-            orders=OrderStore(dynamodb, settings.orders_table),
-            config=ConfigStore(dynamodb, settings.config_table),
-            rents=RentStore(dynamodb, settings.rents_table),
-            vendors=vendors or VendorClients(settings),
-            idempotency_store=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=dynamodb),
-            # A Step Functions retry of the same task within a day gets the first answer.
-            idempotency_config=IdempotencyConfig(expires_after_seconds=24 * 3600, raise_on_no_idempotency_key=True),
-        )
+def is_declared(function: Callable[..., Any]) -> bool:
+    return hasattr(function, _IDEMPOTENT)
 
 
-@cache
-def get_action_deps() -> ActionDeps:
-    """The container's action dependencies (tests call ``get_action_deps.cache_clear()``)."""
-    return ActionDeps.build(get_settings(), dynamodb=aws.client("dynamodb"))
+def is_idempotent(function: Callable[..., Any]) -> bool:
+    """What :func:`action` declared (an undeclared function is not idempotent)."""
+    return bool(getattr(function, _IDEMPOTENT, False))
 
 
 def run_action(
@@ -149,20 +71,19 @@ def run_action(
     event: dict[str, Any],
     context: LambdaContext,
     *,
-    idempotent: bool,
-    deps: ActionDeps | None = None,
+    deps: Deps | None = None,
 ) -> dict[str, Any]:
     """Run ``action(request=<input model>, deps=...)`` for a Lambda event; return its output as JSON.
 
-    ``idempotent`` actions are keyed on their whole input: the same input within the expiry
-    window returns the stored output without calling the vendor again. The in-progress record
+    Idempotent actions (declared with :func:`action`) are keyed on their whole input: the same
+    input within the expiry window returns the stored output without calling the vendor again. The in-progress record
     expires with the Lambda's remaining time (``register_lambda_context``), so a timed-out
     attempt does not block its retry.
 
     The vendor calls made while the action runs end :data:`DEADLINE_MARGIN_SECONDS` before the
     Lambda's remaining time runs out (see :func:`invocation_deadline`).
     """
-    deps = deps or get_action_deps()
+    deps = deps or get_deps()
     model = _input_model(action)
     try:
         request = model.model_validate(event)
@@ -180,7 +101,7 @@ def run_action(
 
     call.__name__ = call.__qualname__ = action.__name__  # the idempotency key names the action
     call.__annotations__ = {"request": model, "return": _output_model(action)}  # for PydanticSerializer
-    if idempotent:
+    if is_idempotent(action):
         deps.idempotency_config.register_lambda_context(context)
         call = idempotent_function(
             data_keyword_argument="request",

@@ -9,7 +9,7 @@ cannot take an item it does not know, and dropping one would change what the cus
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from orderbridge.models.blink import BlinkSubmitOrderItem, BlinkSubmitOrderSubOption
 from orderbridge.models.config import ItemMapping
@@ -59,7 +59,7 @@ def apply_mappings(order: Order, mappings: dict[tuple[str, str], ItemMapping]) -
                 )
             )
         found = None if item.blink_id else mappings.get(("item", item.source_item_id))
-        update = {"options": options}
+        update: dict[str, Any] = {"options": options}
         if found is not None:
             update.update(blink_id=found.blink_id, product_id=found.product_id, name=item.name or found.name)
         items.append(item.model_copy(update=update))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypedDict
 
 from orderbridge.domain.ids import order_id_for
 from orderbridge.domain.statuses import BLINK_TO_ORDER_STATUS
-from orderbridge.models.blend import BlendOrderCreated
-from orderbridge.models.blink import BlinkOrderStatus, BlinkOrderWebhook
+from orderbridge.models.blend import BlendItem, BlendOption, BlendOrderCreated
+from orderbridge.models.blink import BlinkOrderProduct, BlinkOrderStatus, BlinkOrderWebhook
 from orderbridge.models.config import Branch, ItemMapping, PartnerBranch
 from orderbridge.models.order import (
     Amounts,
@@ -21,29 +23,6 @@ from orderbridge.models.order import (
 
 
 def blink_order(payload: BlinkOrderWebhook, branch: Branch, *, received_at: datetime) -> Order:
-    items = [
-        OrderItem(
-            source_item_id=p.product_id,
-            name=p.name,
-            quantity=p.quantity,
-            unit_price=p.unit_price,
-            total_price=p.total_price if p.total_price is not None else p.unit_price * p.quantity,
-            discount_price=p.item_discount_price,
-            blink_id=p.product_id,
-            options=[
-                OrderOption(
-                    source_option_id=o.modifier_option_id,
-                    name=o.name,
-                    quantity=o.quantity,
-                    unit_price=o.unit_price,
-                    total_price=o.total_price,
-                    blink_id=o.modifier_option_id,
-                )
-                for o in p.options
-            ],
-        )
-        for p in payload.products
-    ]
     return Order(
         order_id=order_id_for(OrderSource.BLINK.value, payload.blink_order_id),
         source=OrderSource.BLINK,
@@ -57,27 +36,59 @@ def blink_order(payload: BlinkOrderWebhook, branch: Branch, *, received_at: date
         payment_method=payload.payment_method,
         paid=payload.payment,
         note=payload.kitchen_notes or None,
-        customer=Customer(
-            name=payload.customer_name,
-            phone=payload.customer_phone,
-            address=payload.customer_address_description,
-            latitude=payload.customer_address_latitude,
-            longitude=payload.customer_address_longitude,
-        ),
-        items=items,
-        amounts=Amounts(
-            subtotal=payload.subtotal,
-            tax=payload.tax,
-            discount=payload.total_discount_amount,
-            delivery_charges=payload.delivery_charges,
-            total=payload.total_price,
-            currency=payload.currency,
-        ),
+        customer=_blink_customer(payload),
+        items=[_blink_item(product) for product in payload.products],
+        amounts=_blink_amounts(payload),
         status=BLINK_TO_ORDER_STATUS[BlinkOrderStatus(payload.status)],
         placed_at=payload.created_at,
         due_at=payload.due_at,
         pre_order=bool(payload.is_pre_order),
         received_at=received_at,
+    )
+
+
+def _blink_item(product: BlinkOrderProduct) -> OrderItem:
+    """A Blink product, its price as Blink gives it (see :attr:`BlinkOrderProduct.line_total`)."""
+    return OrderItem(
+        source_item_id=product.product_id,
+        name=product.name,
+        quantity=product.quantity,
+        unit_price=product.unit_price,
+        total_price=product.line_total,
+        discount_price=product.item_discount_price,
+        blink_id=product.product_id,
+        options=[
+            OrderOption(
+                source_option_id=option.modifier_option_id,
+                name=option.name,
+                quantity=option.quantity,
+                unit_price=option.unit_price,
+                total_price=option.total_price,
+                blink_id=option.modifier_option_id,
+            )
+            for option in product.options
+        ],
+    )
+
+
+def _blink_customer(payload: BlinkOrderWebhook) -> Customer:
+    return Customer(
+        name=payload.customer_name,
+        phone=payload.customer_phone,
+        address=payload.customer_address_description,
+        latitude=payload.customer_address_latitude,
+        longitude=payload.customer_address_longitude,
+    )
+
+
+def _blink_amounts(payload: BlinkOrderWebhook) -> Amounts:
+    return Amounts(
+        subtotal=payload.subtotal,
+        tax=payload.tax,
+        discount=payload.total_discount_amount,
+        delivery_charges=payload.delivery_charges,
+        total=payload.total_price,
+        currency=payload.currency,
     )
 
 
@@ -90,41 +101,8 @@ def partner_order(
 ) -> Order:
     """``mappings`` is keyed by (kind, partner item id); what is missing is reported as unmapped."""
     payload = event.payload
-    unmapped: list[UnmappedItem] = []
-    items: list[OrderItem] = []
-    for index, item in enumerate(payload.items):
-        mapped = mappings.get(("item", item.id))
-        if mapped is None:
-            unmapped.append(UnmappedItem(kind="item", source_id=item.id, item_index=index))
-        options = []
-        for option in item.options:
-            mapped_option = mappings.get(("option", option.id))
-            if mapped_option is None:
-                unmapped.append(UnmappedItem(kind="option", source_id=option.id, item_index=index))
-            options.append(
-                OrderOption(
-                    source_option_id=option.id,
-                    name=mapped_option.name if mapped_option else None,
-                    quantity=option.quantity,
-                    unit_price=option.price,
-                    total_price=option.price * option.quantity,
-                    product_id=mapped_option.product_id if mapped_option else None,
-                    blink_id=mapped_option.blink_id if mapped_option else None,
-                )
-            )
-        items.append(
-            OrderItem(
-                source_item_id=item.id,
-                name=mapped.name if mapped else None,
-                quantity=item.quantity,
-                unit_price=item.price,
-                total_price=item.price * item.quantity,
-                note=item.note or None,
-                options=options,
-                product_id=mapped.product_id if mapped else None,
-                blink_id=mapped.blink_id if mapped else None,
-            )
-        )
+    mapper = _PartnerItemMapper(mappings)
+    items = [mapper.item(item, index) for index, item in enumerate(payload.items)]
     return Order(
         order_id=order_id_for(f"partner:{route.partner_id}", payload.id),
         source=OrderSource.PARTNER,
@@ -136,16 +114,56 @@ def partner_order(
         payment_method=payload.payment_method,
         note=payload.note or None,
         items=items,
-        amounts=Amounts(
-            subtotal=payload.subtotal,
-            tax=payload.tax,
-            discount=payload.discount,
-            total=payload.total,
-        ),
-        unmapped=unmapped,
+        amounts=Amounts(subtotal=payload.subtotal, tax=payload.tax, discount=payload.discount, total=payload.total),
+        unmapped=mapper.unmapped,
         placed_at=event.event_time,
         received_at=received_at,
     )
+
+
+class _MappedNames(TypedDict):
+    """What an item mapping gives an order line: our product, its Blink id and its name."""
+
+    name: str | None
+    product_id: str | None
+    blink_id: str | None
+
+
+@dataclass
+class _PartnerItemMapper:
+    """Turns a partner's items and options into order lines through the item mappings, noting
+    every item or option that has no mapping (in the order they appear)."""
+
+    mappings: dict[tuple[str, str], ItemMapping]
+    unmapped: list[UnmappedItem] = field(default_factory=list)
+
+    def item(self, item: BlendItem, index: int) -> OrderItem:
+        names = self._names("item", item.id, index)
+        options = [self.option(option, index) for option in item.options]
+        total = item.price * item.quantity
+        return OrderItem(
+            source_item_id=item.id,
+            quantity=item.quantity,
+            unit_price=item.price,
+            total_price=total,
+            note=item.note or None,
+            options=options,
+            **names,
+        )
+
+    def option(self, option: BlendOption, index: int) -> OrderOption:
+        names = self._names("option", option.id, index)
+        total = option.price * option.quantity
+        return OrderOption(
+            source_option_id=option.id, quantity=option.quantity, unit_price=option.price, total_price=total, **names
+        )
+
+    def _names(self, kind: str, source_id: str, index: int) -> _MappedNames:
+        mapped = self.mappings.get((kind, source_id))
+        if mapped is None:
+            self.unmapped.append(UnmappedItem(kind=kind, source_id=source_id, item_index=index))
+            return _MappedNames(name=None, product_id=None, blink_id=None)
+        return _MappedNames(name=mapped.name, product_id=mapped.product_id, blink_id=mapped.blink_id)
 
 
 def mapping_keys(event: BlendOrderCreated) -> set[tuple[str, str]]:

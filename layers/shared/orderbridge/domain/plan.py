@@ -86,13 +86,6 @@ class OrderPlan(OurModel):
     allow_home_fallback: bool  # locker delivery: no free locker → home delivery
     submit_to_blink: bool  # a partner order Blink has not seen yet
     start_at: datetime | None = None  # a pre-order: nothing is booked before then
-    # Limits (seconds) of the workflow's task-token waits (read with TimeoutSecondsPath).
-    courier_pickup_timeout: int
-    dropoff_timeout: int
-    collect_timeout: int
-    home_delivery_timeout: int
-    blink_end_timeout: int
-    heartbeat_seconds: int  # courier waits: kept alive by the courier keeper's heartbeats
 
 
 def order_type(raw: str | None) -> OrderType:
@@ -127,8 +120,10 @@ def start_at(order: Order, now: datetime, lead: timedelta) -> datetime | None:
 
 
 def plan(
-    order: Order, branch: Branch, partner: Partner | None, limits: WorkflowSettings, *, now: datetime
+    order: Order, branch: Branch, partner: Partner | None, workflow: WorkflowSettings, *, now: datetime
 ) -> OrderPlan:
+    """The order's plan. The waits' limits are not in it: they are the state machine's own
+    (template parameters through ``DefinitionSubstitutions``, ``statemachine/order_workflow.py``)."""
     kind = order_type(order.order_type)
     path = path_of(kind, branch, partner)
     couriered = path in {OrderPath.LOCKER_DELIVERY, OrderPath.HOME_DELIVERY}
@@ -144,11 +139,5 @@ def plan(
         pickup_bloq_id=branch.pickup_bloq_id if path is OrderPath.LOCKER_PICKUP else None,
         allow_home_fallback=branch.allow_home_delivery_fallback,
         submit_to_blink=order.source is OrderSource.PARTNER and not order.blink_order_id,
-        start_at=start_at(order, now, timedelta(seconds=limits.pre_order_lead)),
-        courier_pickup_timeout=limits.courier_pickup_timeout,
-        dropoff_timeout=limits.dropoff_timeout,
-        collect_timeout=limits.collect_timeout,
-        home_delivery_timeout=limits.home_delivery_timeout,
-        blink_end_timeout=limits.blink_end_timeout,
-        heartbeat_seconds=limits.courier_heartbeat,
+        start_at=start_at(order, now, timedelta(seconds=workflow.pre_order_lead)),
     )

@@ -11,11 +11,12 @@ overwrites another.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import overload
 
 from orderbridge.models.blink import BlinkOrderStatus
 from orderbridge.models.blink_logistics import TaskEvent
 from orderbridge.models.bloqit import RentState
-from orderbridge.models.order import OrderStatus
+from orderbridge.models.order import OrderStatus, TrackName
 
 TERMINAL = 100
 
@@ -29,7 +30,7 @@ class TrackUpdate:
     replaced courier job or a released rent is kept in the timeline and changes nothing.
     """
 
-    track: str  # "status" | "courier_status" | "rent_state"
+    track: TrackName
     value: str
     rank: int
     owner: str | None = None
@@ -105,5 +106,20 @@ def courier_status_update(event: TaskEvent) -> TrackUpdate | None:
     return None if rank is None else TrackUpdate("courier_status", event.name, rank)
 
 
+@overload
+def rent_state_update(state: RentState) -> TrackUpdate: ...
+@overload
+def rent_state_update(state: None) -> None: ...
+@overload
+def rent_state_update(state: RentState | None) -> TrackUpdate | None: ...
 def rent_state_update(state: RentState | None) -> TrackUpdate | None:
     return None if state is None else TrackUpdate("rent_state", state.value, RENT_STATE_RANK[state])
+
+
+def new_courier_job(job_id: str, event: TaskEvent) -> TrackUpdate:
+    """The courier track of a new job (task / DispatchNINJA order), from the state it is in — or
+    from TASK_CREATED when its event says nothing of progress (TASK_UPDATED)."""
+    rank = TASK_EVENT_RANK[event]
+    if rank is None:
+        return new_courier_job(job_id, TaskEvent.TASK_CREATED)
+    return TrackUpdate("courier_status", event.name, rank, job_id)

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from orderbridge.models.blink_logistics import TaskEvent
 from orderbridge.models.bloqit import RentState
-from orderbridge.models.order import OrderStatus
+from orderbridge.models.order import OrderStatus, Tracks
 
 
 class WaitKind(StrEnum):
@@ -59,9 +58,9 @@ _IN_LOCKER = {
 _COLLECTED = {RentState.COLLECT_ITEM, RentState.PRICE_CALCULATION, RentState.PAYMENT_ATTEMPT, RentState.FINISHED}
 
 
-def verdict(kind: WaitKind, tracks: dict[str, Any]) -> Verdict | None:
+def verdict(kind: WaitKind, tracks: Tracks) -> Verdict | None:
     """``None`` while the wait goes on; a :class:`Verdict` once the tracks settle it."""
-    status, courier, rent = tracks.get("status"), tracks.get("courier_status"), tracks.get("rent_state")
+    status, courier, rent = tracks.status, tracks.courier_status, tracks.rent_state
     if status == OrderStatus.REJECTED:
         return Verdict("OrderRejected", "the order was rejected in Blink")
     if kind is WaitKind.BLINK_COMPLETED:

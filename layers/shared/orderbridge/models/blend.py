@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from orderbridge.models.base import OurModel, VendorModel
-from orderbridge.models.types import FlexInt, Id, Money, UtcDateTime
+from orderbridge.models.types import FlexInt, Id, Money, NullableList, UtcDateTime
 
 
 class BlendOption(VendorModel):
@@ -22,12 +22,7 @@ class BlendItem(VendorModel):
     quantity: FlexInt = Field(gt=0)
     price: Money  # per unit, including options
     note: str | None = None
-    options: list[BlendOption] = Field(default_factory=list)
-
-    @field_validator("options", mode="before")
-    @classmethod
-    def _null_options(cls, value: object) -> object:
-        return [] if value is None else value
+    options: Annotated[list[BlendOption], NullableList] = Field(default_factory=list)
 
 
 class BlendOrderPayload(VendorModel):

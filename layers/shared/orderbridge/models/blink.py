@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from orderbridge.models.base import OurModel, VendorModel
-from orderbridge.models.types import FlexBool, FlexInt, Id, Money, UtcDateTime
+from orderbridge.models.types import FlexBool, FlexInt, Id, Money, NullableList, UtcDateTime
 
 
 class BlinkOrderStatus(IntEnum):
@@ -60,12 +60,12 @@ class BlinkOrderProduct(VendorModel):
     total_price: Money | None = None
     item_price: Money | None = None
     item_discount_price: Money | None = None
-    options: list[BlinkOrderOption] = Field(default_factory=list)
+    options: Annotated[list[BlinkOrderOption], NullableList] = Field(default_factory=list)
 
-    @field_validator("options", mode="before")
-    @classmethod
-    def _null_options(cls, value: object) -> object:
-        return [] if value is None else value
+    @property
+    def line_total(self) -> Decimal:
+        """``total_price`` as Blink gives it, or unit price × quantity when Blink leaves it out."""
+        return self.total_price if self.total_price is not None else self.unit_price * self.quantity
 
 
 class BlinkOrderWebhook(VendorModel):
@@ -143,10 +143,6 @@ def _blank_to_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-def _null_to_empty_list(value: Any) -> Any:
-    return [] if value is None else value
-
-
 OptionalId = Annotated[Id | None, BeforeValidator(_blank_to_none)]
 """An id Blink may leave empty (``""``) or null: None then."""
 
@@ -160,9 +156,6 @@ IntText = Annotated[FlexInt, PlainSerializer(str, return_type=str)]
 """A count the doc types as a string ("2"): held as int, sent as a string."""
 
 BlankableDate = Annotated[date | None, BeforeValidator(_blank_to_none)]
-
-NullableList = BeforeValidator(_null_to_empty_list)
-"""Blink sends null for an empty list: read it as []."""
 
 
 class BlinkRequest(OurModel):

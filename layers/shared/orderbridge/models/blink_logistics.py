@@ -61,6 +61,25 @@ class TaskStatusWebhook(VendorModel):
     def task_event(self) -> TaskEvent:
         return TaskEvent(self.event_id)
 
+    def summary(self, *, read_from: str | None = None) -> str:
+        """The order timeline's line for this status: the event, where it was read when it was not
+        pushed to us, and the reason when there is one."""
+        how = f" (read from {read_from})" if read_from else ""
+        return f"courier task {self.task_event.name}{how}" + (f" ({self.data.reason})" if self.data.reason else "")
+
+    def timeline_detail(self) -> dict[str, Any]:
+        """What the order's timeline keeps of this status (the rider's contact included)."""
+        data = self.data
+        return {
+            "task_id": data.task_id,
+            "event_id": self.event_id,
+            "event": self.event,
+            "type": data.type,
+            "reason": data.reason,
+            "agent": data.agent.model_dump() if data.agent else None,
+            "tracking_link": data.tracking_link,
+        }
+
 
 # =================================================================================================
 # Task API (outbound): POST/PUT /api/client/task, GET /api/client/task/status.

@@ -34,12 +34,11 @@ from pydantic import (
     SecretStr,
     TypeAdapter,
     ValidationError,
-    field_validator,
     model_validator,
 )
 
 from orderbridge.models.base import OurModel, VendorModel
-from orderbridge.models.types import FlexBool, FlexInt, Id, Money, UtcDateTime
+from orderbridge.models.types import FlexBool, FlexInt, Id, Money, NullableDict, UtcDateTime
 
 
 class RentState(StrEnum):
@@ -146,11 +145,11 @@ class ActionInitiatedBy(VendorModel):
     source: str | None = None  # bloq_it_admin, locker, public_api, expiration
 
 
-class BloqWebhookEvent(VendorModel):
-    """The callback Bloq.It POSTs to a registered webhook."""
+class BloqitEventFields(VendorModel):
+    """The fields of a Bloq.It event, shared by the webhook callback and the event histories."""
 
-    id: Id = Field(alias="_id", min_length=1)
-    code_name: str = Field(alias="codeName", min_length=1)
+    id: Id | None = Field(default=None, alias="_id")
+    code_name: str | None = Field(default=None, alias="codeName")
     admin: Id | None = None
     customer: Id | None = None
     rent: Id | None = None
@@ -163,10 +162,13 @@ class BloqWebhookEvent(VendorModel):
     metadata: dict[str, Any] | None = None
     action_initiated_by: ActionInitiatedBy | None = Field(default=None, alias="actionInitiatedBy")
 
-    @field_validator("metadata", mode="before")
-    @classmethod
-    def _empty_metadata(cls, value: object) -> object:
-        return {} if value is None else value
+
+class BloqWebhookEvent(BloqitEventFields):
+    """The callback Bloq.It POSTs to a registered webhook: its id and event name are required."""
+
+    id: Id = Field(alias="_id", min_length=1)
+    code_name: str = Field(alias="codeName", min_length=1)
+    metadata: Annotated[dict[str, Any] | None, NullableDict] = None
 
     @property
     def category(self) -> str:
@@ -462,23 +464,10 @@ class Rent(BloqitResource):
         return self.locker.id if isinstance(self.locker, Locker) else self.locker
 
 
-class BloqitEvent(BloqitResource):
+class BloqitEvent(BloqitEventFields, BloqitResource):
     """An event as the rent history and the event history list it: the webhook callback's fields,
-    all optional (the doc's history samples are collapsed ``{ }``)."""
+    all optional (the doc's history samples are collapsed ``{ }``), and every other field kept."""
 
-    id: Id | None = Field(default=None, alias="_id")
-    code_name: str | None = Field(default=None, alias="codeName")
-    admin: Id | None = None
-    customer: Id | None = None
-    rent: Id | None = None
-    bloq: Id | None = None
-    locker: Id | None = None
-    price: Any = None
-    description: str | None = None
-    message: str | None = None
-    title: str | None = None
-    metadata: dict[str, Any] | None = None
-    action_initiated_by: ActionInitiatedBy | None = Field(default=None, alias="actionInitiatedBy")
     created_at: UtcDateTime | None = Field(default=None, alias="createdAt")
 
     @property

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PlainSerializer, SerializerFunctionWrapHandler, model_serializer
 
 from orderbridge.models.base import OurModel
 from orderbridge.models.config import BlinkAddress
@@ -124,13 +124,18 @@ class UnmappedItem(OurModel):
     item_index: int
 
 
-class Order(OurModel):
+class OrderIdentity(OurModel):
+    """Which order it is and whose: the first fields of :class:`Order`, and of every view of one."""
+
     order_id: str
     source: OrderSource
     source_order_id: str
     partner_id: str | None = None
     merchant_id: str
     branch_id: str  # our branch id (the config record's id)
+
+
+class Order(OrderIdentity):
     blink_branch_id: str | None = None
     blink_order_id: str | None = None
     # Set by the outbound actions: Blink's unique code for an order we submitted, and the
@@ -169,3 +174,39 @@ class TimelineEvent(OurModel):
     applied: bool = True  # False when the event was late/regressing and did not change state
     summary: str
     detail: dict[str, Any] = Field(default_factory=dict)
+
+
+# The name of a status track as stored on the order item (see :class:`Tracks`).
+TrackName = Literal["status", "courier_status", "rent_state"]
+
+# A time read back from the store, shown as it was stored: ``datetime.isoformat()`` text.
+StoredTime = Annotated[datetime, PlainSerializer(lambda value: value.isoformat(), return_type=str)]
+
+
+class Tracks(OurModel):
+    """The order's three status tracks (``domain.statuses``) as the store last moved them."""
+
+    status: OrderStatus = OrderStatus.PENDING  # the order status, driven by Blink
+    courier_status: str | None = None  # the current courier job's last event (a TaskEvent name)
+    rent_state: str | None = None  # the current locker rent's state (a Bloq.It RentState value)
+    updated_at: StoredTime | None = None  # when a track or a vendor's id on the order last changed
+
+
+class TimelineEntry(OurModel):
+    """A :class:`TimelineEvent` as the store read it back (the ops API shows it): with the raw
+    payload when it was asked for. ``at`` and ``raw`` are left out when absent, as stored."""
+
+    event_key: str
+    source: str
+    kind: str
+    at: StoredTime | None = None
+    received_at: StoredTime
+    applied: bool = True
+    summary: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+    raw: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        dumped: dict[str, Any] = handler(self)
+        return {k: v for k, v in dumped.items() if k not in ("at", "raw") or v is not None}

@@ -57,29 +57,32 @@ def _to_int(value: Any) -> Any:
     return value
 
 
-def _to_utc(value: Any) -> Any:
+def _to_utc(value: Any) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
-        text = value.strip()
-        parsed = None
-        try:
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            for fmt in _TIMESTAMP_FORMATS:
-                try:
-                    parsed = datetime.strptime(text, fmt)
-                    break
-                except ValueError:
-                    continue
-        if parsed is None:
-            raise ValueError(f"{value!r} is not a date-time")
+        parsed = _parse_timestamp(value)
     else:
         raise ValueError("a date-time string is expected")
     # Vendors document their naive timestamps as UTC.
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _parse_timestamp(value: str) -> datetime:
+    """ISO-8601 (``Z`` included), else the first of the vendors' formats that reads it (maybe naive)."""
+    text = value.strip()
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    for fmt in _TIMESTAMP_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    raise ValueError(f"{value!r} is not a date-time")
 
 
 def _to_bool(value: Any) -> Any:
@@ -103,6 +106,12 @@ UtcDateTime = Annotated[datetime, BeforeValidator(_to_utc)]
 """A timezone-aware UTC datetime; naive vendor timestamps are taken as UTC."""
 
 FlexBool = Annotated[bool, BeforeValidator(_to_bool)]
+
+NullableList = BeforeValidator(lambda value: [] if value is None else value)
+"""On a list field (``Annotated[list[X], NullableList]``): a null the vendor sends is read as []."""
+
+NullableDict = BeforeValidator(lambda value: {} if value is None else value)
+"""On a dict field: a null the vendor sends is read as {}."""
 
 
 def utcnow() -> datetime:

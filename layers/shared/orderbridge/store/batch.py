@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from orderbridge.store.dynamo import from_attrs, to_attrs, unavailable
+from orderbridge.errors import ServiceUnavailable
+from orderbridge.store.dynamo import aws_call, from_attrs, to_attrs
 
 Key = dict[str, str]
 _MAX_KEYS = 100  # BatchGetItem's limit per call
@@ -26,17 +25,15 @@ def batch_get(client: Any, wanted: dict[str, list[Key]], *, consistent: bool = T
         request: dict[str, Any] = {}
         for table, key in chunk:
             request.setdefault(table, {"Keys": [], "ConsistentRead": consistent})["Keys"].append(to_attrs(key))
-        try:
+        with aws_call("read from DynamoDB"):
             answer = client.batch_get_item(RequestItems=request)
-        except (ClientError, BotoCoreError) as error:
-            raise unavailable(error, "read from DynamoDB") from error
         for table, items in answer.get("Responses", {}).items():
             found[table].extend(from_attrs(item) for item in items)
         unprocessed = answer.get("UnprocessedKeys") or {}
         if unprocessed:
             rounds += 1
             if rounds > _MAX_ROUNDS:
-                raise unavailable(ClientError({"Error": {"Code": "UnprocessedKeys"}}, "BatchGetItem"), "read")
+                raise ServiceUnavailable("could not read (UnprocessedKeys); please retry")
             pending = [
                 (table, from_attrs(key)) for table, spec in unprocessed.items() for key in spec["Keys"]
             ] + pending

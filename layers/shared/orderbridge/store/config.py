@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
 from orderbridge.models.config import Branch, ItemMapping, Merchant, Partner, PartnerBranch
 from orderbridge.store.batch import Key, batch_get
-from orderbridge.store.dynamo import from_attrs, to_attrs, unavailable
+from orderbridge.store.dynamo import aws_call, from_attrs, to_attrs
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -76,6 +75,14 @@ def parse(item: dict[str, Any]) -> BaseModel:
     return model.model_validate({k: v for k, v in item.items() if k in model.model_fields})
 
 
+def parse_as(item: dict[str, Any], model: type[M]) -> M:
+    """A configuration item → its model, which must be ``model`` (its key says which it is)."""
+    record = parse(item)
+    if not isinstance(record, model):
+        raise TypeError(f"a {item.get('record_type')} item where a {model.__name__} was expected")
+    return record
+
+
 class ConfigStore:
     def __init__(self, client: Any, table: str) -> None:
         self.client = client
@@ -85,7 +92,30 @@ class ConfigStore:
         """Write configuration records (onboarding, seeding). Each record is one item."""
         for record in records:
             item = {**_key_for(record), "record_type": _kind_of(record), **record.model_dump()}
-            self.client.put_item(TableName=self.table, Item=to_attrs(item))
+            with aws_call("record the configuration"):
+                self.client.put_item(TableName=self.table, Item=to_attrs(item))
+
+    def records(self, model: type[M]) -> list[M]:
+        """Every configuration record of one kind (the ``by_record_type`` index, all pages)."""
+        kind = next(kind for kind, known in _MODEL_BY_KIND.items() if known is model)
+        found: list[M] = []
+        query: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "by_record_type",
+            "KeyConditionExpression": "record_type = :kind",
+            "ExpressionAttributeValues": {":kind": {"S": kind}},
+        }
+        while True:
+            with aws_call(f"list the {kind} records"):
+                answer = self.client.query(**query)
+            found.extend(parse_as(from_attrs(item), model) for item in answer.get("Items", []))
+            if "LastEvaluatedKey" not in answer:
+                return found
+            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def merchant_ids(self) -> list[str]:
+        """The merchants configured here: the scopes of the scheduled syncs."""
+        return sorted(merchant.merchant_id for merchant in self.records(Merchant))
 
     def branch(self, branch_id: str) -> Branch | None:
         """One branch's configuration (GetItem), or None when it is not configured."""
@@ -96,16 +126,10 @@ class ConfigStore:
         return self._get(partner_key(partner_id), Partner, "read the partner")
 
     def _get(self, key: Key, model: type[M], what: str) -> M | None:
-        try:
+        with aws_call(what):
             answer = self.client.get_item(TableName=self.table, Key=to_attrs(key))
-        except (ClientError, BotoCoreError) as error:
-            raise unavailable(error, what) from error
         item = answer.get("Item")
-        if item is None:
-            return None
-        record = parse(from_attrs(item))
-        assert isinstance(record, model)
-        return record
+        return None if item is None else parse_as(from_attrs(item), model)
 
     def mappings(
         self, partner_id: str, merchant_id: str, wanted: set[tuple[str, str]]
@@ -116,9 +140,5 @@ class ConfigStore:
             return {}
         keys = [item_mapping_key(partner_id, merchant_id, kind, pid) for kind, pid in sorted(wanted)]
         found = batch_get(self.client, {self.table: keys}, consistent=False)[self.table]
-        out: dict[tuple[str, str], ItemMapping] = {}
-        for item in found:
-            mapping = parse(item)
-            assert isinstance(mapping, ItemMapping)
-            out[(mapping.kind, mapping.partner_item_id)] = mapping
-        return out
+        mappings = [parse_as(item, ItemMapping) for item in found]
+        return {(mapping.kind, mapping.partner_item_id): mapping for mapping in mappings}

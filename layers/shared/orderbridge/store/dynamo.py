@@ -1,7 +1,10 @@
-"""Small helpers over the low-level DynamoDB client: (de)serialisation and transaction errors."""
+"""Small helpers over the low-level DynamoDB client: (de)serialisation, and the one place where
+AWS errors become ours (:func:`aws_call`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -37,15 +40,16 @@ def to_attrs(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_value(value: Any) -> dict[str, Any]:
-    return _serializer.serialize(plain(value))
+    return dict(_serializer.serialize(plain(value)))
 
 
 def from_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
     return {k: _deserializer.deserialize(v) for k, v in attrs.items()}
 
 
-def ints(item: dict[str, Any]) -> dict[str, Any]:
-    """Whole-number Decimals back to int (DynamoDB returns every number as Decimal)."""
+def ints(value: Any) -> Any:
+    """Whole-number Decimals back to int, in ``value`` and all it holds (DynamoDB returns every
+    number as Decimal)."""
 
     def conv(v: Any) -> Any:
         if isinstance(v, Decimal) and v == v.to_integral_value() and v.as_tuple().exponent == 0:
@@ -56,16 +60,63 @@ def ints(item: dict[str, Any]) -> dict[str, Any]:
             return [conv(x) for x in v]
         return v
 
-    return conv(item)
+    return conv(value)
 
 
-def cancellation_codes(error: ClientError) -> list[str]:
-    """Per-item codes of a cancelled transaction (``None`` where the item passed)."""
-    reasons = error.response.get("CancellationReasons") or []
-    return [r.get("Code", "None") for r in reasons]
+class ConditionFailed(Exception):
+    """A write refused by its condition: a conditional request, or a transaction cancelled
+    because of conditions. ``codes`` has one code per item of a transaction (``"None"`` where the
+    item passed; ``["ConditionalCheckFailed"]`` for a single request). Raised only inside
+    ``aws_call(..., conditional=True)``: the store decides what a failed condition means."""
+
+    def __init__(self, codes: list[str], what: str) -> None:
+        super().__init__(f"condition failed: {what} ({', '.join(codes)})")
+        self.codes = codes
+        self.what = what
+
+    def at(self, start: int, stop: int | None = None) -> bool:
+        """True when an item in ``codes[start:stop]`` failed its condition."""
+        return "ConditionalCheckFailed" in self.codes[start:stop]
+
+    def unexpected(self) -> ServiceUnavailable:
+        """A condition the caller did not expect to fail: retryable, like any other failure."""
+        return ServiceUnavailable(f"could not {self.what} (TransactionCanceledException); please retry")
 
 
-def unavailable(error: ClientError | BotoCoreError, what: str) -> ServiceUnavailable:
-    """A DynamoDB failure that is not a condition: the sender should retry."""
-    code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else type(error).__name__
+@contextmanager
+def aws_call(what: str, *, conditional: bool = False) -> Iterator[None]:
+    """Turn an AWS failure inside the block into ours: :class:`ServiceUnavailable` (the sender
+    should retry) — or, with ``conditional``, :class:`ConditionFailed` when a condition refused
+    the write (a conditional request, or a transaction cancelled for its conditions). ``what``
+    says what could not be done."""
+    try:
+        yield
+    except ClientError as error:
+        codes = _condition_codes(error) if conditional else None
+        if codes is not None:
+            raise ConditionFailed(codes, what) from error
+        raise _unavailable(error, what) from error
+    except BotoCoreError as error:
+        raise _unavailable(error, what) from error
+
+
+def aws_error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _condition_codes(error: ClientError) -> list[str] | None:
+    """Per-item codes of a write refused by a condition; None for any other failure."""
+    code = aws_error_code(error)
+    if code == "ConditionalCheckFailedException":
+        return ["ConditionalCheckFailed"]
+    if code == "TransactionCanceledException":
+        codes = [r.get("Code", "None") for r in error.response.get("CancellationReasons") or []]
+        if "ConditionalCheckFailed" in codes:
+            return codes
+    return None
+
+
+def _unavailable(error: ClientError | BotoCoreError, what: str) -> ServiceUnavailable:
+    """An AWS failure that is not a condition: the sender should retry."""
+    code = aws_error_code(error) if isinstance(error, ClientError) else type(error).__name__
     return ServiceUnavailable(f"could not {what} ({code}); please retry")

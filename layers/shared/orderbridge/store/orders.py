@@ -6,6 +6,7 @@
 | timeline event   | ORDER#<order_id>            | EVENT#<event_key>  | raw body kept on the event            |
 | alias            | ALIAS#<source>#<vendor id>  | ALIAS              | vendor id → order id (tasks, Blink)   |
 | unmatched event  | UNMATCHED#<source>#<ref>    | EVENT#<event_key>  | an event for an order we do not know  |
+|                  |                             |                    | (written only: nothing reads it yet)  |
 | submission       | SUBMIT#<blink branch>#<name> | SUBMIT            | an order we are submitting to Blink   |
 
 The order item also carries the lifecycle a person reads (``state``, ``state_step``,
@@ -19,20 +20,26 @@ tracks only move forward (``domain.statuses``): the rank condition is part of th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from orderbridge.domain.statuses import ORDER_STATUS_RANK, TrackUpdate
 from orderbridge.errors import NotFound
-from orderbridge.models.order import Lifecycle, Order, OrderState, TimelineEvent
-from orderbridge.store.batch import Key
-from orderbridge.store.dynamo import cancellation_codes, from_attrs, ints, to_attrs, to_value, unavailable
+from orderbridge.models.config import Branch, Partner, PartnerBranch
+from orderbridge.models.order import Lifecycle, Order, OrderState, TimelineEntry, TimelineEvent, TrackName, Tracks
+from orderbridge.store.batch import Key, batch_get
+from orderbridge.store.config import ConfigStore, branch_key, parse_as, partner_branch_key, partner_key
+from orderbridge.store.dynamo import ConditionFailed, aws_call, from_attrs, ints, to_attrs, to_value
+from orderbridge.store.rents import RentStore
 
-TRACK_RANK_ATTR = {"status": "status_rank", "courier_status": "courier_rank", "rent_state": "rent_rank"}
-TRACK_OWNER_ATTR = {"courier_status": "courier_job", "rent_state": "rent_id"}
+TRACK_RANK_ATTR: dict[TrackName, str] = {
+    "status": "status_rank",
+    "courier_status": "courier_rank",
+    "rent_state": "rent_rank",
+}
+TRACK_OWNER_ATTR: dict[TrackName, str] = {"courier_status": "courier_job", "rent_state": "rent_id"}
 BY_STATE_INDEX = "by_state"
 BY_STATUS_INDEX = "by_status"
 BY_BRANCH_INDEX = "by_branch"
@@ -41,6 +48,12 @@ BY_DAY_INDEX = "by_day"
 
 def order_key(order_id: str) -> Key:
     return {"pk": f"ORDER#{order_id}", "sk": "META"}
+
+
+def order_id_of(keys: Mapping[str, Any] | None) -> str | None:
+    """The order id when ``keys`` (e.g. a stream record's) are an order item's; else None."""
+    pk, sk = str((keys or {}).get("pk", "")), (keys or {}).get("sk")
+    return pk.removeprefix("ORDER#") if sk == "META" and pk.startswith("ORDER#") else None
 
 
 def alias_key(source: str, vendor_id: str) -> Key:
@@ -70,9 +83,42 @@ class Written:
 @dataclass
 class OrderView:
     order: Order
-    tracks: dict[str, Any]
+    tracks: Tracks
     lifecycle: Lifecycle
-    timeline: list[dict[str, Any]] = field(default_factory=list)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OrderWithBranch:
+    """What :meth:`OrderStore.find_with_branch` found in its one round trip."""
+
+    stored: bool  # the order asked for is stored
+    order_id: str | None  # that order, else the order the vendor's id or the submission names
+    branch: Branch | None  # the branch's configuration (None: not configured, or not asked)
+
+
+@dataclass(frozen=True)
+class OrderWithPartner:
+    """What :meth:`OrderStore.find_with_partner` found in its one round trip."""
+
+    stored: bool  # the order asked for is stored
+    partner: Partner | None  # the delivery partner's configuration
+    route: PartnerBranch | None  # the merchant branch the partner's branch is routed to
+
+
+def _following(follow: TrackUpdate) -> dict[str, Any]:
+    """The order's fields that make ``follow.track`` follow ``follow.owner`` from ``follow``."""
+    if follow.owner is None or follow.track not in TRACK_OWNER_ATTR:
+        raise ValueError(f"the {follow.track} track has no owner to follow")
+    return {
+        TRACK_OWNER_ATTR[follow.track]: follow.owner,
+        follow.track: follow.value,
+        TRACK_RANK_ATTR[follow.track]: follow.rank,
+    }
+
+
+def _alias_item(source: str, vendor_id: str, order_id: str) -> dict[str, Any]:
+    return {**alias_key(source, vendor_id), "order_id": order_id, "source": source, "vendor_id": vendor_id}
 
 
 def _event_item(order_id: str, event: TimelineEvent, raw: str | None) -> dict[str, Any]:
@@ -102,19 +148,14 @@ class OrderStore:
             "state": OrderState.RECEIVED.value,
             "state_at": order.received_at,
         }
+        items = [self._put(meta, new_only=True), self._put(_event_item(order.order_id, event, raw), new_only=True)]
         try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    self._put(meta, new_only=True),
-                    self._put(_event_item(order.order_id, event, raw), new_only=True),
-                ]
-            )
-        except ClientError as error:
-            if cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
+            with aws_call("record the order", conditional=True):
+                self.client.transact_write_items(TransactItems=items)
+        except ConditionFailed as failed:
+            if failed.at(0, 1):
                 return Written(order.order_id, duplicate=True)
-            raise unavailable(error, "record the order") from error
-        except BotoCoreError as error:
-            raise unavailable(error, "record the order") from error
+            raise failed.unexpected() from failed
         return Written(order.order_id, created=True)
 
     def record_event(
@@ -139,38 +180,58 @@ class OrderStore:
         rank_items = ([self.track_update(order_id, update, event.received_at)] if update else []) + (ranked or [])
         guard_items = [self._put(event_item, new_only=True), *(guards or [])]
         try:
-            self.client.transact_write_items(TransactItems=[*rank_items, *guard_items])
+            with aws_call("record the event", conditional=True):
+                self.client.transact_write_items(TransactItems=[*rank_items, *guard_items])
             return Written(order_id, created=True)
-        except ClientError as error:
-            codes = cancellation_codes(error)
-            if not codes:
-                raise unavailable(error, "record the event") from error
-            if "ConditionalCheckFailed" in codes[len(rank_items) :]:
+        except ConditionFailed as failed:
+            if failed.at(len(rank_items)):
                 return Written(order_id, duplicate=True)
-            if "ConditionalCheckFailed" not in codes[: len(rank_items)]:
-                raise unavailable(error, "record the event") from error
-        except BotoCoreError as error:
-            raise unavailable(error, "record the event") from error
-        # The track is already at or past this status (or the event is about a job or rent that
-        # is not the order's current one): keep the event in the timeline, and let the further
-        # updates that still hold (a return rent's own state) move; without them if they do not.
-        stale_event = {**event_item, "applied": False}
-        for extra in ([*(ranked or [])], []) if ranked else ([],):
+            if not failed.at(0, len(rank_items)):
+                raise failed.unexpected() from failed
+        return self._record_stale(order_id, {**event_item, "applied": False}, ranked or [], guards or [])
+
+    def _record_stale(
+        self, order_id: str, stale_event: dict[str, Any], ranked: list[dict[str, Any]], guards: list[dict[str, Any]]
+    ) -> Written:
+        """The track is already at or past this status (or the event is about a job or rent that
+        is not the order's current one): keep the event in the timeline, and let the further
+        updates that still hold (a return rent's own state) move; without them if they do not."""
+        for extra in (ranked, []) if ranked else ([],):
             try:
-                self.client.transact_write_items(
-                    TransactItems=[self._put(stale_event, new_only=True), *(guards or []), *extra]
-                )
-            except ClientError as error:
-                codes = cancellation_codes(error)
-                if "ConditionalCheckFailed" in codes[: 1 + len(guards or [])]:
+                with aws_call("record the event", conditional=True):
+                    self.client.transact_write_items(
+                        TransactItems=[self._put(stale_event, new_only=True), *guards, *extra]
+                    )
+            except ConditionFailed as failed:
+                if failed.at(0, 1 + len(guards)):
                     return Written(order_id, duplicate=True)
-                if extra and "ConditionalCheckFailed" in codes:
+                if extra:
                     continue
-                raise unavailable(error, "record the event") from error
-            except BotoCoreError as error:
-                raise unavailable(error, "record the event") from error
+                raise failed.unexpected() from failed
             return Written(order_id, created=True, stale=True)
         raise AssertionError("unreachable: the last attempt has no conditional extras")
+
+    def record_rent_event(
+        self,
+        order_id: str,
+        event: TimelineEvent,
+        update: TrackUpdate | None,
+        rents: RentStore,
+        rent_id: str,
+        *,
+        at: datetime,
+        expires_at: datetime | None = None,
+        bloq_event: tuple[str, dict[str, Any]] | None = None,
+    ) -> Written:
+        """:meth:`record_event` for an event of the order's rent ``rent_id`` (in ``rents``): the
+        rent's own state (and a later ``expires_at``) moves with the order's rent track — which
+        follows its current rent only — and timeline in one write, guarded by the Bloq.It event
+        record (``bloq_event``: its id and what to keep of it) when there is one."""
+        ranked = [rents.state_update(rent_id, update, at)] if update else []
+        if expires_at is not None:
+            ranked.append(rents.expiry_update(rent_id, expires_at, at))
+        guards = [rents.event_guard(*bloq_event)] if bloq_event else []
+        return self.record_event(order_id, event, update.of(rent_id) if update else None, ranked=ranked, guards=guards)
 
     def link_vendor(
         self,
@@ -180,20 +241,24 @@ class OrderStore:
         fields: dict[str, Any] | None = None,
         alias: tuple[str, str] | None = None,
         update: TrackUpdate | None = None,
+        follow: TrackUpdate | None = None,
     ) -> Written:
         """Record what an outbound action did at a vendor, in one transaction: the vendor's ids on
         the order (``fields``), the alias (source, vendor id) by which the vendor's webhooks find
         the order, and a timeline event; and, when ``update`` is newer than the order's track, the
-        track. The same event recorded before is a duplicate: nothing is written. A track already
-        further along is left alone: the rest is written and the event has ``applied: false``.
-        Raises ``NotFound`` when the order does not exist.
+        track. ``follow`` makes its track follow a new owner (``follow.owner``: a new courier job
+        or rent) from ``follow``'s value, whatever the track was. The same event recorded before
+        is a duplicate: nothing is written. A track already further along than ``update`` is left
+        alone: the rest is written and the event has ``applied: false``. Raises ``NotFound`` when
+        the order does not exist.
         """
         event_item = _event_item(order_id, event, None)
-        outcome = self._link(order_id, event_item, fields or {}, alias, update, event.received_at)
+        fields = {**(fields or {}), **(_following(follow) if follow else {})}
+        outcome = self._link(order_id, event_item, fields, alias, update, event.received_at)
         if outcome is not None:
             return outcome
         # The track is already at or past ``update``: record the rest without it.
-        outcome = self._link(order_id, {**event_item, "applied": False}, fields or {}, alias, None, event.received_at)
+        outcome = self._link(order_id, {**event_item, "applied": False}, fields, alias, None, event.received_at)
         assert outcome is not None
         return Written(order_id, created=outcome.created, duplicate=outcome.duplicate, stale=outcome.created)
 
@@ -207,6 +272,29 @@ class OrderStore:
         at: datetime,
     ) -> Written | None:
         """One attempt of :meth:`link_vendor`; None when only the track's rank condition failed."""
+        items = [self._order_update(order_id, fields, update, at)]
+        if alias is not None:
+            source, vendor_id = alias
+            items.append(self._put(_alias_item(source, vendor_id, order_id), new_only=False))
+        items.append(self._put(event_item, new_only=True))
+        try:
+            with aws_call("record what the vendor did", conditional=True):
+                self.client.transact_write_items(TransactItems=items)
+        except ConditionFailed as failed:
+            if failed.at(-1):
+                return Written(order_id, duplicate=True)
+            if failed.at(0, 1):
+                if update is not None:
+                    return None
+                raise NotFound(f"no order {order_id!r}") from failed
+            raise failed.unexpected() from failed
+        return Written(order_id, created=True)
+
+    def _order_update(
+        self, order_id: str, fields: dict[str, Any], update: TrackUpdate | None, at: datetime
+    ) -> dict[str, Any]:
+        """The Update (for a transaction) that sets ``fields`` on an existing order and, when
+        ``update`` is newer than the order's track (and its owner the current one), the track."""
         names: dict[str, str] = {}
         values: dict[str, Any] = {":at": to_value(at)}
         sets = ["updated_at = :at"]
@@ -234,33 +322,7 @@ class OrderStore:
         }
         if names:
             order_update["ExpressionAttributeNames"] = names
-        items: list[dict[str, Any]] = [{"Update": order_update}]
-        if alias is not None:
-            source, vendor_id = alias
-            alias_item = {
-                **alias_key(source, vendor_id),
-                "order_id": order_id,
-                "source": source,
-                "vendor_id": vendor_id,
-            }
-            items.append(self._put(alias_item, new_only=False))
-        items.append(self._put(event_item, new_only=True))
-        try:
-            self.client.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            codes = cancellation_codes(error)
-            if not codes:
-                raise unavailable(error, "record what the vendor did") from error
-            if codes[-1] == "ConditionalCheckFailed":
-                return Written(order_id, duplicate=True)
-            if codes[0] == "ConditionalCheckFailed":
-                if update is not None:
-                    return None
-                raise NotFound(f"no order {order_id!r}") from error
-            raise unavailable(error, "record what the vendor did") from error
-        except BotoCoreError as error:
-            raise unavailable(error, "record what the vendor did") from error
-        return Written(order_id, created=True)
+        return {"Update": order_update}
 
     def track_update(self, order_id: str, update: TrackUpdate, at: datetime) -> dict[str, Any]:
         """A conditional Update of one status track on the order (for a transaction): only forward,
@@ -304,32 +366,30 @@ class OrderStore:
             condition += f" AND #state <> :not{index}"
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=to_attrs(order_key(order_id)),
-                UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise unavailable(error, "record the order's state") from error
-        except BotoCoreError as error:
-            raise unavailable(error, "record the order's state") from error
+            with aws_call("record the order's state", conditional=True):
+                self.client.update_item(
+                    TableName=self.table,
+                    Key=to_attrs(order_key(order_id)),
+                    UpdateExpression=expression,
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames={"#state": "state"},
+                    ExpressionAttributeValues=values,
+                )
+        except ConditionFailed:
+            return False
         return True
 
-    def expect_submission(self, key: Key, order_id: str) -> None:
+    def expect_submission(self, blink_branch_id: str, customer_name: str, order_id: str) -> None:
         """Remember, before submitting an order to Blink, which order Blink's announcement of it
-        belongs to (see :func:`submission_key`)."""
-        try:
-            self.client.put_item(TableName=self.table, Item=to_attrs({**key, "order_id": order_id}))
-        except (ClientError, BotoCoreError) as error:
-            raise unavailable(error, "record the submission") from error
+        belongs to: the Blink branch and the customer name we give it (see :func:`submission_key`)."""
+        item = {**submission_key(blink_branch_id, customer_name), "order_id": order_id}
+        with aws_call("record the submission"):
+            self.client.put_item(TableName=self.table, Item=to_attrs(item))
 
     def record_unmatched(self, source: str, ref: str, event: TimelineEvent, raw: str) -> Written:
-        """Keep an event we cannot attach to an order (nothing is lost; ops can replay it)."""
+        """Keep an event we cannot attach to an order, with its raw body, so nothing a vendor said
+        is lost. Written only: nothing reads these items yet (no query, ops route or replay
+        exists); the syncs of issue 10 are to read them."""
         item = {
             "pk": f"UNMATCHED#{source}#{ref}",
             "sk": f"EVENT#{event.event_key}",
@@ -337,20 +397,17 @@ class OrderStore:
             "raw": raw,
         }
         try:
-            self.client.put_item(
-                TableName=self.table, Item=to_attrs(item), ConditionExpression="attribute_not_exists(pk)"
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return Written(None, duplicate=True)
-            raise unavailable(error, "record the event") from error
-        except BotoCoreError as error:
-            raise unavailable(error, "record the event") from error
+            with aws_call("record the event", conditional=True):
+                self.client.put_item(
+                    TableName=self.table, Item=to_attrs(item), ConditionExpression="attribute_not_exists(pk)"
+                )
+        except ConditionFailed:
+            return Written(None, duplicate=True)
         return Written(None, created=True)
 
     def count_resume(self, order_id: str, *, undo: bool = False) -> int:
         """Count a resume of the order's workflow (or take one back); returns the new count."""
-        try:
+        with aws_call("count the resume"):
             answer = self.client.update_item(
                 TableName=self.table,
                 Key=to_attrs(order_key(order_id)),
@@ -359,14 +416,12 @@ class OrderStore:
                 ExpressionAttributeValues={":zero": to_value(0), ":step": to_value(-1 if undo else 1)},
                 ReturnValues="UPDATED_NEW",
             )
-        except (ClientError, BotoCoreError) as error:
-            raise unavailable(error, "count the resume") from error
         return int(from_attrs(answer["Attributes"])["workflow_resumes"])
 
     def put_alias(self, source: str, vendor_id: str, order_id: str) -> None:
         """Remember which order a vendor's id (a Blink order id, a courier task id) belongs to."""
-        item = {**alias_key(source, vendor_id), "order_id": order_id, "source": source, "vendor_id": vendor_id}
-        self.client.put_item(TableName=self.table, Item=to_attrs(item))
+        with aws_call("record the vendor's id"):
+            self.client.put_item(TableName=self.table, Item=to_attrs(_alias_item(source, vendor_id, order_id)))
 
     def _put(self, item: dict[str, Any], *, new_only: bool) -> dict[str, Any]:
         put: dict[str, Any] = {"TableName": self.table, "Item": to_attrs(item)}
@@ -376,12 +431,60 @@ class OrderStore:
 
     # -- reads -------------------------------------------------------------------------------
 
-    def load(self, order_id: str) -> tuple[Order, dict[str, Any]] | None:
+    def find_with_branch(
+        self,
+        order_id: str,
+        branch_id: str | None,
+        config: ConfigStore,
+        *,
+        alias: tuple[str, str] | None = None,
+        submitted: tuple[str, str] | None = None,
+    ) -> OrderWithBranch:
+        """An incoming order or status in one strongly consistent round trip (BatchGetItem): is
+        the order stored; else which order the vendor's id (``alias``: source, vendor id) or the
+        mark of an order we submitted (``submitted``: Blink branch, customer name; see
+        :func:`submission_key`) names; and the configuration of ``branch_id`` (from ``config``)."""
+        keys = [order_key(order_id)]
+        keys += [alias_key(*alias)] if alias else []
+        keys += [submission_key(*submitted)] if submitted else []
+        wanted = {self.table: keys, **({config.table: [branch_key(branch_id)]} if branch_id else {})}
+        found = batch_get(self.client, wanted)
+        items = sorted(found[self.table], key=lambda item: ("META", "ALIAS", "SUBMIT").index(item["sk"]))
+        branches = found.get(config.table, []) if branch_id else []
+        return OrderWithBranch(
+            stored=bool(items) and items[0]["sk"] == "META",
+            order_id=str(items[0]["order_id"]) if items else None,
+            branch=parse_as(branches[0], Branch) if branches else None,
+        )
+
+    def find_with_partner(
+        self, order_id: str, partner_id: str, partner_branch_id: str, config: ConfigStore
+    ) -> OrderWithPartner:
+        """An incoming partner order in one strongly consistent round trip (BatchGetItem): is the
+        order stored, the partner's configuration and the route of its branch (from ``config``)."""
+        wanted = {
+            self.table: [order_key(order_id)],
+            config.table: [partner_key(partner_id), partner_branch_key(partner_id, partner_branch_id)],
+        }
+        found = batch_get(self.client, wanted)
+        records = found[config.table]
+        partners = [parse_as(i, Partner) for i in records if i["record_type"] == "partner"]
+        routes = [parse_as(i, PartnerBranch) for i in records if i["record_type"] == "partner_branch"]
+        return OrderWithPartner(
+            stored=bool(found[self.table]),
+            partner=partners[0] if partners else None,
+            route=routes[0] if routes else None,
+        )
+
+    def order_for(self, source: str, vendor_id: str) -> str | None:
+        """The order a vendor's id belongs to (its alias; one strongly consistent round trip)."""
+        found = batch_get(self.client, {self.table: [alias_key(source, vendor_id)]})[self.table]
+        return str(found[0]["order_id"]) if found else None
+
+    def load(self, order_id: str) -> tuple[Order, Tracks] | None:
         """The order and its status tracks without its timeline (one strongly consistent GetItem)."""
-        try:
+        with aws_call("read the order"):
             answer = self.client.get_item(TableName=self.table, Key=to_attrs(order_key(order_id)), ConsistentRead=True)
-        except (ClientError, BotoCoreError) as error:
-            raise unavailable(error, "read the order") from error
         item = answer.get("Item")
         if item is None:
             return None
@@ -395,22 +498,22 @@ class OrderStore:
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": to_value(f"ORDER#{order_id}")},
         }
-        try:
+        with aws_call("read the order"):
             while True:
                 page = self.client.query(**kwargs)
                 items.extend(from_attrs(i) for i in page.get("Items", []))
                 if "LastEvaluatedKey" not in page:
                     break
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        except (ClientError, BotoCoreError) as error:
-            raise unavailable(error, "read the order") from error
         meta = next((i for i in items if i["sk"] == "META"), None)
         if meta is None:
             return None
         events = [i for i in items if i["sk"].startswith("EVENT#")]
         events.sort(key=lambda e: (e["received_at"], e["sk"]))
         timeline = [
-            {k: ints(v) for k, v in e.items() if k not in {"pk", "sk", "order_id"} and (include_raw or k != "raw")}
+            TimelineEntry.model_validate(
+                {k: ints(v) for k, v in e.items() if k not in {"pk", "sk", "order_id"} and (include_raw or k != "raw")}
+            )
             for e in events
         ]
         return OrderView(
@@ -430,64 +533,64 @@ class OrderStore:
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """Orders, newest first: by lifecycle state, by branch (optionally of one status), by status,
         or by day. ``stuck`` is read as the ``in_progress`` orders whose deadline is before ``now``."""
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        filters: list[str] = []
-        if state is not None:
-            stored = OrderState.IN_PROGRESS if state in (OrderState.STUCK, OrderState.IN_PROGRESS) else state
-            index, key_attr, key_value = BY_STATE_INDEX, "state", stored.value
-            if now is not None and state in (OrderState.STUCK, OrderState.IN_PROGRESS):
-                names["#d"] = "state_deadline"
-                values[":now"] = to_value(now)
-                filters.append("#d < :now" if state is OrderState.STUCK else "(attribute_not_exists(#d) OR #d >= :now)")
-            if branch:
-                names["#b"] = "branch_id"
-                values[":b"] = to_value(branch)
-                filters.append("#b = :b")
-        elif branch:
-            index, key_attr, key_value = BY_BRANCH_INDEX, "branch_id", branch
-        elif status:
-            index, key_attr, key_value = BY_STATUS_INDEX, "status", status
-        else:
-            index, key_attr, key_value = BY_DAY_INDEX, "created_day", day
-        names["#k"] = key_attr
-        values[":k"] = to_value(key_value)
         kwargs: dict[str, Any] = {
             "TableName": self.table,
-            "IndexName": index,
-            "KeyConditionExpression": "#k = :k",
+            **_list_query(state=state, now=now, status=status, branch=branch, day=day),
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        if status and (branch or state is not None):
-            names["#s"] = "status"
-            values[":s"] = to_value(status)
-            filters.append("#s = :s")
-        if filters:
-            kwargs["FilterExpression"] = " AND ".join(filters)
-        kwargs["ExpressionAttributeNames"] = names
-        kwargs["ExpressionAttributeValues"] = values
         if cursor:
             kwargs["ExclusiveStartKey"] = cursor
-        try:
+        with aws_call("list orders"):
             page = self.client.query(**kwargs)
-        except (ClientError, BotoCoreError) as error:
-            raise unavailable(error, "list orders") from error
         rows = [from_attrs(i) for i in page.get("Items", [])]
         return [summary_of(r, now) for r in rows], page.get("LastEvaluatedKey")
+
+
+def _list_query(
+    *, state: OrderState | None, now: datetime | None, status: str | None, branch: str | None, day: str | None
+) -> dict[str, Any]:
+    """The index, key condition and filters of :meth:`OrderStore.list` (Query parameters)."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    filters: list[str] = []
+    key_value: str | None
+    if state is not None:
+        stored = OrderState.IN_PROGRESS if state in (OrderState.STUCK, OrderState.IN_PROGRESS) else state
+        index, key_attr, key_value = BY_STATE_INDEX, "state", stored.value
+        if now is not None and state in (OrderState.STUCK, OrderState.IN_PROGRESS):
+            names["#d"] = "state_deadline"
+            values[":now"] = to_value(now)
+            filters.append("#d < :now" if state is OrderState.STUCK else "(attribute_not_exists(#d) OR #d >= :now)")
+        if branch:
+            names["#b"] = "branch_id"
+            values[":b"] = to_value(branch)
+            filters.append("#b = :b")
+    elif branch:
+        index, key_attr, key_value = BY_BRANCH_INDEX, "branch_id", branch
+    elif status:
+        index, key_attr, key_value = BY_STATUS_INDEX, "status", status
+    else:
+        index, key_attr, key_value = BY_DAY_INDEX, "created_day", day
+    names["#k"] = key_attr
+    values[":k"] = to_value(key_value)
+    if status and (branch or state is not None):
+        names["#s"] = "status"
+        values[":s"] = to_value(status)
+        filters.append("#s = :s")
+    query: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": "#k = :k"}
+    if filters:
+        query["FilterExpression"] = " AND ".join(filters)
+    return {**query, "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
 
 
 def order_from_item(item: dict[str, Any]) -> Order:
     return Order.model_validate({k: v for k, v in item.items() if k in Order.model_fields})
 
 
-def tracks_of(item: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "status": item.get("status"),
-        "courier_status": item.get("courier_status"),
-        "rent_state": item.get("rent_state"),
-        "updated_at": item.get("updated_at"),
-    }
+def tracks_of(item: dict[str, Any]) -> Tracks:
+    """The status tracks of an order item (or of its projection on the tracks)."""
+    return Tracks.model_validate({k: item.get(k) for k in Tracks.model_fields})
 
 
 def lifecycle_of(item: dict[str, Any]) -> Lifecycle:

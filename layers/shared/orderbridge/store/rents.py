@@ -11,14 +11,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from orderbridge.domain.statuses import RENT_STATE_RANK, TrackUpdate
 from orderbridge.errors import NotFound
 from orderbridge.models.bloqit import RentState
 from orderbridge.models.rent import Rent
 from orderbridge.store.batch import Key
-from orderbridge.store.dynamo import from_attrs, to_attrs, to_value, unavailable
+from orderbridge.store.dynamo import ConditionFailed, aws_call, from_attrs, to_attrs, to_value
 
 BY_ORDER_INDEX = "by_order"
 
@@ -57,23 +55,23 @@ class RentStore:
             "rent_order_id": rent.order_id,
             "state_rank": RENT_STATE_RANK[RentState(rent.state)],
         }
-        self.client.put_item(TableName=self.table, Item=to_attrs(item))
+        with aws_call("record the rent"):
+            self.client.put_item(TableName=self.table, Item=to_attrs(item))
 
     def get(self, rent_id: str) -> Rent | None:
-        try:
+        with aws_call("read the rent"):
             answer = self.client.get_item(TableName=self.table, Key=to_attrs(rent_key(rent_id)), ConsistentRead=True)
-        except (ClientError, BotoCoreError) as error:
-            raise unavailable(error, "read the rent") from error
         item = answer.get("Item")
         return None if item is None else rent_from_item(from_attrs(item))
 
     def for_order(self, order_id: str) -> list[Rent]:
-        answer = self.client.query(
-            TableName=self.table,
-            IndexName=BY_ORDER_INDEX,
-            KeyConditionExpression="rent_order_id = :o",
-            ExpressionAttributeValues={":o": to_value(order_id)},
-        )
+        with aws_call("read the order's rents"):
+            answer = self.client.query(
+                TableName=self.table,
+                IndexName=BY_ORDER_INDEX,
+                KeyConditionExpression="rent_order_id = :o",
+                ExpressionAttributeValues={":o": to_value(order_id)},
+            )
         return [rent_from_item(from_attrs(i)) for i in answer.get("Items", [])]
 
     def set_details(self, rent_id: str, at: datetime, **fields: Any) -> None:
@@ -86,20 +84,17 @@ class RentStore:
         values = {f":f{i}": to_value(value) for i, value in enumerate(fields.values())}
         sets = [f"#f{i} = :f{i}" for i in range(len(fields))]
         try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=to_attrs(rent_key(rent_id)),
-                UpdateExpression="SET " + ", ".join([*sets, "updated_at = :at"]),
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues={**values, ":at": to_value(at)},
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise NotFound(f"no rent {rent_id!r}") from error
-            raise unavailable(error, "update the rent") from error
-        except BotoCoreError as error:
-            raise unavailable(error, "update the rent") from error
+            with aws_call("update the rent", conditional=True):
+                self.client.update_item(
+                    TableName=self.table,
+                    Key=to_attrs(rent_key(rent_id)),
+                    UpdateExpression="SET " + ", ".join([*sets, "updated_at = :at"]),
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues={**values, ":at": to_value(at)},
+                )
+        except ConditionFailed as failed:
+            raise NotFound(f"no rent {rent_id!r}") from failed
 
     def state_update(self, rent_id: str, update: TrackUpdate, at: datetime) -> dict[str, Any]:
         """A rank-conditional Update of the rent's state (for a transaction); a state that means the
@@ -155,13 +150,10 @@ class RentStore:
     def record_event_only(self, event_id: str, record: dict[str, Any]) -> bool:
         """Record a Bloq.It event that concerns no order of ours. False if seen before."""
         try:
-            self.client.put_item(**self.event_guard(event_id, record)["Put"])
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise unavailable(error, "record the event") from error
-        except BotoCoreError as error:
-            raise unavailable(error, "record the event") from error
+            with aws_call("record the event", conditional=True):
+                self.client.put_item(**self.event_guard(event_id, record)["Put"])
+        except ConditionFailed:
+            return False
         return True
 
 

@@ -4,8 +4,8 @@
 |------|------------------|--------------|----------------------------------------------|
 | wait | ORDER#<order_id> | WAIT#<kind>  | token, registered_at, expires_at (TTL attr)  |
 
-A reconciler (or a person through the ops API) can find every open wait of an order here and
-resume or fail it; the order stream does so when the order's tracks settle a wait.
+The order stream settles an order's open waits when its tracks change (``workflow.signals``); the
+courier keeper reads the open courier waits (index ``open_courier_waits``) to keep them alive.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from orderbridge.store.dynamo import from_attrs, to_attrs, to_value, unavailable
-from orderbridge.store.orders import order_key
+from orderbridge.models.order import Tracks
+from orderbridge.store.dynamo import ConditionFailed, aws_call, from_attrs, to_attrs, to_value
+from orderbridge.store.orders import order_key, tracks_of
 
 OPEN_COURIER_WAITS_INDEX = "open_courier_waits"
 
@@ -54,40 +53,33 @@ class WaitStore:
             "expires_at": expires_at,
             "keeper": keeper,
         }
-        try:
+        with aws_call("register the wait"):
             self.client.put_item(TableName=self.table, Item=to_attrs(item))
-        except (ClientError, BotoCoreError) as error:
-            raise unavailable(error, "register the wait") from error
 
     def open_waits(self, order_id: str) -> list[Wait]:
-        try:
+        with aws_call("read the waits"):
             answer = self.client.query(
                 TableName=self.table,
                 KeyConditionExpression="pk = :pk AND begins_with(sk, :wait)",
                 ExpressionAttributeValues={":pk": to_value(f"ORDER#{order_id}"), ":wait": to_value("WAIT#")},
                 ConsistentRead=True,
             )
-        except (ClientError, BotoCoreError) as error:
-            raise unavailable(error, "read the waits") from error
         return [_wait(from_attrs(i)) for i in answer.get("Items", [])]
 
     def close(self, wait: Wait) -> bool:
         """Remove the wait if it still holds this token. False if another signaller got there first
         (or a newer token replaced it): then this one must not signal."""
         try:
-            self.client.delete_item(
-                TableName=self.table,
-                Key=to_attrs(wait_key(wait.order_id, wait.kind)),
-                ConditionExpression="#token = :token",
-                ExpressionAttributeNames={"#token": "token"},
-                ExpressionAttributeValues={":token": to_value(wait.token)},
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise unavailable(error, "close the wait") from error
-        except BotoCoreError as error:
-            raise unavailable(error, "close the wait") from error
+            with aws_call("close the wait", conditional=True):
+                self.client.delete_item(
+                    TableName=self.table,
+                    Key=to_attrs(wait_key(wait.order_id, wait.kind)),
+                    ConditionExpression="#token = :token",
+                    ExpressionAttributeNames={"#token": "token"},
+                    ExpressionAttributeValues={":token": to_value(wait.token)},
+                )
+        except ConditionFailed:
+            return False
         return True
 
     def kept(self, keeper: str, *, limit: int = 500) -> list[Wait]:
@@ -99,20 +91,18 @@ class WaitStore:
             "KeyConditionExpression": "keeper = :k",
             "ExpressionAttributeValues": {":k": to_value(keeper)},
         }
-        try:
+        with aws_call("read the open waits"):
             while len(waits) < limit:
                 page = self.client.query(**kwargs)
                 waits += [_wait(from_attrs(i)) for i in page.get("Items", [])]
                 if "LastEvaluatedKey" not in page:
                     break
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        except (ClientError, BotoCoreError) as error:
-            raise unavailable(error, "read the open waits") from error
         return waits[:limit]
 
-    def tracks(self, order_id: str) -> dict[str, Any] | None:
+    def tracks(self, order_id: str) -> Tracks | None:
         """The order's status tracks (strongly consistent), or None if there is no such order."""
-        try:
+        with aws_call("read the order"):
             answer = self.client.get_item(
                 TableName=self.table,
                 Key=to_attrs(order_key(order_id)),
@@ -120,10 +110,8 @@ class WaitStore:
                 ProjectionExpression="#s, courier_status, rent_state",
                 ExpressionAttributeNames={"#s": "status"},
             )
-        except (ClientError, BotoCoreError) as error:
-            raise unavailable(error, "read the order") from error
         item = answer.get("Item")
-        return None if item is None else from_attrs(item)
+        return None if item is None else tracks_of(from_attrs(item))
 
 
 def _wait(item: dict[str, Any]) -> Wait:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
@@ -175,7 +175,7 @@ class BlinkTokenAuth(httpx.Auth):
         self.store(answer.access_token.get_secret_value())
         return answer
 
-    def _login_flow(self, reason: str) -> Iterator[httpx.Request | str]:
+    def _login_flow(self, reason: str) -> Generator[httpx.Request, httpx.Response, str]:
         started = time.perf_counter()
         request = httpx.Request(
             "POST",
@@ -198,7 +198,7 @@ class BlinkTokenAuth(httpx.Auth):
 
     # -- the httpx auth flow ---------------------------------------------------------------------------
 
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if request.url.copy_with(query=None) == self._login_url:
             yield request  # the login itself carries credentials, not a token
             return
@@ -346,7 +346,9 @@ class BlinkClient:
         Rejecting (status 4) needs ``comment``, the reason: without one this raises ``ValueError``
         before anything is sent.
         """
-        sync = BlinkOrderStatusSync(blink_order_id=str(blink_order_id), status=status, comment=comment)
+        sync = BlinkOrderStatusSync(
+            blink_order_id=str(blink_order_id), status=BlinkOrderStatus(status), comment=comment
+        )
         return self._send(BlinkAck, "POST", SYNC_ORDER_STATUS_PATH, body=sync)
 
     # -- plumbing -----------------------------------------------------------------------------------------

@@ -13,19 +13,18 @@ misconfiguration for "no".
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Final
 
 import httpx
 
-from orderbridge.config import VendorSettings
 from orderbridge.models.blink_logistics import TaskCreateRequest, TaskStatusWebhook, TaskUpdateRequest
+from orderbridge.vendors.api_client import VendorApiClient
 from orderbridge.vendors.blink import raise_for_soft_failure
-from orderbridge.vendors.credentials import BlinkLogisticsCredentials, VendorCredentials
-from orderbridge.vendors.http import VendorError, VendorHttpClient, VendorNotFound, decode_json, parse_answer
+from orderbridge.vendors.credentials import BlinkLogisticsCredentials
+from orderbridge.vendors.http import VendorError, VendorNotFound, decode_json, parse_answer
 
-VENDOR = "blink_logistics"
+VENDOR: Final = "blink_logistics"
 TASK_PATH = "/api/client/task"
 TASK_STATUS_PATH = "/api/client/task/status"
 
@@ -57,39 +56,10 @@ def is_task_not_found(response: httpx.Response, mapping_key: str) -> bool:
     return mapping_key in text and TASK_STATUS_PATH not in text
 
 
-class BlinkLogisticsClient:
+class BlinkLogisticsClient(VendorApiClient[BlinkLogisticsCredentials]):
     """Typed client of the Blink Logistics task API. Build it once per merchant per container."""
 
-    def __init__(self, http: VendorHttpClient) -> None:
-        self._http = http
-
-    @classmethod
-    def create(
-        cls,
-        vendor_settings: VendorSettings,
-        credentials: BlinkLogisticsCredentials | VendorCredentials,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> BlinkLogisticsClient:
-        """A client for ``vendor_settings.blink_logistics_base_url`` with the merchant's token.
-
-        ``transport`` and ``sleep`` are for tests (a mock transport; no waiting between retries).
-        """
-        if isinstance(credentials, VendorCredentials):
-            credentials = credentials.require_blink_logistics()
-        http = VendorHttpClient.from_settings(
-            VENDOR,
-            vendor_settings.blink_logistics_base_url,
-            vendor_settings,
-            headers={"Authorization": f"Bearer {credentials.token.get_secret_value()}"},
-            transport=transport,
-            sleep=sleep,
-        )
-        return cls(http)
-
-    def close(self) -> None:
-        self._http.close()
+    _vendor = VENDOR
 
     def create_task(self, task: TaskCreateRequest) -> TaskStatusWebhook:
         """Send a delivery task (POST /api/client/task); the answer carries Blink Logistics' taskId."""

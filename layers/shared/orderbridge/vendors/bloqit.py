@@ -20,19 +20,16 @@ Datetimes go out as ISO 8601 UTC with ``Z``; naive datetimes are refused.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Final, TypedDict, TypeVar, Unpack
 from urllib.parse import quote
 
-import httpx
 from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
 
-from orderbridge.config import VendorSettings
 from orderbridge.models.bloqit import (
     Bloq,
     BloqActiveFilter,
@@ -73,12 +70,11 @@ from orderbridge.models.bloqit import (
     WebhookUpdate,
     iso_z,
 )
-from orderbridge.vendors.http import PermanentVendorError, VendorHttpClient, decode_json
+from orderbridge.vendors.api_client import VendorApiClient
+from orderbridge.vendors.credentials import BloqitCredentials
+from orderbridge.vendors.http import PermanentVendorError, decode_json
 
-if TYPE_CHECKING:  # only the factory's signature needs it
-    from orderbridge.vendors.credentials import BloqitCredentials
-
-VENDOR = "bloqit"
+VENDOR: Final = "bloqit"
 API_PREFIX = "/api/v1/public"
 DEFAULT_ITER_LIMIT = 50
 
@@ -89,8 +85,9 @@ _LOCKERS = TypeAdapter(list[Locker])
 _IDS = TypeAdapter(list[str])
 _EVENTS = TypeAdapter(list[BloqitEvent])
 _RENT = TypeAdapter(Rent)
+_RENT_PAGE = TypeAdapter(Page[Rent])
 
-QueryValue = str | int | float | bool | datetime | Enum | Sequence[Any] | Mapping[str, Any] | None
+QueryValue = str | int | float | Decimal | bool | datetime | Enum | Sequence[Any] | Mapping[str, Any] | None
 
 
 def _segment(value: str) -> str:
@@ -131,6 +128,67 @@ def _query(**params: QueryValue) -> Query:
     return query
 
 
+def _doc_name(name: str) -> str:
+    """The doc's name of one of our keyword filters: ``customer_id`` → ``customerID``."""
+    first, *rest = name.split("_")
+    return first + "".join({"id": "ID", "ids": "IDs"}.get(part, part.capitalize()) for part in rest)
+
+
+def _filters(filters: Mapping[str, Any]) -> dict[str, QueryValue]:
+    """Keyword filters (one of the ``*Filters`` below) under the doc's parameter names."""
+    return {_doc_name(name): value for name, value in filters.items()}
+
+
+class BloqFilters(TypedDict, total=False):
+    """Filters of the Bloq lists (:meth:`BloqitClient.list_bloqs`, ``search_bloqs_near``)."""
+
+    active: BloqActiveFilter | None
+    locker_type: LockerType | None
+    rent_type: RentType | None
+
+
+class BloqLocationFilters(TypedDict, total=False):
+    external_id: str | None
+    name: str | None
+    address: str | None
+    state: BloqLocationState | None
+
+
+class ActiveRentFilters(TypedDict, total=False):
+    """Filters of the active rents; ``customer_query`` matches a customer's e-mail or phone."""
+
+    customer_id: str | None
+    bloq_id: str | None
+    rent_type: RentType | None
+    rent_states: Sequence[RentState] | None
+    customer_query: str | None
+    start_date: datetime | None
+    external_id: str | None
+
+
+class RentFilters(ActiveRentFilters, total=False):
+    """Filters of all rents: those of the active rents and an ``end_date``."""
+
+    end_date: datetime | None
+
+
+class CustomerFilters(TypedDict, total=False):
+    with_active_rents: CustomersWithActiveRents | None
+
+
+class DateRangeFilters(TypedDict, total=False):
+    start_date: datetime | None
+    end_date: datetime | None
+
+
+class WebhookFilters(DateRangeFilters, total=False):
+    event_type: str | None
+
+
+class EventHistoryFilters(DateRangeFilters, total=False):
+    event_types: Sequence[str] | None
+
+
 @cache
 def _adapter(model: type[M]) -> TypeAdapter[M]:
     return TypeAdapter(model)
@@ -167,34 +225,10 @@ def _page_walk(fetch: Callable[[int], Page[T]], limit: int) -> Iterator[T]:
         page_number += 1
 
 
-class BloqitClient:
+class BloqitClient(VendorApiClient[BloqitCredentials]):
     """Typed client of the Bloq.It Partner API. Build it once per container with :meth:`create`."""
 
-    def __init__(self, http: VendorHttpClient) -> None:
-        self._http = http
-
-    @classmethod
-    def create(
-        cls,
-        vendor_settings: VendorSettings,
-        credentials: BloqitCredentials,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> BloqitClient:
-        """A client for ``vendor_settings.bloqit_base_url`` authenticated with the ``X-API-KEY`` header.
-
-        ``transport`` and ``sleep`` are for tests (a mock transport; no waiting between retries).
-        """
-        http = VendorHttpClient.from_settings(
-            VENDOR,
-            vendor_settings.bloqit_base_url,
-            vendor_settings,
-            headers={"X-API-KEY": credentials.api_key.get_secret_value()},
-            transport=transport,
-            sleep=sleep,
-        )
-        return cls(http)
+    _vendor = VENDOR
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -211,35 +245,18 @@ class BloqitClient:
         return decode_json(response)
 
     def _one(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
-        return _parse(_adapter(model), self._call(method, path, **kwargs))
+        adapter: TypeAdapter[M] = _adapter(model)
+        return _parse(adapter, self._call(method, path, **kwargs))
 
     # -- Bloqs ---------------------------------------------------------------------------------
 
-    def list_bloqs(
-        self,
-        *,
-        page: int = 1,
-        limit: int = 10,
-        active: BloqActiveFilter | None = None,
-        locker_type: LockerType | None = None,
-        rent_type: RentType | None = None,
-    ) -> Page[Bloq]:
+    def list_bloqs(self, *, page: int = 1, limit: int = 10, **filters: Unpack[BloqFilters]) -> Page[Bloq]:
         """List all Bloqs (one page)."""
-        params = _query(page=page, limit=limit, active=active, lockerType=locker_type, rentType=rent_type)
+        params = _query(page=page, limit=limit, **_filters(filters))
         return self._one(Page[Bloq], "GET", "/bloqs", params=params)
 
-    def iter_bloqs(
-        self,
-        *,
-        limit: int = DEFAULT_ITER_LIMIT,
-        active: BloqActiveFilter | None = None,
-        locker_type: LockerType | None = None,
-        rent_type: RentType | None = None,
-    ) -> Iterator[Bloq]:
-        return _page_walk(
-            lambda n: self.list_bloqs(page=n, limit=limit, active=active, locker_type=locker_type, rent_type=rent_type),
-            limit,
-        )
+    def iter_bloqs(self, *, limit: int = DEFAULT_ITER_LIMIT, **filters: Unpack[BloqFilters]) -> Iterator[Bloq]:
+        return _page_walk(lambda n: self.list_bloqs(page=n, limit=limit, **filters), limit)
 
     def get_bloq(self, bloq_id: str) -> Bloq:
         return self._one(Bloq, "GET", f"/bloqs/{_segment(bloq_id)}")
@@ -256,23 +273,13 @@ class BloqitClient:
         max_distance: int,
         page: int = 1,
         limit: int = 10,
-        active: BloqActiveFilter | None = None,
-        locker_type: LockerType | None = None,
-        rent_type: RentType | None = None,
+        **filters: Unpack[BloqFilters],
     ) -> Page[Bloq]:
         """Get Bloqs by Locations: Bloqs within ``max_distance`` metres of a point (one page)."""
         if max_distance < 1:
             raise ValueError("max_distance must be at least 1 metre")
-        params = _query(
-            latitude=latitude,
-            longitude=longitude,
-            maxDistance=max_distance,
-            page=page,
-            limit=limit,
-            active=active,
-            lockerType=locker_type,
-            rentType=rent_type,
-        )
+        point = _query(latitude=latitude, longitude=longitude, maxDistance=max_distance)
+        params = point | _query(page=page, limit=limit, **_filters(filters))
         return self._one(Page[Bloq], "GET", "/bloqs/geoSearch", params=params)
 
     def iter_bloqs_near(
@@ -282,23 +289,14 @@ class BloqitClient:
         longitude: Decimal | float,
         max_distance: int,
         limit: int = DEFAULT_ITER_LIMIT,
-        active: BloqActiveFilter | None = None,
-        locker_type: LockerType | None = None,
-        rent_type: RentType | None = None,
+        **filters: Unpack[BloqFilters],
     ) -> Iterator[Bloq]:
-        return _page_walk(
-            lambda n: self.search_bloqs_near(
-                latitude=latitude,
-                longitude=longitude,
-                max_distance=max_distance,
-                page=n,
-                limit=limit,
-                active=active,
-                locker_type=locker_type,
-                rent_type=rent_type,
-            ),
-            limit,
-        )
+        def fetch(page: int) -> Page[Bloq]:
+            return self.search_bloqs_near(
+                latitude=latitude, longitude=longitude, max_distance=max_distance, page=page, limit=limit, **filters
+            )
+
+        return _page_walk(fetch, limit)
 
     def update_bloq(self, bloq_id: str, update: BloqUpdate) -> Bloq:
         """Update Bloq: only the fields set on ``update`` change."""
@@ -336,33 +334,15 @@ class BloqitClient:
         return self._one(BloqLocation, "POST", "/bloq-locations", body=location)  # path inferred
 
     def list_bloq_locations(
-        self,
-        *,
-        page: int = 1,
-        limit: int = 10,
-        external_id: str | None = None,
-        name: str | None = None,
-        address: str | None = None,
-        state: BloqLocationState | None = None,
+        self, *, page: int = 1, limit: int = 10, **filters: Unpack[BloqLocationFilters]
     ) -> Page[BloqLocation]:
-        params = _query(page=page, limit=limit, externalID=external_id, name=name, address=address, state=state)
+        params = _query(page=page, limit=limit, **_filters(filters))
         return self._one(Page[BloqLocation], "GET", "/bloq-locations", params=params)
 
     def iter_bloq_locations(
-        self,
-        *,
-        limit: int = DEFAULT_ITER_LIMIT,
-        external_id: str | None = None,
-        name: str | None = None,
-        address: str | None = None,
-        state: BloqLocationState | None = None,
+        self, *, limit: int = DEFAULT_ITER_LIMIT, **filters: Unpack[BloqLocationFilters]
     ) -> Iterator[BloqLocation]:
-        return _page_walk(
-            lambda n: self.list_bloq_locations(
-                page=n, limit=limit, external_id=external_id, name=name, address=address, state=state
-            ),
-            limit,
-        )
+        return _page_walk(lambda n: self.list_bloq_locations(page=n, limit=limit, **filters), limit)
 
     def get_bloq_location(self, bloq_location_id: str) -> BloqLocation:
         return self._one(BloqLocation, "GET", f"/bloq-locations/{_segment(bloq_location_id)}")
@@ -407,118 +387,24 @@ class BloqitClient:
 
     # -- Rents ---------------------------------------------------------------------------------
 
-    def list_rents(
-        self,
-        *,
-        page: int = 1,
-        limit: int = 10,
-        customer_id: str | None = None,
-        bloq_id: str | None = None,
-        rent_type: RentType | None = None,
-        rent_states: Sequence[RentState] | None = None,
-        customer_query: str | None = None,
-        start_date: datetime | None = None,
-        end_date: datetime | None = None,
-        external_id: str | None = None,
-    ) -> Page[Rent]:
+    def list_rents(self, *, page: int = 1, limit: int = 10, **filters: Unpack[RentFilters]) -> Page[Rent]:
         """List all rents (one page). ``customer_query`` matches a customer's e-mail or phone."""
-        params = _query(
-            page=page,
-            limit=limit,
-            customerID=customer_id,
-            bloqID=bloq_id,
-            rentType=rent_type,
-            rentStates=rent_states,
-            customerQuery=customer_query,
-            startDate=start_date,
-            endDate=end_date,
-            externalID=external_id,
-        )
+        params = _query(page=page, limit=limit, **_filters(filters))
         return self._one(Page[Rent], "GET", "/rents", params=params)
 
-    def iter_rents(
-        self,
-        *,
-        limit: int = DEFAULT_ITER_LIMIT,
-        customer_id: str | None = None,
-        bloq_id: str | None = None,
-        rent_type: RentType | None = None,
-        rent_states: Sequence[RentState] | None = None,
-        customer_query: str | None = None,
-        start_date: datetime | None = None,
-        end_date: datetime | None = None,
-        external_id: str | None = None,
-    ) -> Iterator[Rent]:
+    def iter_rents(self, *, limit: int = DEFAULT_ITER_LIMIT, **filters: Unpack[RentFilters]) -> Iterator[Rent]:
         """Every rent matching the filters of :meth:`list_rents`, walking all pages."""
-        return _page_walk(
-            lambda n: self.list_rents(
-                page=n,
-                limit=limit,
-                customer_id=customer_id,
-                bloq_id=bloq_id,
-                rent_type=rent_type,
-                rent_states=rent_states,
-                customer_query=customer_query,
-                start_date=start_date,
-                end_date=end_date,
-                external_id=external_id,
-            ),
-            limit,
-        )
+        return _page_walk(lambda n: self.list_rents(page=n, limit=limit, **filters), limit)
 
-    def list_active_rents(
-        self,
-        *,
-        page: int = 1,
-        limit: int = 10,
-        customer_id: str | None = None,
-        bloq_id: str | None = None,
-        rent_type: RentType | None = None,
-        rent_states: Sequence[RentState] | None = None,
-        customer_query: str | None = None,
-        start_date: datetime | None = None,
-        external_id: str | None = None,
-    ) -> Page[Rent]:
+    def list_active_rents(self, *, page: int = 1, limit: int = 10, **filters: Unpack[ActiveRentFilters]) -> Page[Rent]:
         """List all active (not finished) rents (one page)."""
-        params = _query(
-            page=page,
-            limit=limit,
-            customerID=customer_id,
-            bloqID=bloq_id,
-            rentType=rent_type,
-            rentStates=rent_states,
-            customerQuery=customer_query,
-            startDate=start_date,
-            externalID=external_id,
-        )
+        params = _query(page=page, limit=limit, **_filters(filters))
         return self._one(Page[Rent], "GET", "/rents/active", params=params)
 
     def iter_active_rents(
-        self,
-        *,
-        limit: int = DEFAULT_ITER_LIMIT,
-        customer_id: str | None = None,
-        bloq_id: str | None = None,
-        rent_type: RentType | None = None,
-        rent_states: Sequence[RentState] | None = None,
-        customer_query: str | None = None,
-        start_date: datetime | None = None,
-        external_id: str | None = None,
+        self, *, limit: int = DEFAULT_ITER_LIMIT, **filters: Unpack[ActiveRentFilters]
     ) -> Iterator[Rent]:
-        return _page_walk(
-            lambda n: self.list_active_rents(
-                page=n,
-                limit=limit,
-                customer_id=customer_id,
-                bloq_id=bloq_id,
-                rent_type=rent_type,
-                rent_states=rent_states,
-                customer_query=customer_query,
-                start_date=start_date,
-                external_id=external_id,
-            ),
-            limit,
-        )
+        return _page_walk(lambda n: self.list_active_rents(page=n, limit=limit, **filters), limit)
 
     def list_rents_with_state(
         self,
@@ -570,7 +456,7 @@ class BloqitClient:
         """
         data = self._call("PUT", f"/rents/{_segment(rent_id)}", body=update)  # path inferred
         if isinstance(data, Mapping) and "docs" in data:
-            page = _parse(_adapter(Page[Rent]), data)
+            page = _parse(_RENT_PAGE, data)
             for rent in page.docs:
                 if rent.id == rent_id:
                     return rent
@@ -789,18 +675,14 @@ class BloqitClient:
         body = CustomerInput(name=name, email=email, phone_number=phone_number)
         return self._one(Customer, "POST", "/customers", body=body)  # path inferred
 
-    def list_customers(
-        self, *, page: int = 1, limit: int = 10, with_active_rents: CustomersWithActiveRents | None = None
-    ) -> Page[Customer]:
-        params = _query(page=page, limit=limit, withActiveRents=with_active_rents)
+    def list_customers(self, *, page: int = 1, limit: int = 10, **filters: Unpack[CustomerFilters]) -> Page[Customer]:
+        params = _query(page=page, limit=limit, **_filters(filters))
         return self._one(Page[Customer], "GET", "/customers", params=params)
 
     def iter_customers(
-        self, *, limit: int = DEFAULT_ITER_LIMIT, with_active_rents: CustomersWithActiveRents | None = None
+        self, *, limit: int = DEFAULT_ITER_LIMIT, **filters: Unpack[CustomerFilters]
     ) -> Iterator[Customer]:
-        return _page_walk(
-            lambda n: self.list_customers(page=n, limit=limit, with_active_rents=with_active_rents), limit
-        )
+        return _page_walk(lambda n: self.list_customers(page=n, limit=limit, **filters), limit)
 
     def get_customer(self, customer_id: str) -> Customer:
         return self._one(Customer, "GET", f"/customers/{_segment(customer_id)}")
@@ -854,32 +736,13 @@ class BloqitClient:
         )
         return self._one(Webhook, "POST", "/webhooks", body=body)  # path inferred
 
-    def list_webhooks(
-        self,
-        *,
-        page: int = 1,
-        limit: int = 10,
-        event_type: str | None = None,
-        start_date: datetime | None = None,
-        end_date: datetime | None = None,
-    ) -> Page[Webhook]:
-        params = _query(page=page, limit=limit, eventType=event_type, startDate=start_date, endDate=end_date)
+    def list_webhooks(self, *, page: int = 1, limit: int = 10, **filters: Unpack[WebhookFilters]) -> Page[Webhook]:
+        """List the webhooks (one page), filtered by one ``event_type`` and a date range."""
+        params = _query(page=page, limit=limit, **_filters(filters))
         return self._one(Page[Webhook], "GET", "/webhooks", params=params)
 
-    def iter_webhooks(
-        self,
-        *,
-        limit: int = DEFAULT_ITER_LIMIT,
-        event_type: str | None = None,
-        start_date: datetime | None = None,
-        end_date: datetime | None = None,
-    ) -> Iterator[Webhook]:
-        return _page_walk(
-            lambda n: self.list_webhooks(
-                page=n, limit=limit, event_type=event_type, start_date=start_date, end_date=end_date
-            ),
-            limit,
-        )
+    def iter_webhooks(self, *, limit: int = DEFAULT_ITER_LIMIT, **filters: Unpack[WebhookFilters]) -> Iterator[Webhook]:
+        return _page_walk(lambda n: self.list_webhooks(page=n, limit=limit, **filters), limit)
 
     def get_webhook(self, webhook_id: str) -> Webhook:
         return self._one(Webhook, "GET", f"/webhooks/{_segment(webhook_id)}")
@@ -905,36 +768,20 @@ class BloqitClient:
         return self._one(Webhook, "DELETE", f"/webhooks/{_segment(webhook_id)}")
 
     def get_event_history(
-        self,
-        *,
-        event_types: Sequence[str] | None = None,
-        start_date: datetime | None = None,
-        end_date: datetime | None = None,
-        page: int | None = None,
-        limit: int | None = None,
+        self, *, page: int | None = None, limit: int | None = None, **filters: Unpack[EventHistoryFilters]
     ) -> Page[BloqitEvent]:
-        """Retrieve the Event History (one page).
+        """Retrieve the Event History (one page), filtered by ``event_types`` and a date range.
 
         The doc's response is paginated but lists no ``page``/``limit`` parameters; they are sent
         only when given (:meth:`iter_event_history` gives them).
         """
-        params = _query(eventTypes=event_types, startDate=start_date, endDate=end_date, page=page, limit=limit)
+        params = _query(page=page, limit=limit, **_filters(filters))
         return self._one(Page[BloqitEvent], "GET", "/webhooks/history", params=params)
 
     def iter_event_history(
-        self,
-        *,
-        event_types: Sequence[str] | None = None,
-        start_date: datetime | None = None,
-        end_date: datetime | None = None,
-        limit: int = DEFAULT_ITER_LIMIT,
+        self, *, limit: int = DEFAULT_ITER_LIMIT, **filters: Unpack[EventHistoryFilters]
     ) -> Iterator[BloqitEvent]:
-        return _page_walk(
-            lambda n: self.get_event_history(
-                event_types=event_types, start_date=start_date, end_date=end_date, page=n, limit=limit
-            ),
-            limit,
-        )
+        return _page_walk(lambda n: self.get_event_history(page=n, limit=limit, **filters), limit)
 
 
 def _required(value: str) -> str:

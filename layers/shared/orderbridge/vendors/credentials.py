@@ -16,10 +16,8 @@ Secret values are ``SecretStr``: they print as ``**********`` and leave the mode
 
 from __future__ import annotations
 
-from typing import Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
-from aws_lambda_powertools.utilities import parameters
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from orderbridge.config import VendorSettings
@@ -28,11 +26,8 @@ from orderbridge.errors import OrderbridgeError, ServiceUnavailable
 VendorName = Literal["blink", "blink_logistics", "bloqit", "dispatchninja"]
 
 
-class VendorCredentialsError(OrderbridgeError):
+class VendorCredentialsError(OrderbridgeError, status_code=500, code="vendor_credentials_invalid"):
     """The merchant's vendor credentials secret is unusable (not JSON, wrong shape)."""
-
-    status_code = 500
-    code = "vendor_credentials_invalid"
 
 
 class MissingVendorCredentials(VendorCredentialsError):
@@ -60,22 +55,37 @@ class BlinkCredentials(_Credentials):
     password: SecretStr = Field(min_length=1)
 
 
-class BlinkLogisticsCredentials(_Credentials):
+class StaticAuthCredentials(_Credentials):
+    """Credentials sent as the same headers on every request (no login)."""
+
+    def auth_headers(self) -> dict[str, str]:
+        raise NotImplementedError
+
+
+class BlinkLogisticsCredentials(StaticAuthCredentials):
     """Blink Logistics: the static bearer token from the Logistics portal."""
 
     token: SecretStr = Field(min_length=1)
 
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token.get_secret_value()}"}
 
-class BloqitCredentials(_Credentials):
+
+class ApiKeyCredentials(StaticAuthCredentials):
+    """An API key sent as ``X-API-KEY``."""
+
+    api_key: SecretStr = Field(min_length=1)
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"X-API-KEY": self.api_key.get_secret_value()}
+
+
+class BloqitCredentials(ApiKeyCredentials):
     """Bloq.It Partner API: the API key generated in the Bloq.It back office."""
 
-    api_key: SecretStr = Field(min_length=1)
 
-
-class DispatchNinjaCredentials(_Credentials):
-    """DispatchNINJA order API: the public API key sent as ``X-API-KEY``."""
-
-    api_key: SecretStr = Field(min_length=1)
+class DispatchNinjaCredentials(ApiKeyCredentials):
+    """DispatchNINJA order API: the merchant's public API key."""
 
 
 class VendorCredentials(_Credentials):
@@ -99,6 +109,13 @@ class VendorCredentials(_Credentials):
     def require_dispatchninja(self) -> DispatchNinjaCredentials:
         return self._require("dispatchninja", self.dispatchninja)
 
+    def require_static_auth(self, vendor: VendorName) -> StaticAuthCredentials:
+        """The section of a vendor that authenticates with static headers."""
+        section = getattr(self, vendor)
+        if section is not None and not isinstance(section, StaticAuthCredentials):
+            raise ValueError(f"{vendor} does not authenticate with static headers")
+        return self._require(vendor, section)
+
     def _require(self, vendor: VendorName, section: C | None) -> C:
         if section is None:
             raise MissingVendorCredentials(
@@ -113,10 +130,18 @@ def credentials_secret_name(merchant_id: str, vendor_settings: VendorSettings) -
     return f"{vendor_settings.credentials_secret_prefix}{merchant_id}"
 
 
+class ReadSecret(Protocol):
+    """Reads a secret's JSON value (``store.secrets.read_json_secret``): raises a ``LookupError``
+    when it does not exist, a ``ValueError`` when it is not JSON, ``ServiceUnavailable`` when
+    Secrets Manager cannot be read."""
+
+    def __call__(self, name: str, *, max_age: int) -> Any: ...
+
+
 def get_vendor_credentials(
-    merchant_id: str, vendor_settings: VendorSettings, *, max_age: int = 300
+    merchant_id: str, vendor_settings: VendorSettings, read_secret: ReadSecret, *, max_age: int = 300
 ) -> VendorCredentials:
-    """The merchant's vendor credentials, cached by Powertools for ``max_age`` seconds.
+    """The merchant's vendor credentials, read by ``read_secret`` (cached for ``max_age`` seconds).
 
     Raises :class:`MissingVendorCredentials` when the merchant has no secret,
     :class:`VendorCredentialsError` when the secret is not a JSON object of the expected shape, and
@@ -126,16 +151,16 @@ def get_vendor_credentials(
         raise ValueError("merchant_id is required")
     name = credentials_secret_name(merchant_id, vendor_settings)
     try:
-        secret = parameters.get_secret(name, transform="json", max_age=max_age)
-    except parameters.TransformParameterError:
+        secret = read_secret(name, max_age=max_age)
+    except ValueError:
         raise VendorCredentialsError(
             f"the vendor credentials secret of merchant {merchant_id} is not valid JSON"
         ) from None
-    except parameters.GetParameterError as exc:
-        if _aws_error_code(exc) == "ResourceNotFoundException":
-            raise MissingVendorCredentials(
-                f"merchant {merchant_id} has no vendor credentials secret", merchant_id=merchant_id
-            ) from None
+    except LookupError:
+        raise MissingVendorCredentials(
+            f"merchant {merchant_id} has no vendor credentials secret", merchant_id=merchant_id
+        ) from None
+    except ServiceUnavailable as exc:
         raise ServiceUnavailable(
             f"the vendor credentials of merchant {merchant_id} could not be read from Secrets Manager"
         ) from exc
@@ -149,11 +174,3 @@ def get_vendor_credentials(
         raise VendorCredentialsError(
             f"the vendor credentials secret of merchant {merchant_id} is invalid at: {fields}"
         ) from None
-
-
-def _aws_error_code(error: BaseException) -> str | None:
-    """The AWS error code behind a Powertools GetParameterError (which wraps the ClientError)."""
-    cause = error.__cause__ or error.__context__
-    if isinstance(cause, ClientError):
-        return cause.response.get("Error", {}).get("Code")
-    return "ResourceNotFoundException" if "ResourceNotFoundException" in str(error) else None

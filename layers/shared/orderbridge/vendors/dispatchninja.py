@@ -11,13 +11,11 @@ permanent) and raised with DispatchNINJA's ``status`` / ``response.message``.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any, Final, TypeVar
 
 import httpx
 
-from orderbridge.config import VendorSettings
 from orderbridge.models.dispatchninja import (
     DispatchNinjaAddOrderRequest,
     DispatchNinjaAddOrderResponse,
@@ -26,17 +24,17 @@ from orderbridge.models.dispatchninja import (
     DispatchNinjaOrderDetails,
     DispatchNinjaOrderDetailsResponse,
 )
-from orderbridge.vendors.credentials import DispatchNinjaCredentials, VendorCredentials
+from orderbridge.vendors.api_client import VendorApiClient
+from orderbridge.vendors.credentials import DispatchNinjaCredentials
 from orderbridge.vendors.http import (
     PermanentVendorError,
-    VendorHttpClient,
     decode_json,
     describe_vendor_body,
     error_for_status,
     parse_answer,
 )
 
-VENDOR = "dispatchninja"
+VENDOR: Final = "dispatchninja"
 ADD_ORDER_PATH = "/orders/add"
 ORDER_DETAILS_PATH = "/orders/details"
 
@@ -61,39 +59,10 @@ def raise_for_answer_code(response: httpx.Response) -> None:
     )
 
 
-class DispatchNinjaClient:
+class DispatchNinjaClient(VendorApiClient[DispatchNinjaCredentials]):
     """Typed client of the DispatchNINJA order API. Build it once per merchant per container."""
 
-    def __init__(self, http: VendorHttpClient) -> None:
-        self._http = http
-
-    @classmethod
-    def create(
-        cls,
-        vendor_settings: VendorSettings,
-        credentials: DispatchNinjaCredentials | VendorCredentials,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> DispatchNinjaClient:
-        """A client for ``vendor_settings.dispatchninja_base_url`` with the merchant's API key.
-
-        ``transport`` and ``sleep`` are for tests (a mock transport; no waiting between retries).
-        """
-        if isinstance(credentials, VendorCredentials):
-            credentials = credentials.require_dispatchninja()
-        http = VendorHttpClient.from_settings(
-            VENDOR,
-            vendor_settings.dispatchninja_base_url,
-            vendor_settings,
-            headers={"X-API-KEY": credentials.api_key.get_secret_value()},
-            transport=transport,
-            sleep=sleep,
-        )
-        return cls(http)
-
-    def close(self) -> None:
-        self._http.close()
+    _vendor = VENDOR
 
     def add_order(self, order: DispatchNinjaAddOrderRequest) -> DispatchNinjaAddOrderResult:
         """Create a delivery (POST orders/add); keep the answer's ``order_id`` to poll its status."""

@@ -382,6 +382,37 @@ def _is_retryable(error: BaseException) -> bool:
     return isinstance(error, RetryableVendorError)
 
 
+@dataclass(frozen=True)
+class _Outgoing:
+    """What one request sends, the same on every attempt: the query and a JSON or a form body."""
+
+    query: dict[str, Any]
+    content: bytes | None
+    form: dict[str, Any] | None
+    headers: dict[str, str]
+
+    @classmethod
+    def of(cls, params: Mapping[str, Any] | None, *, json: Any, data: Mapping[str, Any] | None) -> _Outgoing:
+        """``params`` and ``data`` entries that are None are left out; ``json`` keeps Decimal exact."""
+        if json is not None and data is not None:
+            raise ValueError("send either json or data, not both")
+        query = {key: value for key, value in (params or {}).items() if value is not None}
+        form = {key: value for key, value in data.items() if value is not None} if data is not None else None
+        if json is None:
+            return cls(query, None, form, {})
+        return cls(query, encode_json(json), form, {"Content-Type": "application/json"})
+
+
+def _rate_limited(error: RetryableVendorError) -> VendorRateLimited:
+    return VendorRateLimited(
+        error.vendor,
+        error.message,
+        status_code=error.status_code,
+        vendor_code=error.vendor_code,
+        retry_after=error.retry_after,
+    )
+
+
 def _asks_to_wait_past_deadline(error: VendorError) -> bool:
     """A 429 whose ``Retry-After`` (as the vendor sent it, uncapped) leaves no time for another
     request before the invocation's deadline."""
@@ -517,25 +548,17 @@ class VendorHttpClient:
         retry whose wait leaves less than that is not made: the last error is raised instead —
         as :class:`VendorRateLimited` when it is a 429 asking for longer than is left.
         """
-        if json is not None and data is not None:
-            raise ValueError("send either json or data, not both")
-        query = {key: value for key, value in (params or {}).items() if value is not None}
-        content: bytes | None = None
-        headers: dict[str, str] = {}
-        if json is not None:
-            content = encode_json(json)
-            headers["Content-Type"] = "application/json"
-        form = {key: value for key, value in data.items() if value is not None} if data is not None else None
+        outgoing = _Outgoing.of(params, json=json, data=data)
         attempts = itertools.count(1)
 
         def send_once() -> httpx.Response:
             request = self._client.build_request(
                 method.upper(),
                 path,
-                params=query or None,
-                content=content,
-                data=form,
-                headers=headers,
+                params=outgoing.query or None,
+                content=outgoing.content,
+                data=outgoing.form,
+                headers=outgoing.headers,
                 timeout=self._timeout_within_deadline(),
             )
             request.extensions["orderbridge_vendor"] = self.vendor
@@ -545,13 +568,7 @@ class VendorHttpClient:
             return self._retrying(send_once)
         except RetryableVendorError as error:
             if _asks_to_wait_past_deadline(error):
-                raise VendorRateLimited(
-                    error.vendor,
-                    error.message,
-                    status_code=error.status_code,
-                    vendor_code=error.vendor_code,
-                    retry_after=error.retry_after,
-                ) from error
+                raise _rate_limited(error) from error
             raise
 
     def close(self) -> None:

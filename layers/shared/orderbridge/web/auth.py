@@ -3,11 +3,8 @@
 Senders that cannot sign (Blink, Blink Logistics, delivery partners) present a per-source
 secret token in ``X-Webhook-Token`` or ``?token=``; Bloq.It signs (see
 :func:`verify_bloq_signature`). Every source accepts a list of secrets, so a new one can be
-rolled out while the old one still works. Secrets live in one Secrets Manager secret read
-through Powertools Parameters (cached for ``secrets_max_age_seconds``)::
-
-    {"blink": ["..."], "blink_logistics": ["..."], "bloq": ["current", "previous"],
-     "partners": {"<partner_id>": ["..."]}}
+rolled out while the old one still works. The secrets live in one Secrets Manager secret
+(``models.secrets.WebhookSecrets``), read by ``store.secrets.SecretsSource``.
 """
 
 from __future__ import annotations
@@ -17,10 +14,9 @@ import hmac
 import json
 import time
 from collections.abc import Callable
-from typing import Any
 
 import jwt
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import SecretStr
 
 from orderbridge.config import BloqSignatureSettings
 from orderbridge.errors import Unauthorized
@@ -30,40 +26,6 @@ TOKEN_HEADER = "x-webhook-token"
 # jsonwebtoken (Node) signs with HS256 by default; any HMAC algorithm it could be told to use is
 # accepted. "none" and asymmetric algorithms are not: a shared secret is an HMAC key.
 _BLOQ_ALGORITHMS = ["HS256", "HS384", "HS512"]
-
-
-def _as_list(value: Any) -> Any:
-    return [value] if isinstance(value, str) else value
-
-
-class WebhookSecrets(BaseModel):
-    blink: list[SecretStr] = Field(default_factory=list)
-    blink_logistics: list[SecretStr] = Field(default_factory=list)
-    bloq: list[SecretStr] = Field(default_factory=list)
-    partners: dict[str, list[SecretStr]] = Field(default_factory=dict)
-
-    @field_validator("blink", "blink_logistics", "bloq", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return _as_list(value)
-
-    @field_validator("partners", mode="before")
-    @classmethod
-    def _partners_one_or_many(cls, value: Any) -> Any:
-        return {k: _as_list(v) for k, v in (value or {}).items()}
-
-
-class SecretsSource:
-    """Reads :class:`WebhookSecrets` through Powertools Parameters, cached per container."""
-
-    def __init__(self, secret_name: str, max_age: int, provider: Any) -> None:
-        self.secret_name = secret_name
-        self.max_age = max_age
-        self.provider = provider
-
-    def get(self) -> WebhookSecrets:
-        raw = self.provider.get(self.secret_name, max_age=self.max_age, transform="json")
-        return WebhookSecrets.model_validate(raw)
 
 
 def _digest(value: str) -> bytes:

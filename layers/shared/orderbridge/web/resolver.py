@@ -1,25 +1,21 @@
 """The API Gateway resolver every HTTP function uses, with errors mapped in one place.
 
-Domain errors (``orderbridge.errors``) become their 4xx/5xx with field-level reasons; AWS and
-botocore failures that escaped translation become a retryable 503; anything else is a bug: a
-500 with no detail in the answer and the stack trace in the log.
+Domain errors (``orderbridge.errors``) become their 4xx/5xx with field-level reasons (``store/``
+turns every AWS failure into a retryable ``ServiceUnavailable``, a 503); anything else is a bug:
+a 500 with no detail in the answer and the stack trace in the log.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
-from orderbridge.deps import Deps, get_deps
-from orderbridge.errors import FieldError, OrderbridgeError, ServiceUnavailable
+from orderbridge.errors import FieldError, OrderbridgeError
 from orderbridge.models.base import OurModel
 from orderbridge.models.blend import BlendAnswer, BlendFieldError
 from orderbridge.observability import logger, metrics
-from orderbridge.web.request import WebhookRequest
 
 ErrorShape = Literal["default", "blend"]
 
@@ -35,7 +31,7 @@ class ErrorAnswer(OurModel):
     errors: list[FieldErrorAnswer] = []
 
 
-def respond(model: BaseModel, status_code: int = 200, *, exclude_none: bool = True) -> Response:
+def respond(model: BaseModel, status_code: int = 200, *, exclude_none: bool = True) -> Response[str]:
     return Response(
         status_code=status_code,
         content_type="application/json",
@@ -64,8 +60,8 @@ def _reasons(error: OrderbridgeError) -> list[FieldError]:
 def make_resolver(*, error_shape: ErrorShape = "default") -> APIGatewayRestResolver:
     app = APIGatewayRestResolver()
 
-    @app.exception_handler(OrderbridgeError)
-    def _domain_error(error: OrderbridgeError) -> Response:
+    @app.exception_handler(OrderbridgeError)  # type: ignore[untyped-decorator]
+    def _domain_error(error: OrderbridgeError) -> Response[str]:
         log = logger.warning if error.status_code < 500 else logger.error
         log(
             "request refused",
@@ -78,26 +74,9 @@ def make_resolver(*, error_shape: ErrorShape = "default") -> APIGatewayRestResol
         metrics.add_metric(name=f"Refused{error.status_code}", unit="Count", value=1)
         return respond(error_answer(error, error_shape), error.status_code)
 
-    @app.exception_handler(ClientError)
-    @app.exception_handler(BotoCoreError)
-    def _aws_error(error: Exception) -> Response:
-        logger.exception("AWS call failed")
-        return respond(error_answer(ServiceUnavailable("a dependency failed; please retry"), error_shape), 503)
-
-    @app.exception_handler(Exception)
-    def _bug(error: Exception) -> Response:
+    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+    def _bug(error: Exception) -> Response[str]:
         logger.exception("unhandled error")
         return respond(error_answer(OrderbridgeError("internal error"), error_shape), 500)
 
     return app
-
-
-def handle_webhook(
-    app: APIGatewayRestResolver,
-    receive: Callable[[WebhookRequest, Deps], tuple[int, BaseModel]],
-) -> Response:
-    """The whole body of a webhook route: read the request, run the use case, answer."""
-    deps = get_deps()
-    request = WebhookRequest.from_proxy_event(app.current_event.raw_event, max_body_bytes=deps.settings.max_body_bytes)
-    status_code, answer = receive(request, deps)
-    return respond(answer, status_code)

@@ -10,7 +10,7 @@ lands on that order. A webhook Blink could not deliver is not recovered yet (no 
 
 from __future__ import annotations
 
-from aws_lambda_powertools.metrics import MetricUnit
+from datetime import datetime
 
 from orderbridge.deps import Deps
 from orderbridge.domain import normalize
@@ -18,16 +18,13 @@ from orderbridge.domain.ids import order_id_for
 from orderbridge.domain.statuses import order_status_update
 from orderbridge.errors import FieldError, UnknownBranch
 from orderbridge.models.blink import BlinkOrderStatus, BlinkOrderStatusWebhook, BlinkOrderWebhook
-from orderbridge.models.config import Branch
 from orderbridge.models.order import OrderSource, TimelineEvent
-from orderbridge.observability import logger, metrics
-from orderbridge.store import config as config_keys
-from orderbridge.store import orders as order_keys
-from orderbridge.store.batch import batch_get
+from orderbridge.observability import logger
 from orderbridge.store.orders import Written
 from orderbridge.web.auth import verify_token
 from orderbridge.web.request import WebhookRequest, parse_json, parse_model
 from orderbridge.webhooks.answers import WebhookAck
+from orderbridge.webhooks.new_order import store_new_order
 from orderbridge.webhooks.report import report
 
 SOURCE = OrderSource.BLINK.value
@@ -40,48 +37,45 @@ def receive_order(request: WebhookRequest, deps: Deps) -> tuple[int, WebhookAck]
     logger.set_correlation_id(order_id)
     logger.append_keys(order_id=order_id, blink_order_id=payload.blink_order_id)
 
-    orders_table, config_table = deps.settings.orders_table, deps.settings.config_table
-    ours = [order_keys.alias_key(SOURCE, payload.blink_order_id)]
-    if payload.blink_branch_id and payload.customer_name:
-        ours.append(order_keys.submission_key(payload.blink_branch_id, payload.customer_name))
-    found = batch_get(
-        deps.dynamodb,
-        {
-            orders_table: [order_keys.order_key(order_id), *ours],
-            config_table: [config_keys.branch_key(payload.branch_id)],
-        },
+    ours = (
+        (payload.blink_branch_id, payload.customer_name) if payload.blink_branch_id and payload.customer_name else None
+    )
+    found = deps.orders.find_with_branch(
+        order_id, payload.branch_id, deps.config, alias=(SOURCE, payload.blink_order_id), submitted=ours
     )
     answer = WebhookAck(status="accepted", order_id=order_id)
-    if any(item["sk"] == "META" for item in found[orders_table]):
+    if found.stored:
         report(Written(order_id, duplicate=True), "Blink order")
         return 200, answer
-    submitted = next((str(item["order_id"]) for item in found[orders_table]), None)
-    if submitted is not None:
-        return 200, _announced(request, payload, submitted, deps)
-    if not found[config_table]:
+    if found.order_id is not None:
+        return 200, _announced(request, payload, found.order_id, deps)
+    if found.branch is None:
         raise UnknownBranch(
             "the order's branch is not configured in Orderbridge",
             errors=[FieldError("branch_id", f"branch {payload.branch_id!r} is not configured")],
         )
-    branch = config_keys.parse(found[config_table][0])
-    assert isinstance(branch, Branch)
 
     received_at = deps.clock()
-    order = normalize.blink_order(payload, branch, received_at=received_at)
-    event = TimelineEvent(
+    order = normalize.blink_order(payload, found.branch, received_at=received_at)
+    status = payload.status_text or order.status.value
+    summary = f"order received from Blink, status {payload.status} ({status})"
+    event = _order_event(payload, "order_received", summary, received_at)
+    store_new_order(deps, order, event, request.body, "Blink order")
+    return 200, answer
+
+
+def _order_event(payload: BlinkOrderWebhook, kind: str, summary: str, received_at: datetime) -> TimelineEvent:
+    """The timeline event of one Order Webhook delivery, keyed by Blink's order id: one event per
+    order, whether it arrived as a new order or as the announcement of one we submitted."""
+    return TimelineEvent(
         event_key=f"blink:order:{payload.blink_order_id}",
         source=SOURCE,
-        kind="order_received",
+        kind=kind,
         at=payload.created_at,
         received_at=received_at,
-        summary=f"order received from Blink, status {payload.status} ({payload.status_text or order.status.value})",
+        summary=summary,
         detail={"blink_order_id": payload.blink_order_id, "blink_status": payload.status, "channel": payload.channel},
     )
-    outcome = deps.orders.create(order, event, raw=request.body)
-    if outcome.created:
-        metrics.add_metric(name="OrdersReceived", unit=MetricUnit.Count, value=1)
-    report(outcome, "Blink order", items=len(order.items))
-    return 200, answer
 
 
 def _announced(request: WebhookRequest, payload: BlinkOrderWebhook, order_id: str, deps: Deps) -> WebhookAck:
@@ -90,15 +84,8 @@ def _announced(request: WebhookRequest, payload: BlinkOrderWebhook, order_id: st
     come before submitOrder's answer was recorded); no second order, no second workflow."""
     logger.set_correlation_id(order_id)
     logger.append_keys(order_id=order_id)
-    event = TimelineEvent(
-        event_key=f"blink:order:{payload.blink_order_id}",
-        source=SOURCE,
-        kind="blink_order_announced",
-        at=payload.created_at,
-        received_at=deps.clock(),
-        summary=f"Blink announced order {payload.blink_order_id}, which Orderbridge submitted",
-        detail={"blink_order_id": payload.blink_order_id, "blink_status": payload.status, "channel": payload.channel},
-    )
+    summary = f"Blink announced order {payload.blink_order_id}, which Orderbridge submitted"
+    event = _order_event(payload, "blink_order_announced", summary, deps.clock())
     outcome = deps.orders.link_vendor(
         order_id,
         event,
@@ -115,12 +102,10 @@ def receive_order_status(request: WebhookRequest, deps: Deps) -> tuple[int, Webh
     candidate = order_id_for(SOURCE, payload.blink_order_id)
     logger.append_keys(blink_order_id=payload.blink_order_id)
 
-    orders_table, config_table = deps.settings.orders_table, deps.settings.config_table
-    wanted = {orders_table: [order_keys.order_key(candidate), order_keys.alias_key(SOURCE, payload.blink_order_id)]}
-    if payload.branch_id:
-        wanted[config_table] = [config_keys.branch_key(payload.branch_id)]
-    found = batch_get(deps.dynamodb, wanted)
-    order_id = next((str(item["order_id"]) for item in found[orders_table]), None)
+    found = deps.orders.find_with_branch(
+        candidate, payload.branch_id or None, deps.config, alias=(SOURCE, payload.blink_order_id)
+    )
+    order_id = found.order_id
 
     status = BlinkOrderStatus(payload.status)
     received_at = deps.clock()
@@ -142,7 +127,7 @@ def receive_order_status(request: WebhookRequest, deps: Deps) -> tuple[int, Webh
         },
     )
     if order_id is None:
-        if payload.branch_id and not found.get(config_table):
+        if payload.branch_id and found.branch is None:
             raise UnknownBranch(
                 "the status names a branch that is not configured in Orderbridge",
                 errors=[FieldError("branch_id", f"branch {payload.branch_id!r} is not configured")],

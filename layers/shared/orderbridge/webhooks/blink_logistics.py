@@ -14,8 +14,6 @@ from orderbridge.domain.statuses import courier_status_update
 from orderbridge.models.blink_logistics import TaskStatusWebhook
 from orderbridge.models.order import TimelineEvent
 from orderbridge.observability import logger
-from orderbridge.store import orders as order_keys
-from orderbridge.store.batch import batch_get
 from orderbridge.web.auth import verify_token
 from orderbridge.web.request import WebhookRequest, parse_json, parse_model
 from orderbridge.webhooks.answers import WebhookAck
@@ -30,9 +28,7 @@ def receive_task_status(request: WebhookRequest, deps: Deps) -> tuple[int, Webho
     task_id = payload.data.task_id
     logger.append_keys(task_id=task_id)
 
-    table = deps.settings.orders_table
-    found = batch_get(deps.dynamodb, {table: [order_keys.alias_key(SOURCE, task_id)]})[table]
-    order_id = str(found[0]["order_id"]) if found else None
+    order_id = deps.orders.order_for(SOURCE, task_id)
 
     digest = hashlib.sha256(request.body.encode()).hexdigest()[:16]
     event = TimelineEvent(
@@ -40,17 +36,8 @@ def receive_task_status(request: WebhookRequest, deps: Deps) -> tuple[int, Webho
         source=SOURCE,
         kind="task_status",
         received_at=deps.clock(),
-        summary=f"courier task {payload.task_event.name}"
-        + (f" ({payload.data.reason})" if payload.data.reason else ""),
-        detail={
-            "task_id": task_id,
-            "event_id": payload.event_id,
-            "event": payload.event,
-            "type": payload.data.type,
-            "reason": payload.data.reason,
-            "agent": payload.data.agent.model_dump() if payload.data.agent else None,
-            "tracking_link": payload.data.tracking_link,
-        },
+        summary=payload.summary(),
+        detail=payload.timeline_detail(),
     )
     if order_id is None:
         outcome = deps.orders.record_unmatched(SOURCE, task_id, event, request.body)

@@ -10,10 +10,14 @@ and rents we do not know are recorded for reconciliation.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from orderbridge.deps import Deps
 from orderbridge.domain.statuses import rent_state_update
 from orderbridge.models.bloqit import EXTENDED_EVENT, EXTENDED_EXPIRY_KEY, BloqWebhookEvent
 from orderbridge.models.order import TimelineEvent
+from orderbridge.models.rent import Rent
 from orderbridge.observability import logger
 from orderbridge.store.orders import Written
 from orderbridge.web.auth import verify_bloq_signature
@@ -29,63 +33,85 @@ def receive_event(request: WebhookRequest, deps: Deps) -> tuple[int, WebhookAck]
     event = parse_model(BloqWebhookEvent, parse_json(request.body))
     logger.append_keys(bloq_event_id=event.id, bloq_event=event.code_name, rent_id=event.rent)
     received_at = deps.clock()
-    record = {
+    record = {**_event_ids(event), "received_at": received_at, "raw": request.body}
+
+    rent = deps.rents.get(event.rent) if event.category == "rent" and event.rent else None
+    if rent is None:
+        return _record_only(event, record, deps)
+    return _record_rent_event(event, rent, record, received_at, deps)
+
+
+def _event_ids(event: BloqWebhookEvent) -> dict[str, str | None]:
+    """What the event is and what it is about: kept with every event, and in the order's timeline."""
+    return {
         "event_id": event.id,
         "code_name": event.code_name,
         "rent_id": event.rent,
         "bloq_id": event.bloq,
         "locker_id": event.locker,
-        "received_at": received_at,
-        "raw": request.body,
     }
 
-    rent = deps.rents.get(event.rent) if event.category == "rent" and event.rent else None
-    if rent is None:
-        created = deps.rents.record_event_only(event.id, record)
-        if event.category == "rent":
-            report(Written(None, created=created, duplicate=not created), f"Bloq.It {event.code_name}")
-            return 202, WebhookAck(status="unmatched")
-        logger.info(f"Bloq.It {event.code_name} {'recorded' if created else 'duplicate: already recorded'}")
-        return 200, WebhookAck(status="accepted")
 
+def _record_only(event: BloqWebhookEvent, record: dict[str, Any], deps: Deps) -> tuple[int, WebhookAck]:
+    """An event about no rent of ours (or about no rent at all): recorded once, for reconciliation."""
+    created = deps.rents.record_event_only(event.id, record)
+    if event.category == "rent":
+        report(Written(None, created=created, duplicate=not created), f"Bloq.It {event.code_name}")
+        return 202, WebhookAck(status="unmatched")
+    logger.info(f"Bloq.It {event.code_name} {'recorded' if created else 'duplicate: already recorded'}")
+    return 200, WebhookAck(status="accepted")
+
+
+def _record_rent_event(
+    event: BloqWebhookEvent, rent: Rent, record: dict[str, Any], received_at: datetime, deps: Deps
+) -> tuple[int, WebhookAck]:
+    """An event of one of our rents: the rent's state (and expiry), the order's rent track and its
+    timeline move in one write, guarded by the event's id."""
     logger.set_correlation_id(rent.order_id)
     logger.append_keys(order_id=rent.order_id)
-    update = rent_state_update(event.rent_state)
-    ranked = [deps.rents.state_update(rent.rent_id, update, received_at)] if update else []
+    expiry = _new_expiry(event)  # rent.extended: the rent's expiry follows (later only), in the same write
+    outcome = deps.orders.record_rent_event(
+        rent.order_id,
+        _rent_timeline_event(event, rent, expiry, received_at),
+        rent_state_update(event.rent_state),
+        deps.rents,
+        rent.rent_id,
+        at=received_at,
+        expires_at=expiry,
+        bloq_event=(event.id, {**record, "order_id": rent.order_id}),
+    )
+    report(outcome, f"Bloq.It {event.code_name}")
+    return 200, WebhookAck(status="accepted", order_id=rent.order_id)
+
+
+def _new_expiry(event: BloqWebhookEvent) -> datetime | None:
+    """The rent's new expiry a ``rent.extended`` event carries; a warning when it carries none."""
     expiry = event.new_expiry
-    if expiry is not None:
-        # rent.extended: the rent's expiry follows (later only), in the same write as the event.
-        ranked.append(deps.rents.expiry_update(rent.rent_id, expiry, received_at))
-    elif event.code_name == EXTENDED_EVENT:
+    if expiry is None and event.code_name == EXTENDED_EVENT:
         logger.warning(
             f"Bloq.It {EXTENDED_EVENT} without a readable metadata.{EXTENDED_EXPIRY_KEY}: "
             "the rent's expiry is left as it was"
         )
-    timeline = TimelineEvent(
+    return expiry
+
+
+def _rent_timeline_event(
+    event: BloqWebhookEvent, rent: Rent, expiry: datetime | None, received_at: datetime
+) -> TimelineEvent:
+    expires = f": expires {expiry.isoformat()}" if expiry else ""
+    message = f": {event.message}" if event.message else ""
+    initiated_by = event.action_initiated_by.model_dump() if event.action_initiated_by else None
+    return TimelineEvent(
         event_key=f"bloq:{event.id}",
         source=SOURCE,
         kind="rent_event",
         received_at=received_at,
-        summary=f"locker rent {event.code_name.removeprefix('rent.')}"
-        + (f": expires {expiry.isoformat()}" if expiry else "")
-        + (f": {event.message}" if event.message else ""),
+        summary=f"locker rent {event.code_name.removeprefix('rent.')}{expires}{message}",
         detail={
-            "event_id": event.id,
-            "code_name": event.code_name,
+            **_event_ids(event),
             "rent_id": rent.rent_id,
-            "bloq_id": event.bloq,
-            "locker_id": event.locker,
             "title": event.title,
-            "initiated_by": event.action_initiated_by.model_dump() if event.action_initiated_by else None,
+            "initiated_by": initiated_by,
             **({"expires_at": expiry.isoformat()} if expiry else {}),
         },
     )
-    outcome = deps.orders.record_event(
-        rent.order_id,
-        timeline,
-        update.of(rent.rent_id) if update else None,  # the order's rent track follows its current rent only
-        ranked=ranked,
-        guards=[deps.rents.event_guard(event.id, {**record, "order_id": rent.order_id})],
-    )
-    report(outcome, f"Bloq.It {event.code_name}")
-    return 200, WebhookAck(status="accepted", order_id=rent.order_id)

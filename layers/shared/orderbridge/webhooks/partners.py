@@ -8,7 +8,7 @@ retry cannot help and a 5xx when it can (partners retry on non-200).
 
 from __future__ import annotations
 
-from aws_lambda_powertools.metrics import MetricUnit
+from datetime import datetime
 
 from orderbridge.deps import Deps
 from orderbridge.domain import normalize
@@ -16,18 +16,40 @@ from orderbridge.domain.ids import order_id_for
 from orderbridge.errors import FieldError, UnknownBranch, UnknownPartner
 from orderbridge.models.blend import BlendAnswer, BlendOrderCreated
 from orderbridge.models.config import Partner, PartnerBranch
-from orderbridge.models.order import OrderSource, TimelineEvent
-from orderbridge.observability import logger, metrics
-from orderbridge.store import config as config_keys
-from orderbridge.store import orders as order_keys
-from orderbridge.store.batch import batch_get
+from orderbridge.models.order import Order, OrderSource, TimelineEvent
+from orderbridge.observability import logger
 from orderbridge.store.orders import Written
 from orderbridge.web.auth import verify_token
 from orderbridge.web.request import WebhookRequest, parse_json, parse_model
+from orderbridge.webhooks.new_order import store_new_order
 from orderbridge.webhooks.report import report
 
 
 def receive_order(request: WebhookRequest, deps: Deps) -> tuple[int, BlendAnswer]:
+    partner_id = _verified_partner(request, deps)
+    event = parse_model(BlendOrderCreated, parse_json(request.body))
+    source = f"{OrderSource.PARTNER.value}:{partner_id}"
+    order_id = order_id_for(source, event.payload.id)
+    logger.set_correlation_id(order_id)
+    logger.append_keys(order_id=order_id, partner=partner_id, partner_order_id=event.payload.id)
+
+    found = deps.orders.find_with_partner(order_id, partner_id, event.branch_id, deps.config)
+    answer = BlendAnswer(order_id=order_id, status="success")
+    if found.stored:
+        report(Written(order_id, duplicate=True), "partner order")
+        return 200, answer
+    partner, route = _enabled_route(found.partner, found.route, partner_id, event.branch_id)
+
+    mappings = deps.config.mappings(partner_id, route.merchant_id, normalize.mapping_keys(event))
+    received_at = deps.clock()
+    order = normalize.partner_order(event, route, mappings, received_at=received_at)
+    received = _order_received(event, order, source, partner.name, received_at)
+    store_new_order(deps, order, received, request.body, "partner order", unmapped=len(order.unmapped))
+    return 200, answer
+
+
+def _verified_partner(request: WebhookRequest, deps: Deps) -> str:
+    """The partner of the path, once its token is checked: a partner we have no tokens for is a 404."""
     partner_id = request.path.get("partner", "")
     tokens = deps.secrets.get().partners.get(partner_id)
     if not tokens:
@@ -35,35 +57,14 @@ def receive_order(request: WebhookRequest, deps: Deps) -> tuple[int, BlendAnswer
             "no such delivery partner", errors=[FieldError("partner", f"partner {partner_id!r} is not configured")]
         )
     verify_token(request, tokens, source=f"partner {partner_id}")
-    event = parse_model(BlendOrderCreated, parse_json(request.body))
-    source = f"{OrderSource.PARTNER.value}:{partner_id}"
-    order_id = order_id_for(source, event.payload.id)
-    logger.set_correlation_id(order_id)
-    logger.append_keys(order_id=order_id, partner=partner_id, partner_order_id=event.payload.id)
+    return partner_id
 
-    orders_table, config_table = deps.settings.orders_table, deps.settings.config_table
-    found = batch_get(
-        deps.dynamodb,
-        {
-            orders_table: [order_keys.order_key(order_id)],
-            config_table: [
-                config_keys.partner_key(partner_id),
-                config_keys.partner_branch_key(partner_id, event.branch_id),
-            ],
-        },
-    )
-    answer = BlendAnswer(order_id=order_id, status="success")
-    if found[orders_table]:
-        report(Written(order_id, duplicate=True), "partner order")
-        return 200, answer
-    partner: Partner | None = None
-    route: PartnerBranch | None = None
-    for item in found[config_table]:
-        record = config_keys.parse(item)
-        if isinstance(record, Partner):
-            partner = record
-        elif isinstance(record, PartnerBranch):
-            route = record
+
+def _enabled_route(
+    partner: Partner | None, route: PartnerBranch | None, partner_id: str, branch_id: str
+) -> tuple[Partner, PartnerBranch]:
+    """The partner and the merchant branch its ``branch_id`` routes to: refused when the partner is
+    not enabled or the branch not routed."""
     if partner is None or not partner.enabled:
         raise UnknownPartner(
             "no such delivery partner", errors=[FieldError("partner", f"partner {partner_id!r} is not enabled")]
@@ -71,30 +72,25 @@ def receive_order(request: WebhookRequest, deps: Deps) -> tuple[int, BlendAnswer
     if route is None:
         raise UnknownBranch(
             "the order's branch is not routed to a merchant",
-            errors=[FieldError("branch_id", f"branch {event.branch_id!r} is not configured for {partner_id!r}")],
+            errors=[FieldError("branch_id", f"branch {branch_id!r} is not configured for {partner_id!r}")],
         )
+    return partner, route
 
-    mappings = deps.config.mappings(partner_id, route.merchant_id, normalize.mapping_keys(event))
-    received_at = deps.clock()
-    order = normalize.partner_order(event, route, mappings, received_at=received_at)
-    timeline = TimelineEvent(
-        event_key=f"partner:{partner_id}:order:{event.payload.id}",
+
+def _order_received(
+    event: BlendOrderCreated, order: Order, source: str, partner_name: str, received_at: datetime
+) -> TimelineEvent:
+    unmapped = f"; {len(order.unmapped)} item(s) without a product mapping" if order.unmapped else ""
+    return TimelineEvent(
+        event_key=f"{source}:order:{event.payload.id}",
         source=source,
         kind="order_received",
         at=event.event_time,
         received_at=received_at,
-        summary=f"order received from {partner.name}"
-        + (f"; {len(order.unmapped)} item(s) without a product mapping" if order.unmapped else ""),
+        summary=f"order received from {partner_name}{unmapped}",
         detail={
             "partner_order_id": event.payload.id,
             "branch_id": event.branch_id,
             "unmapped": [u.model_dump() for u in order.unmapped],
         },
     )
-    outcome = deps.orders.create(order, timeline, raw=request.body)
-    if outcome.created:
-        metrics.add_metric(name="OrdersReceived", unit=MetricUnit.Count, value=1)
-        if order.unmapped:
-            metrics.add_metric(name="UnmappedItems", unit=MetricUnit.Count, value=len(order.unmapped))
-    report(outcome, "partner order", items=len(order.items), unmapped=len(order.unmapped))
-    return 200, answer

@@ -1,7 +1,7 @@
 """The workflow's own steps (no vendor calls): plan the order, park on a wait, check the collect
 deadline, record how the order's workflow ended. Each runs in its own Lambda
 (functions/plan_order, register_wait, check_collect_deadline, record_workflow_outcome) through
-``actions.runtime.run_action``, so inputs and outputs are models like every action's.
+``entry.action_handler``, so inputs and outputs are models like every action's.
 
 Each step also keeps the order's lifecycle (``state``, ``step``, ``deadline``, ``failure``) that
 the ops API shows a person: planning and every wait put it ``in_progress`` with what it waits on,
@@ -12,27 +12,21 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import cache
-from typing import Any, Literal
+from datetime import timedelta
+from typing import Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ConfigDict, Field
 
-from orderbridge import aws
 from orderbridge.actions.common import ActionRefused, OrderInput, our_event, require_order
-from orderbridge.actions.runtime import ActionDeps, get_action_deps
-from orderbridge.config import Settings, get_settings
+from orderbridge.actions.runtime import action
+from orderbridge.deps import Deps
 from orderbridge.domain import locker_rules
 from orderbridge.domain.plan import FINAL_STATE, OrderPath, OrderPlan, PlanRefused, plan
 from orderbridge.domain.waits import WaitKind
 from orderbridge.models.base import OurModel
 from orderbridge.models.order import FINAL_STATES, Failure, Lifecycle, OrderSource, OrderState
-from orderbridge.models.types import utcnow
 from orderbridge.observability import logger, metrics
-from orderbridge.store.waits import WaitStore
 from orderbridge.workflow.signals import Signaller
 
 # A wait still open this long after its deadline means the workflow did not react: stuck.
@@ -41,31 +35,7 @@ STUCK_GRACE = timedelta(seconds=30)
 EXPIRY_GRACE = timedelta(minutes=10)
 
 
-@dataclass
-class WorkflowDeps:
-    settings: Settings
-    actions: ActionDeps
-    waits: WaitStore
-    signaller: Signaller
-    stepfunctions: Any
-    clock: Callable[[], datetime] = utcnow
-
-    @classmethod
-    def build(cls, settings: Settings, actions: ActionDeps, *, dynamodb: Any, stepfunctions: Any) -> WorkflowDeps:
-        waits = WaitStore(dynamodb, settings.orders_table)
-        return cls(
-            settings, actions, waits, Signaller(waits, stepfunctions, actions.clock), stepfunctions, actions.clock
-        )
-
-
-@cache
-def get_workflow_deps() -> WorkflowDeps:
-    return WorkflowDeps.build(
-        get_settings(), get_action_deps(), dynamodb=aws.client("dynamodb"), stepfunctions=aws.client("stepfunctions")
-    )
-
-
-def _in_progress(deps: ActionDeps, order_id: str, step: str, seconds: float) -> None:
+def _in_progress(deps: Deps, order_id: str, step: str, seconds: float) -> None:
     """The order is being worked on, waiting on ``step`` for at most ``seconds``."""
     now = deps.clock()
     deps.orders.set_state(
@@ -80,7 +50,8 @@ def _in_progress(deps: ActionDeps, order_id: str, step: str, seconds: float) -> 
 # -- plan ----------------------------------------------------------------------------------------
 
 
-def plan_order(*, request: OrderInput, deps: ActionDeps) -> OrderPlan:
+@action(idempotent=False)
+def plan_order(*, request: OrderInput, deps: Deps) -> OrderPlan:
     """Decide the order's path (``domain.plan``). What cannot be planned needs a person."""
     order, _ = require_order(deps, request.order_id)
     branch = deps.config.branch(order.branch_id)
@@ -119,9 +90,10 @@ class WaitRegistered(OurModel):
     settled_now: bool
 
 
-def register_wait(*, request: WaitInput, deps: WorkflowDeps) -> WaitRegistered:
-    _in_progress(deps.actions, request.order_id, request.wait.value, request.timeout_seconds)
-    settled = deps.signaller.register(
+@action(idempotent=False)
+def register_wait(*, request: WaitInput, deps: Deps) -> WaitRegistered:
+    _in_progress(deps, request.order_id, request.wait.value, request.timeout_seconds)
+    settled = Signaller.of(deps).register(
         request.order_id, request.wait, request.token, timeout_seconds=request.timeout_seconds
     )
     return WaitRegistered(order_id=request.order_id, wait=request.wait, settled_now=settled is not None)
@@ -136,7 +108,8 @@ class CollectDeadline(OurModel):
     timeout_seconds: int  # until the rent's expiry
 
 
-def check_collect_deadline(*, request: OrderInput, deps: ActionDeps) -> CollectDeadline:
+@action(idempotent=False)
+def check_collect_deadline(*, request: OrderInput, deps: Deps) -> CollectDeadline:
     """The customer-pickup wait timed out: wait again while the rent still runs — Bloq.It's
     ``rent.extended`` moved its expiry, or it has passed but Bloq.It has not said ``rent.expired``
     yet (a grace period: a delivery can only be returned once expired). Otherwise: return it."""
@@ -192,7 +165,8 @@ class OutcomeRecorded(OurModel):
     state: str | None = None
 
 
-def record_outcome(*, request: OutcomeInput, deps: ActionDeps) -> OutcomeRecorded:
+@action(idempotent=False)
+def record_outcome(*, request: OutcomeInput, deps: Deps) -> OutcomeRecorded:
     """Write how the workflow ended (or what needs a person) on the order's timeline and as the
     order's lifecycle state."""
     order, _ = require_order(deps, request.order_id)

@@ -17,28 +17,28 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
     DynamoDBRecordEventName,
 )
 
+from orderbridge.deps import Deps
 from orderbridge.observability import logger
-from orderbridge.workflow.signals import start_workflow
-from orderbridge.workflow.steps import WorkflowDeps
+from orderbridge.store.orders import order_id_of
+from orderbridge.workflow.signals import Signaller, start_workflow
 
 TRACKS = ("status", "courier_status", "rent_state")
 
 
-def handle_record(record: DynamoDBRecord, deps: WorkflowDeps) -> str:
+def handle_record(record: DynamoDBRecord, deps: Deps) -> str:
     """Returns what was done (for the log and the tests)."""
     change = record.dynamodb
-    keys = change.keys if change else {}
-    if not keys or keys.get("sk") != "META" or not str(keys.get("pk", "")).startswith("ORDER#"):
+    order_id = order_id_of(change.keys) if change else None
+    if change is None or order_id is None:
         return "ignored"
-    order_id = str(keys["pk"]).removeprefix("ORDER#")
     logger.set_correlation_id(order_id)
     logger.append_keys(order_id=order_id)
     if record.event_name is DynamoDBRecordEventName.INSERT:
-        started = start_workflow(deps.stepfunctions, deps.settings.order_workflow_arn, order_id)
+        started = start_workflow(deps.workflow, order_id)
         logger.info("workflow started" if started else "workflow already running")
         return "started" if started else "already started"
     if record.event_name is DynamoDBRecordEventName.MODIFY and _tracks_changed(change.old_image, change.new_image):
-        settled = deps.signaller.settle(order_id)
+        settled = Signaller.of(deps).settle(order_id)
         return f"settled {sorted(settled)}" if settled else "no wait settled"
     return "ignored"
 

@@ -1,0 +1,163 @@
+"""Every Lambda's entry: one Powertools middleware and one factory per kind of function, so that a
+``functions/<name>/app.py`` is one statement::
+
+    lambda_handler = action_handler(lockers.reserve_locker)
+    lambda_handler = webhook_handler("/webhooks/blink/orders", blink.receive_order)
+
+:func:`orderbridge_middleware` gives every handler its logging (the Lambda context, state cleared
+between invocations), tracing and metrics (with the cold-start metric). Errors keep their shape
+per kind: an HTTP function answers through ``web.resolver`` (domain errors → 4xx/5xx), an action
+raises so the workflow's ``Retry``/``Catch`` match the error by name, a stream record that fails
+is reported for Lambda's retry (partial batch response).
+
+Each factory imports what its kind needs when it is called, so a webhook's cold start does not
+load the actions' idempotency or the vendor clients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeAlias
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from orderbridge.deps import Deps, get_deps
+from orderbridge.observability import logger, metrics, tracer
+from orderbridge.web.request import WebhookRequest
+from orderbridge.web.resolver import ErrorShape, make_resolver, respond
+
+Handler: TypeAlias = Callable[[dict[str, Any], LambdaContext], Any]
+Receive: TypeAlias = Callable[[WebhookRequest, Deps], tuple[int, BaseModel]]
+
+
+@lambda_handler_decorator
+def orderbridge_middleware(handler: Handler, event: dict[str, Any], context: LambdaContext) -> Any:
+    """Logging, tracing and metrics around one invocation of ``handler``."""
+    observed = logger.inject_lambda_context(clear_state=True)(
+        tracer.capture_lambda_handler(metrics.log_metrics(capture_cold_start_metric=True)(handler))
+    )
+    return observed(event, context)
+
+
+def _observed(run: Handler) -> Handler:
+    handler: Handler = orderbridge_middleware(run)
+    return handler
+
+
+# -- actions and workflow steps --------------------------------------------------------------------
+
+
+def action_handler(action: Callable[..., BaseModel]) -> Handler:
+    """The Lambda of an action or a workflow step declared with ``actions.runtime.action``."""
+    from orderbridge.actions.runtime import is_declared, run_action
+
+    if not is_declared(action):
+        raise TypeError(f"{action.__name__}: declare it with @action(idempotent=...)")
+
+    def run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return run_action(action, event, context)
+
+    return _observed(run)
+
+
+# -- HTTP: webhooks and the ops API ----------------------------------------------------------------
+
+
+def webhook_handler(route: str, receive: Receive, *, error_shape: ErrorShape = "default") -> Handler:
+    """The Lambda of a webhook: ``POST route`` reads the request, runs ``receive`` and answers
+    with what it returns. Path parameters (``<partner>``) are read by the use case from the
+    request."""
+    app = make_resolver(error_shape=error_shape)
+
+    @app.post(route)
+    def _receive(**_path: str) -> Response[str]:
+        deps = get_deps()
+        raw = app.current_event.raw_event
+        request = WebhookRequest.from_proxy_event(raw, max_body_bytes=deps.settings.max_body_bytes)
+        status_code, answer = receive(request, deps)
+        return respond(answer, status_code)
+
+    return _resolved(app)
+
+
+def ops_api_handler() -> Handler:
+    """The ops API's Lambda (API key enforced by API Gateway): ``GET /ops/orders/{order_id}``,
+    ``GET /ops/orders``, ``PATCH /ops/orders/{order_id}``, ``POST .../resume`` and ``.../retry``."""
+    from orderbridge import ops
+
+    app = make_resolver()
+
+    @app.get("/ops/orders/<order_id>")
+    def _get_order(order_id: str) -> Response[str]:
+        include_raw = app.current_event.get_query_string_value("include", "") == "raw"
+        return respond(ops.get_order(order_id, get_deps(), include_raw=include_raw), exclude_none=False)
+
+    @app.patch("/ops/orders/<order_id>")
+    def _edit_order(order_id: str) -> Response[str]:
+        return respond(ops.edit_order(order_id, app.current_event.decoded_body or "", get_deps()))
+
+    @app.post("/ops/orders/<order_id>/resume")
+    def _resume(order_id: str) -> Response[str]:
+        return respond(ops.resume_workflow(order_id, get_deps()), 202)
+
+    @app.post("/ops/orders/<order_id>/retry")
+    def _retry(order_id: str) -> Response[str]:
+        return respond(ops.retry_order(order_id, get_deps()), 202)
+
+    @app.get("/ops/orders")
+    def _list_orders() -> Response[str]:
+        query = dict(app.current_event.query_string_parameters or {})
+        return respond(ops.list_orders(query, get_deps()), exclude_none=False)
+
+    return _resolved(app)
+
+
+def _resolved(app: APIGatewayRestResolver) -> Handler:
+    def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return _observed(resolve)
+
+
+# -- the order stream and schedules ----------------------------------------------------------------
+
+
+def stream_handler(handle_record: Callable[[DynamoDBRecord, Deps], str]) -> Handler:
+    """The Lambda of a DynamoDB stream: each record through ``handle_record``, one by one, with
+    partial batch failure reporting (a failed record is retried without replaying the rest)."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+    def record_handler(record: DynamoDBRecord) -> str:
+        return handle_record(record, get_deps())
+
+    def run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return dict(
+            process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+        )
+
+    return _observed(run)
+
+
+def sync_handler(sync: Callable[[Deps, LambdaContext], BaseModel]) -> Handler:
+    """The Lambda of a scheduled sync (``syncs/``): run it with the container's dependencies and
+    the Lambda's context (its remaining time bounds the run); return its report."""
+
+    def run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return sync(get_deps(), context).model_dump(mode="json")
+
+    return _observed(run)
+
+
+def scheduled_handler(job: Callable[[Deps], BaseModel]) -> Handler:
+    """The Lambda of a schedule: run ``job`` with the container's dependencies; return its report."""
+
+    def run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return job(get_deps()).model_dump()
+
+    return _observed(run)
