@@ -147,8 +147,11 @@ def run_sync(
 
 
 def _deadline(context: LambdaContext | Any) -> Deadline | None:
+    """The Lambda's end, read from its context each time it is asked (no context: no limit)."""
     remaining = getattr(context, "get_remaining_time_in_millis", None)
-    return None if remaining is None else Deadline.after(remaining() / 1000)
+    if remaining is None:
+        return None
+    return Deadline(at=0.0, clock=lambda: -remaining() / 1000)
 
 
 def _publish(report: SyncReport) -> None:
