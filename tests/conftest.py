@@ -177,6 +177,8 @@ E2E_GROUPS = {
     "test_order_workflow.py": "e2e-1",
     "test_readme_quickstart.py": "e2e-1",
     "test_retry_after.py": "e2e-1",
+    "test_sync_rents.py": "e2e-1",
+    "test_sync_orders.py": "e2e-1",
 }
 
 

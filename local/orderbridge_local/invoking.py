@@ -132,7 +132,6 @@ PARTNER_ORDER = "partner_order_webhook"
 # ending (the courier never came: cancelled, finished, released) is a story of its own.
 SAMPLES: tuple[Step, ...] = (
     # the merchant's set-up
-    Step("SyncStockAndPriceFunction", "sync_stock_and_price"),
     Step("RegisterBloqWebhookFunction", "register_bloq_webhook"),
     Step("IssueCourierTokenFunction", "issue_courier_token"),
     # Blink's doc sample order arrives; the restaurant rejects it; the ops API shows it

@@ -46,6 +46,9 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
         f"WorkflowBlinkEndTimeoutSeconds={WORKFLOW_BLINK_END_TIMEOUT_SECONDS}",
         # one retry inside a function: a vendor outage reaches the workflow's Retry sooner
         "VendorMaxAttempts=2",
+        # the Blink status reconciliation runs only when a test fires it, on statuses unmoved for 2 s
+        "SyncBlinkStatusesSchedule=rate(1 day)",
+        "BlinkStatusStaleSeconds=2",
     )
     try:
         yield running

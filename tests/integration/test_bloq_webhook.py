@@ -61,7 +61,14 @@ def test_doc_callback_sample_is_accepted_and_recorded(hub):
 def test_rent_event_for_a_rent_we_do_not_know_is_kept_unmatched(hub):
     answer = hub.bloq(_event("e9", "rent.in_progress", rent="rent-unknown"))
     assert answer.status == 202 and answer.body == {"status": "unmatched"}
-    assert [i["pk"] for i in table_items("RentsTable")] == ["BLOQEVENT#e9"]
+    # kept under the rent's id (applied when the rent becomes an order's: workflow/unmatched.py);
+    # its BLOQEVENT guard is written when it is applied
+    kept = [(i["pk"], i["sk"]) for i in table_items("OrdersTable") if i["pk"].startswith("UNMATCHED#")]
+    assert kept == [("UNMATCHED#bloqit#rent-unknown", "EVENT#bloq:e9")]
+    assert table_items("RentsTable") == []
+    # a redelivery is a duplicate
+    assert hub.bloq(_event("e9", "rent.in_progress", rent="rent-unknown")).status == 202
+    assert len([i for i in table_items("OrdersTable") if i["pk"].startswith("UNMATCHED#")]) == 1
 
 
 def test_rent_events_move_rent_and_order_forward_only(hub, seeded, rent):

@@ -74,6 +74,14 @@ def test_ops_routes_require_an_api_key_in_api_gateway():
         ("get", "/ops/orders", True),
         ("post", "/ops/orders/{order_id}/resume", True),
         ("post", "/ops/orders/{order_id}/retry", True),
+        ("get", "/ops/catalog/{merchant_id}", True),
+        ("get", "/ops/catalog/{merchant_id}/history", True),
+        ("get", "/ops/catalog/{merchant_id}/flags", True),
+        ("delete", "/ops/catalog/{merchant_id}/flags/{flag_id}", True),
+        ("put", "/ops/catalog/{merchant_id}/items/{item_id}", True),
+        ("get", "/ops/branches", True),
+        ("get", "/ops/abandoned-carts", True),
+        ("get", "/ops/abandoned-carts.csv", True),
     }
     usage_plan = template()["Resources"]["Api"]["Properties"]["Auth"]["UsagePlan"]
     assert usage_plan["CreateUsagePlan"] == "PER_API"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 
 from orderbridge.domain.ids import order_id_for
 
@@ -81,6 +82,15 @@ def test_status_for_an_unknown_order_is_kept_unmatched_with_202(hub):
     assert (answer.status, answer.body) == (202, {"status": "unmatched"})
     kept = [i for i in table_items("OrdersTable") if i["pk"] == "UNMATCHED#blink#1236589"]
     assert len(kept) == 1 and json.loads(kept[0]["raw"])["status"] == 1
+
+
+def test_an_unmatched_event_whose_order_never_comes_expires(hub):
+    # Given a status for an order we do not know, kept unmatched
+    hub.blink_status(_status(1, "2024-06-26 09:30:00"))
+    (kept,) = [i for i in table_items("OrdersTable") if i["pk"] == "UNMATCHED#blink#1236589"]
+    # Then the table's TTL removes it 30 days after it was received
+    received = datetime.fromisoformat(kept["received_at"])
+    assert int(kept["expires_at"]) == int((received + timedelta(days=30)).timestamp())
 
 
 def test_status_for_an_unknown_order_on_an_unknown_branch_is_422(hub):

@@ -49,6 +49,8 @@ HTTP_FRONT_ERRORS |= {"UnknownBranch", "Conflict"}
 # ``orderbridge.store`` that are not an OrderbridgeError: a failed condition, a missing secret) are
 # turned into its answer or its caller's error, and are left out below.
 NEVER_LEAVE_A_TASK = {"OrderbridgeError", "VendorError", "PlanRefused"}
+# Modules no workflow task runs: the scheduled syncs and the ops API's use cases.
+NOT_RUN_BY_A_TASK = ("orderbridge.syncs.", "orderbridge.ops")
 
 
 def our_exceptions() -> dict[str, type[BaseException]]:
@@ -70,6 +72,7 @@ def task_exceptions() -> set[str]:
         for name, cls in our_exceptions().items()
         if name not in HTTP_FRONT_ERRORS | NEVER_LEAVE_A_TASK
         and not (cls.__module__.startswith("orderbridge.store.") and not issubclass(cls, OrderbridgeError))
+        and not cls.__module__.startswith(NOT_RUN_BY_A_TASK)
     }
 
 

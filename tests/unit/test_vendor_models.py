@@ -103,3 +103,19 @@ def test_missing_required_fields_are_reported_by_path():
         parse_model(BlendOrderCreated, {"event": "order_created", "payload": {"id": "1", "items": [{"id": "x"}]}})
     fields = {e.field for e in refused.value.errors}
     assert {"branch_id", "payload.total", "payload.items[0].quantity", "payload.items[0].price"} <= fields
+
+
+@pytest.mark.parametrize("blank", ["", None])
+def test_a_time_blink_leaves_empty_is_no_time_not_a_refused_page(blank):
+    # Given a customer and an abandoned cart whose times Blink left empty (its doc shows "" fields)
+    from orderbridge.models.blink import BlinkAbandonedCart, BlinkCustomer
+
+    # When they are read, Then the empty time is None and the rest of the record is kept
+    customer = BlinkCustomer.model_validate({"full_name": "A", "created_at": blank})
+    cart = BlinkAbandonedCart.model_validate({"order_id": "7", "notification": {"status": "sent", "sent_at": blank}})
+    assert customer.created_at is None and customer.full_name == "A"
+    assert cart.notification is not None and cart.notification.sent_at is None and cart.order_id == "7"
+    # and a real time still reads as UTC
+    assert BlinkCustomer.model_validate({"created_at": "2021-04-23 15:09:18"}).created_at == datetime(
+        2021, 4, 23, 15, 9, 18, tzinfo=UTC
+    )

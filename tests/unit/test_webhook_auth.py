@@ -149,10 +149,54 @@ def test_configured_header_names_are_used():
         _verify(_request(token), settings=settings)
 
 
-def test_signature_over_the_compact_serialisation_of_a_pretty_body_verifies():
+def test_signature_is_checked_on_the_body_as_received_never_on_a_re_serialisation():
+    # Given a body signed as Bloq.It sends it (compact) but delivered re-formatted
     pretty = json.dumps(json.loads(BODY), indent=2)
-    token = _pyjwt_sign(f"{TS}.{BODY}", CURRENT)  # JSON.stringify(body) is compact
-    _verify(_request(token, body=pretty))
+    token = _pyjwt_sign(f"{TS}.{BODY}", CURRENT)
+    # When / Then: the bytes received are not the bytes signed: refused (the body is not parsed to check)
+    with pytest.raises(Unauthorized, match="does not verify"):
+        _verify(_request(token, body=pretty))
+
+
+def test_a_body_that_is_not_json_is_verified_as_bytes_without_being_parsed():
+    body = '{"_id":"\\ud800", "x": [[[[[[[[[['
+    _verify(_request(_pyjwt_sign(f"{TS}.{body}", CURRENT), body=body))
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        "NaN",
+        "nan",
+        "inf",
+        "Infinity",
+        "-inf",
+        "1e3",
+        "-0",
+        "0",
+        "",
+        " ",
+        "1.5",
+        f"{TS}.0",
+        f"+{TS}",
+        f"-{TS}",
+        f"0{TS}",
+        f"{TS} ",
+        "\u0661\u0662",
+        "0x1f",
+    ],
+)
+def test_a_timestamp_that_is_not_a_finite_whole_number_in_the_window_is_refused(timestamp):
+    # Given a signature that is valid for whatever timestamp text was sent
+    token = _pyjwt_sign(f"{timestamp}.{BODY}", CURRENT)
+    # When / Then
+    with pytest.raises(Unauthorized):
+        _verify(_request(token, timestamp=timestamp))
+
+
+@pytest.mark.parametrize("timestamp", [str(int(NOW)), TS, str(int(NOW) - 299), str(int(NOW * 1000) + 299_000)])
+def test_whole_seconds_or_milliseconds_inside_the_window_are_accepted(timestamp):
+    _verify(_request(_pyjwt_sign(f"{timestamp}.{BODY}", CURRENT), timestamp=timestamp))
 
 
 # -- tokens ----------------------------------------------------------------------------------

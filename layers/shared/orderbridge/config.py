@@ -62,6 +62,12 @@ class Settings(BaseModel):
     secrets_max_age_seconds: int = 300
     max_body_bytes: int = 256 * 1024
     sync_dead_letter_queue_url: str | None = None  # a scheduled sync's dead-letter queue
+    # Blink status reconciliation: an open order whose Blink status has not moved this long (seconds)
+    # is read back with getOrder.
+    blink_status_stale_seconds: int = Field(default=600, ge=1)
+    # Stuck orders: an open order whose lifecycle has not moved this long (seconds) has its workflow
+    # execution looked at (none at all, or one that ended, makes it stuck).
+    stuck_order_grace_seconds: int = Field(default=600, ge=1)
     aws_connect_timeout_seconds: float = Field(default=1.0, gt=0, le=60)
     aws_read_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
     bloq: BloqSignatureSettings = BloqSignatureSettings()
@@ -94,6 +100,8 @@ ENVIRONMENT: dict[str, str] = {
     "SECRETS_MAX_AGE_SECONDS": "secrets_max_age_seconds",
     "MAX_BODY_BYTES": "max_body_bytes",
     "SYNC_DEAD_LETTER_QUEUE_URL": "sync_dead_letter_queue_url",
+    "BLINK_STATUS_STALE_SECONDS": "blink_status_stale_seconds",
+    "STUCK_ORDER_GRACE_SECONDS": "stuck_order_grace_seconds",
     "AWS_CONNECT_TIMEOUT_SECONDS": "aws_connect_timeout_seconds",
     "AWS_READ_TIMEOUT_SECONDS": "aws_read_timeout_seconds",
     "BLOQ_SIGNATURE_HEADER": "bloq.signature_header",

@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from orderbridge import aws
 from orderbridge.config import Settings, get_settings
 from orderbridge.models.types import utcnow
+from orderbridge.store.catalog import CatalogStore
 from orderbridge.store.config import ConfigStore
 from orderbridge.store.cursors import CursorStore
 from orderbridge.store.dead_letters import DeadLetters
@@ -85,6 +86,10 @@ class Deps:
     @cached_property
     def waits(self) -> WaitStore:
         return WaitStore(self.dynamodb, self.settings.orders_table)
+
+    @cached_property
+    def catalog(self) -> CatalogStore:
+        return CatalogStore(self.dynamodb, self.settings.config_table)
 
     @cached_property
     def cursors(self) -> CursorStore:

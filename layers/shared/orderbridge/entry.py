@@ -86,7 +86,10 @@ def webhook_handler(route: str, receive: Receive, *, error_shape: ErrorShape = "
 
 def ops_api_handler() -> Handler:
     """The ops API's Lambda (API key enforced by API Gateway): ``GET /ops/orders/{order_id}``,
-    ``GET /ops/orders``, ``PATCH /ops/orders/{order_id}``, ``POST .../resume`` and ``.../retry``."""
+    ``GET /ops/orders``, ``PATCH /ops/orders/{order_id}``, ``POST .../resume`` and ``.../retry``;
+    the catalog's routes (``ops_catalog``): ``GET /ops/catalog/{merchant_id}`` (``/history``,
+    ``/flags``), ``DELETE .../flags/{flag_id}``, ``PUT .../items/{item_id}``; the Blink records'
+    (``ops_records``): ``GET /ops/branches``, ``GET /ops/abandoned-carts`` (``.csv`` or ``?format=csv``)."""
     from orderbridge import ops
 
     app = make_resolver()
@@ -112,6 +115,57 @@ def ops_api_handler() -> Handler:
     def _list_orders() -> Response[str]:
         query = dict(app.current_event.query_string_parameters or {})
         return respond(ops.list_orders(query, get_deps()), exclude_none=False)
+
+    from orderbridge import ops_catalog
+
+    @app.get("/ops/catalog/<merchant_id>")
+    def _get_catalog(merchant_id: str) -> Response[str]:
+        removed = app.current_event.get_query_string_value("include", "") == "removed"
+        return respond(ops_catalog.get_catalog(merchant_id, get_deps(), include_removed=removed))
+
+    @app.get("/ops/catalog/<merchant_id>/history")
+    def _catalog_history(merchant_id: str) -> Response[str]:
+        item_id = app.current_event.get_query_string_value("item_id", "") or None
+        return respond(ops_catalog.get_history(merchant_id, get_deps(), item_id=item_id))
+
+    @app.get("/ops/catalog/<merchant_id>/flags")
+    def _catalog_flags(merchant_id: str) -> Response[str]:
+        return respond(ops_catalog.get_flags(merchant_id, get_deps()))
+
+    @app.delete("/ops/catalog/<merchant_id>/flags/<flag_id>")
+    def _clear_catalog_flag(merchant_id: str, flag_id: str) -> Response[str]:
+        return respond(ops_catalog.clear_flag(merchant_id, flag_id, get_deps()))
+
+    @app.put("/ops/catalog/<merchant_id>/items/<item_id>")
+    def _set_stock_and_price(merchant_id: str, item_id: str) -> Response[str]:
+        body = app.current_event.decoded_body or ""
+        who = app.current_event.headers.get("X-Ops-User") or None
+        return respond(ops_catalog.set_stock_and_price(merchant_id, item_id, body, get_deps(), set_by=who), 202)
+
+    from orderbridge import ops_records
+
+    def _query() -> dict[str, str]:
+        return dict(app.current_event.query_string_parameters or {})
+
+    def _carts_csv(query: dict[str, str]) -> Response[str]:
+        export = ops_records.export_abandoned_carts(query, get_deps())
+        disposition = f'attachment; filename="{export.filename}"'
+        headers = {"Content-Disposition": disposition}
+        return Response(status_code=200, content_type="text/csv; charset=utf-8", body=export.text, headers=headers)
+
+    @app.get("/ops/branches")
+    def _list_branches() -> Response[str]:
+        return respond(ops_records.list_branches(_query(), get_deps()), exclude_none=False)
+
+    @app.get("/ops/abandoned-carts")
+    def _list_abandoned_carts() -> Response[str]:
+        if _query().get("format") == "csv":
+            return _carts_csv(_query())
+        return respond(ops_records.list_abandoned_carts(_query(), get_deps()), exclude_none=False)
+
+    @app.get("/ops/abandoned-carts.csv")
+    def _export_abandoned_carts() -> Response[str]:
+        return _carts_csv(_query())
 
     return _resolved(app)
 

@@ -8,9 +8,6 @@ run; the local stack enforces the same key.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import date
 from typing import Any
 
@@ -33,6 +30,7 @@ from orderbridge.models.order import (
     Tracks,
 )
 from orderbridge.store.orders import shown_state
+from orderbridge.web.paging import decode_cursor, encode_cursor, page_limit
 from orderbridge.web.request import parse_json, parse_model
 
 
@@ -41,7 +39,8 @@ class OrderDetail(OurModel):
     state: OrderState  # the lifecycle a person reads (see models.order.OrderState)
     step: str | None = None  # in_progress / stuck: what the workflow waits on
     deadline: str | None = None
-    failure: Failure | None = None  # failed / needs_attention: step, error kind, vendor, HTTP status, message
+    # failed / needs_attention / stuck (syncs.stuck_orders): step, error kind, vendor, HTTP status, message
+    failure: Failure | None = None
     status: str
     tracks: Tracks
     order: Order
@@ -210,14 +209,8 @@ def list_orders(query: dict[str, str], deps: Deps) -> OrderList:
             date.fromisoformat(day)
         except ValueError:
             errors.append(FieldError("date", "a date as YYYY-MM-DD"))
-    try:
-        limit = int(query.get("limit", "50"))
-        if not 1 <= limit <= 200:
-            raise ValueError
-    except ValueError:
-        errors.append(FieldError("limit", "a whole number from 1 to 200"))
-        limit = 50
-    cursor = _decode_cursor(query.get("cursor"), errors)
+    limit = page_limit(query, errors)
+    cursor = decode_cursor(query.get("cursor"), errors)
     if errors:
         raise BadRequest("invalid query", errors=errors)
     branch = query.get("branch") or None
@@ -235,29 +228,10 @@ def list_orders(query: dict[str, str], deps: Deps) -> OrderList:
     filters = {k: v for k, v in {"state": state, "status": status, "branch": branch, "date": day}.items() if v}
     return OrderList(
         orders=[OrderSummary.model_validate(_strings(r)) for r in rows],
-        next_cursor=_encode_cursor(last_key),
+        next_cursor=encode_cursor(last_key),
         filters=filters,
     )
 
 
 def _strings(row: dict[str, Any]) -> dict[str, Any]:
     return {k: (v if v is None or isinstance(v, str | dict | Failure) else str(v)) for k, v in row.items()}
-
-
-def _encode_cursor(key: dict[str, Any] | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
-
-
-def _decode_cursor(cursor: str | None, errors: list[FieldError]) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(key, dict):
-            raise ValueError
-        return key
-    except (ValueError, binascii.Error):
-        errors.append(FieldError("cursor", "not a cursor this API returned"))
-        return None

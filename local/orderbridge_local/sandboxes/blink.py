@@ -80,6 +80,10 @@ Admin routes
     Webhook body) and ``webhooks`` (its delivery records).
 ``POST /_admin/abandoned-carts``
     Overrides merged into the doc's sample cart; the cart is added.
+``GET /_admin/menu``, ``POST /_admin/menu``, ``PATCH /_admin/menu/<item_id>``, ``DELETE /_admin/menu/<item_id>``
+    The restaurant changes its menu in Blink: the items ``fetchMenu`` serves, in its ``data[]``
+    shape. POST adds an item (``id``, ``name``, ``price`` required; the rest as the doc's sample
+    item) or replaces the one with that id; PATCH changes fields of one; DELETE removes it.
 
 Submitted orders on the Order Webhook (ASSUMPTION, see ``announce_submitted_orders``)
 -------------------------------------------------------------------------------------
@@ -613,6 +617,10 @@ class BlinkSandbox(Sandbox):
             Rule("/_admin/orders", methods=["GET"], endpoint=self.admin_orders),
             Rule("/_admin/orders/<int:order_id>", methods=["GET"], endpoint=self.admin_order),
             Rule("/_admin/abandoned-carts", methods=["POST"], endpoint=self.admin_add_cart),
+            Rule("/_admin/menu", methods=["GET"], endpoint=self.admin_menu),
+            Rule("/_admin/menu", methods=["POST"], endpoint=self.admin_put_menu_item),
+            Rule("/_admin/menu/<item_id>", methods=["PATCH"], endpoint=self.admin_change_menu_item),
+            Rule("/_admin/menu/<item_id>", methods=["DELETE"], endpoint=self.admin_remove_menu_item),
         ]
 
     # ------------------------------------------------------------------ auth
@@ -1390,3 +1398,43 @@ class BlinkSandbox(Sandbox):
         cart = deep_merge(ABANDONED_CART_SAMPLE, self.admin_json(request))
         self.carts.append(cart)
         return Reply(cart, 201)
+
+    # ------------------------------------------------------------------ admin: the menu
+
+    def admin_menu(self, request: Request) -> Reply:
+        return Reply(self.menu)
+
+    def admin_put_menu_item(self, request: Request) -> Reply:
+        """Add a menu item (the doc's ``data[]`` shape; a new one by ``id``) or replace the one with
+        that id, where it stands."""
+        body = self.admin_json(request)
+        if _blank(body.get("id")) or _blank(body.get("name")) or _blank(body.get("price")):
+            raise ApiError(400, {"error": 'id, name and price (a string, e.g. "12.000") are required'})
+        item = _menu_item(str(body["id"]), str(body["name"]), str(body["price"]), body.get("category") or [])
+        item.update({k: v for k, v in body.items() if k not in ("id", "name", "price", "category")})
+        for index, known in enumerate(self.menu):
+            if known["id"] == item["id"]:
+                self.menu[index] = item
+                return Reply(item)
+        self.menu.append(item)
+        return Reply(item, 201)
+
+    def admin_change_menu_item(self, request: Request, item_id: str) -> Reply:
+        """Change fields of a menu item (e.g. ``{"price": "25.000"}``; lists replaced as a whole)."""
+        item = self._menu_item(item_id)
+        changes = self.admin_json(request)
+        if "id" in changes and str(changes["id"]) != item_id:
+            raise ApiError(400, {"error": "the id of a menu item does not change"})
+        item.update(changes)
+        return Reply(item)
+
+    def admin_remove_menu_item(self, request: Request, item_id: str) -> Reply:
+        item = self._menu_item(item_id)
+        self.menu.remove(item)
+        return Reply(item)
+
+    def _menu_item(self, item_id: str) -> dict[str, Any]:
+        item = next((known for known in self.menu if known["id"] == item_id), None)
+        if item is None:
+            raise ApiError(404, {"error": f"no menu item {item_id!r}"})
+        return item

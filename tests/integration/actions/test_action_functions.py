@@ -22,7 +22,6 @@ from tests.unit.vendors.support import json_response
 ACTIONS = {
     "SubmitOrderToBlinkFunction": (blink.submit_order_to_blink, True),
     "SyncOrderStatusToBlinkFunction": (blink.sync_order_status_to_blink, True),
-    "SyncStockAndPriceFunction": (blink.sync_stock_and_price, True),
     "CreateBlinkLogisticsTaskFunction": (courier.create_blink_logistics_task, True),
     "UpdateBlinkLogisticsTaskFunction": (courier.update_blink_logistics_task, True),
     "GetBlinkLogisticsTaskStatusFunction": (courier.get_blink_logistics_task_status, False),
@@ -138,7 +137,6 @@ def test_every_sample_is_accepted_by_its_lambda_in_a_day_of_one_order(act, vendo
     )
     outputs = {}
     for logical_id in [
-        "SyncStockAndPriceFunction",
         "RegisterBloqWebhookFunction",
         "SubmitOrderToBlinkFunction",
         "SyncOrderStatusToBlinkFunction",

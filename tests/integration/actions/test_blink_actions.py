@@ -1,4 +1,5 @@
-"""Blink actions: submit a delivery-partner order, sync an order's status, sync stock and prices."""
+"""Blink actions: submit a delivery-partner order, sync an order's status. (Stock and prices: the
+PushStockAndPrice sync, tests/integration/syncs/test_catalog.py.)"""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from tests.unit.vendors.support import json_response
 
 SUBMIT = "SubmitOrderToBlinkFunction"
 SYNC_STATUS = "SyncOrderStatusToBlinkFunction"
-SYNC_STOCK = "SyncStockAndPriceFunction"
 
 
 # -- submit an order --------------------------------------------------------------------------------
@@ -201,34 +201,3 @@ def test_status_sync_of_an_order_not_in_blink_is_refused(act, vendors, partner_o
     with pytest.raises(ActionRefused, match="not in Blink yet"):
         act(SYNC_STATUS, event("sync_order_status_to_blink"))
     assert vendors.sync_status.call_count == 0
-
-
-# -- stock and price --------------------------------------------------------------------------------
-
-
-def test_stock_and_price_reach_blink_exactly(act, vendors, action_deps):
-    out = act(SYNC_STOCK, event("sync_stock_and_price"))
-    assert sent_json(vendors.sync_stock) == json.loads(docs.BLINK_STOCK_AND_PRICE_PAYLOAD, parse_float=Decimal)
-    assert out == {
-        "merchant_id": "m-demo",
-        "as_of": "2025-06-01T03:00:00Z",
-        "products": 1,
-        "branch_entries": 1,
-        "message": "Stock and price synced",
-    }
-
-
-def test_the_same_sync_twice_is_sent_once_but_a_later_one_is_sent(act, vendors, action_deps):
-    act(SYNC_STOCK, event("sync_stock_and_price"))
-    act(SYNC_STOCK, event("sync_stock_and_price"))
-    assert vendors.sync_stock.call_count == 1
-    act(SYNC_STOCK, event("sync_stock_and_price", as_of="2025-06-01T04:00:00Z"))  # same values, read later
-    assert vendors.sync_stock.call_count == 2
-
-
-def test_a_negative_price_is_invalid_input(act, vendors, action_deps):
-    products = event("sync_stock_and_price")["products"]
-    products[0]["price"] = "-1"
-    with pytest.raises(InvalidActionInput, match=r"products\.0\.price"):
-        act(SYNC_STOCK, event("sync_stock_and_price", products=products))
-    assert vendors.sync_stock.call_count == 0

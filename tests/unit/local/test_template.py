@@ -43,6 +43,14 @@ def test_routes_come_from_the_api_definition_with_their_api_key_requirement(loca
         ("POST", "/ops/orders/{order_id}/resume"),
         ("POST", "/ops/orders/{order_id}/retry"),
         ("PATCH", "/ops/orders/{order_id}"),
+        ("GET", "/ops/branches"),
+        ("GET", "/ops/abandoned-carts"),
+        ("GET", "/ops/abandoned-carts.csv"),
+        ("GET", "/ops/catalog/{merchant_id}"),
+        ("GET", "/ops/catalog/{merchant_id}/history"),
+        ("GET", "/ops/catalog/{merchant_id}/flags"),
+        ("DELETE", "/ops/catalog/{merchant_id}/flags/{flag_id}"),
+        ("PUT", "/ops/catalog/{merchant_id}/items/{item_id}"),
     }
     assert {k for k, r in routes.items() if r.api_key_required} == {
         ("GET", "/ops/orders"),
@@ -50,6 +58,14 @@ def test_routes_come_from_the_api_definition_with_their_api_key_requirement(loca
         ("POST", "/ops/orders/{order_id}/resume"),
         ("POST", "/ops/orders/{order_id}/retry"),
         ("PATCH", "/ops/orders/{order_id}"),
+        ("GET", "/ops/branches"),
+        ("GET", "/ops/abandoned-carts"),
+        ("GET", "/ops/abandoned-carts.csv"),
+        ("GET", "/ops/catalog/{merchant_id}"),
+        ("GET", "/ops/catalog/{merchant_id}/history"),
+        ("GET", "/ops/catalog/{merchant_id}/flags"),
+        ("DELETE", "/ops/catalog/{merchant_id}/flags/{flag_id}"),
+        ("PUT", "/ops/catalog/{merchant_id}/items/{item_id}"),
     }
     assert routes[("GET", "/ops/orders")].function == "OpsApiFunction"
     assert {r.stage for r in local.routes} == {"local"}

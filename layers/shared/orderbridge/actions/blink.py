@@ -1,7 +1,7 @@
-"""Actions at Blink's interface API: submit a delivery-partner order, sync an order's status,
-sync stock and prices.
+"""Actions at Blink's interface API: submit a delivery-partner order, sync an order's status.
+(Stock and prices are pushed by a scheduled sync: ``syncs.stock_and_price``.)
 
-All three change something at Blink, so they are declared idempotent
+Both change something at Blink, so they are declared idempotent
 (``@action(idempotent=True)``): a retried task gets the first answer instead of a second Blink
 order; and each looks at what Blink already has before acting (an order already submitted, a status already
 at or past the one to send), so a resumed workflow does nothing twice.
@@ -9,10 +9,9 @@ at or past the one to send), so a resumed workflow does nothing twice.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
 from orderbridge.actions.common import (
     ActionRefused,
@@ -30,8 +29,6 @@ from orderbridge.domain.statuses import ORDER_STATUS_RANK, order_status_update
 from orderbridge.models.base import OurModel
 from orderbridge.models.blink import (
     BlinkOrderStatus,
-    BlinkProductStockPrice,
-    BlinkStockAndPriceSync,
     BlinkSubmitOrderDelivery,
     BlinkSubmitOrderRequest,
     BlinkSubmittedOrder,
@@ -314,48 +311,4 @@ def sync_order_status_to_blink(*, request: SyncOrderStatusToBlinkInput, deps: De
         sent=sent,
         skipped=not sent,
         reason=reason,
-    )
-
-
-# --------------------------------------------------------------------------------------------------
-# Sync stock and price
-# --------------------------------------------------------------------------------------------------
-
-
-class SyncStockAndPriceInput(OurModel):
-    """One merchant's products for Blink's syncStockAndPrice.
-
-    ``as_of`` (when the values were read, e.g. the schedule's time) is part of the idempotency key:
-    a retry of the same sync is answered from the first run, while a later sync that happens to
-    carry the same values (stock 5 → 3 → 5) is still sent.
-    """
-
-    merchant_id: str = Field(min_length=1)
-    as_of: AwareDatetime
-    products: list[BlinkProductStockPrice] = Field(min_length=1)
-
-
-class SyncStockAndPriceOutput(OurModel):
-    merchant_id: str
-    as_of: AwareDatetime
-    products: int
-    branch_entries: int
-    message: str | None = None  # Blink's msg
-
-
-@action(idempotent=True)
-def sync_stock_and_price(*, request: SyncStockAndPriceInput, deps: Deps) -> SyncStockAndPriceOutput:
-    if request.as_of > deps.clock() + timedelta(minutes=5):
-        raise ActionRefused("as_of is in the future: it must be when the values were read")
-    answer = deps.vendors.blink(request.merchant_id).sync_stock_and_price(
-        BlinkStockAndPriceSync(products=request.products)
-    )
-    branch_entries = sum(len(product.branches) for product in request.products)
-    logger.info("stock and prices synced", extra={"products": len(request.products), "branch_entries": branch_entries})
-    return SyncStockAndPriceOutput(
-        merchant_id=request.merchant_id,
-        as_of=request.as_of,
-        products=len(request.products),
-        branch_entries=branch_entries,
-        message=answer.msg,
     )

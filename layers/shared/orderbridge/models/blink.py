@@ -155,7 +155,12 @@ MoneyText = Annotated[Money, PlainSerializer(str, return_type=str)]
 IntText = Annotated[FlexInt, PlainSerializer(str, return_type=str)]
 """A count the doc types as a string ("2"): held as int, sent as a string."""
 
+BlankableText = Annotated[str | None, BeforeValidator(_blank_to_none)]
+"""Text Blink may leave empty (``""``) or null: None then."""
+
 BlankableDate = Annotated[date | None, BeforeValidator(_blank_to_none)]
+BlankableDateTime = Annotated[UtcDateTime | None, BeforeValidator(_blank_to_none)]
+"""A time Blink may leave empty (``""``) or null: None then."""
 
 
 class BlinkRequest(OurModel):
@@ -204,24 +209,28 @@ class BlinkLoginResponse(VendorModel):
 # --- Fetch Menu ---------------------------------------------------------------------------------
 
 
-class BlinkMenuCategory(VendorModel):
+class BlinkMenuEntry(VendorModel):
+    """What each category, modifier and option of a menu item carries: its id, code and name."""
+
     id: Id
-    code: str | None = None
+    code: BlankableText = None
     name: str
 
 
-class BlinkMenuModifierOption(VendorModel):
-    id: Id
-    code: str | None = None
-    name: str
+class BlinkMenuCategory(BlinkMenuEntry):
+    """data[].category[] of Fetch Menu."""
+
+
+class BlinkMenuModifierOption(BlinkMenuEntry):
+    """data[].modifiers[].modifier_options[] of Fetch Menu."""
+
     price: Money
     discount_price: BlankableMoney = None
 
 
-class BlinkMenuModifier(VendorModel):
-    id: Id
-    code: str | None = None
-    name: str
+class BlinkMenuModifier(BlinkMenuEntry):
+    """data[].modifiers[] of Fetch Menu."""
+
     is_required: FlexBool = False
     max_multi_select_count: FlexInt | None = None
     min_multi_select_count: FlexInt | None = None
@@ -303,7 +312,7 @@ class BlinkCustomer(VendorModel):
     phone: str | None = None
     gender: str | None = None
     date_of_birth: BlankableDate = None
-    created_at: UtcDateTime | None = None
+    created_at: BlankableDateTime = None
     email: str | None = None
     wallet_balance: BlankableMoney = None
     loyalty_points: BlankableMoney = None
@@ -495,7 +504,7 @@ class BlinkCartCustomer(VendorModel):
 
 class BlinkCartNotification(VendorModel):
     status: str | None = None
-    sent_at: UtcDateTime | None = None
+    sent_at: BlankableDateTime = None
 
 
 class BlinkCartSubOption(VendorModel):

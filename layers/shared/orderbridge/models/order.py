@@ -68,7 +68,7 @@ class Lifecycle(OurModel):
     state: OrderState
     step: str | None = None  # in_progress: what the workflow waits on (or does) now
     deadline: datetime | None = None  # in_progress: past it (and still waiting), the order is stuck
-    failure: Failure | None = None  # failed / needs_attention
+    failure: Failure | None = None  # failed / needs_attention / stuck (the stuck-orders sync's reason)
     at: datetime | None = None  # when the state was set
 
 

@@ -11,7 +11,16 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, StringConstraints
+
+MONEY_DIGITS = 38
+"""Significant digits a Money value may have: DynamoDB's Number holds 38."""
+MONEY_LIMIT = Decimal(10) ** 15
+"""Money is under a quadrillion in magnitude: far above any order, far inside every vendor's range."""
+ID_MAX_LENGTH = 128
+"""An id becomes part of DynamoDB keys (a sort key holds 1,024 bytes): vendors' ids are far shorter."""
+INT_LIMIT = 2**63
+"""Integers (counts, statuses, pages) fit a signed 64-bit integer, as every vendor's do."""
 
 _TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d-%m-%Y %I:%M %p", "%Y-%m-%d")
 
@@ -37,6 +46,19 @@ def _to_decimal(value: Any) -> Any:
     raise ValueError("a number or a numeric string is expected")
 
 
+def _bounded_money(value: Decimal | None) -> Decimal | None:
+    """Finite, at most :data:`MONEY_DIGITS` significant digits, under :data:`MONEY_LIMIT`."""
+    if value is None:
+        return None
+    if not value.is_finite():
+        raise ValueError("a finite number is expected")
+    if abs(value) >= MONEY_LIMIT:
+        raise ValueError(f"must be less than {MONEY_LIMIT:,} in magnitude")
+    if len("".join(map(str, value.as_tuple().digits)).rstrip("0")) > MONEY_DIGITS:
+        raise ValueError(f"has more than {MONEY_DIGITS} significant digits")
+    return value
+
+
 def _to_id(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("an id is expected, not a boolean")
@@ -50,10 +72,13 @@ def _to_id(value: Any) -> Any:
 def _to_int(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("an integer is expected, not a boolean")
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return int(value)
+    text = value.strip() if isinstance(value, str) else ""
+    if text and len(text) <= 40 and text.isascii() and text.lstrip("-").isdigit():
+        value = int(text)
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        value = int(value)
+    if isinstance(value, int) and not -INT_LIMIT < value < INT_LIMIT:
+        raise ValueError("an integer of at most 19 digits is expected")
     return value
 
 
@@ -93,11 +118,18 @@ def _to_bool(value: Any) -> Any:
     return value
 
 
-Money = Annotated[Decimal, BeforeValidator(_to_decimal), PlainSerializer(str, return_type=str, when_used="json")]
-"""Money and other decimal quantities: never float. Serialised to JSON as a string."""
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_to_decimal),
+    AfterValidator(_bounded_money),
+    PlainSerializer(str, return_type=str, when_used="json"),
+]
+"""Money and other decimal quantities: never float; finite and within :data:`MONEY_LIMIT` and
+:data:`MONEY_DIGITS` (what DynamoDB and the vendors hold). Serialised to JSON as a string. Signed:
+amounts that cannot be negative say so on their field (``Field(ge=0)``)."""
 
-Id = Annotated[str, BeforeValidator(_to_id)]
-"""An identifier that may arrive as a string or an int."""
+Id = Annotated[str, BeforeValidator(_to_id), StringConstraints(max_length=ID_MAX_LENGTH)]
+"""An identifier that may arrive as a string or an int; at most :data:`ID_MAX_LENGTH` characters."""
 
 FlexInt = Annotated[int, BeforeValidator(_to_int)]
 """An integer that may arrive as a numeric string ("0", "8")."""

@@ -100,6 +100,19 @@ def aws_call(what: str, *, conditional: bool = False) -> Iterator[None]:
         raise _unavailable(error, what) from error
 
 
+def query_items(client: Any, what: str, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every item ``query`` (a DynamoDB Query's parameters) answers, as plain values, page after
+    page (its ``LastEvaluatedKey``) as the caller goes on; ``what`` as for :func:`aws_call`."""
+    query = dict(query)
+    while True:
+        with aws_call(what):
+            page = client.query(**query)
+        yield from (from_attrs(item) for item in page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def aws_error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 

@@ -6,7 +6,8 @@
 | timeline event   | ORDER#<order_id>            | EVENT#<event_key>  | raw body kept on the event            |
 | alias            | ALIAS#<source>#<vendor id>  | ALIAS              | vendor id → order id (tasks, Blink)   |
 | unmatched event  | UNMATCHED#<source>#<ref>    | EVENT#<event_key>  | an event for an order we do not know  |
-|                  |                             |                    | (written only: nothing reads it yet)  |
+|                  |                             |                    | yet; applied, then deleted, when the  |
+|                  |                             |                    | order arrives (workflow/unmatched.py) |
 | submission       | SUBMIT#<blink branch>#<name> | SUBMIT            | an order we are submitting to Blink   |
 
 The order item also carries the lifecycle a person reads (``state``, ``state_step``,
@@ -20,18 +21,18 @@ tracks only move forward (``domain.statuses``): the rank condition is part of th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from orderbridge.domain.statuses import ORDER_STATUS_RANK, TrackUpdate
+from orderbridge.domain.statuses import ORDER_STATUS_RANK, TERMINAL, TrackUpdate
 from orderbridge.errors import NotFound
 from orderbridge.models.config import Branch, Partner, PartnerBranch
 from orderbridge.models.order import Lifecycle, Order, OrderState, TimelineEntry, TimelineEvent, TrackName, Tracks
 from orderbridge.store.batch import Key, batch_get
 from orderbridge.store.config import ConfigStore, branch_key, parse_as, partner_branch_key, partner_key
-from orderbridge.store.dynamo import ConditionFailed, aws_call, from_attrs, ints, to_attrs, to_value
+from orderbridge.store.dynamo import ConditionFailed, aws_call, from_attrs, ints, query_items, to_attrs, to_value
 from orderbridge.store.rents import RentStore
 
 TRACK_RANK_ATTR: dict[TrackName, str] = {
@@ -44,6 +45,8 @@ BY_STATE_INDEX = "by_state"
 BY_STATUS_INDEX = "by_status"
 BY_BRANCH_INDEX = "by_branch"
 BY_DAY_INDEX = "by_day"
+# How long an event for an order we do not know is kept for the order to arrive (then TTL).
+UNMATCHED_KEPT_DAYS = 30
 
 
 def order_key(order_id: str) -> Key:
@@ -70,6 +73,19 @@ def submission_key(blink_branch_id: str, customer_name: str) -> Key:
     return {"pk": f"SUBMIT#{blink_branch_id}#{customer_name}", "sk": "SUBMIT"}
 
 
+def unmatched_pk(source: str, ref: str) -> str:
+    """Where the events for ``ref`` (a vendor's id of an order we do not know yet) are kept."""
+    return f"UNMATCHED#{source}#{ref}"
+
+
+@dataclass(frozen=True)
+class UnmatchedEvent:
+    """An event kept before its order was known: its timeline event and the body as received."""
+
+    event: TimelineEvent
+    raw: str
+
+
 @dataclass
 class Written:
     """What a write did."""
@@ -89,6 +105,17 @@ class OrderView:
 
 
 @dataclass(frozen=True)
+class OpenRent:
+    """An order in progress whose current locker rent has not finished (what the rent
+    reconciliation walks, :meth:`OrderStore.open_rents`)."""
+
+    order_id: str
+    rent_id: str
+    rent_state: str | None
+    position: str  # the order's ``created_key``: a walk started ``after`` it goes on behind this order
+
+
+@dataclass(frozen=True)
 class OrderWithBranch:
     """What :meth:`OrderStore.find_with_branch` found in its one round trip."""
 
@@ -104,6 +131,64 @@ class OrderWithPartner:
     stored: bool  # the order asked for is stored
     partner: Partner | None  # the delivery partner's configuration
     route: PartnerBranch | None  # the merchant branch the partner's branch is routed to
+
+
+@dataclass(frozen=True)
+class OpenOrder:
+    """An order that has not ended, as :meth:`OrderStore.open_orders` walks them: what the
+    scheduled syncs judge it by (its lifecycle, its Blink status and when that last moved, which
+    workflow execution is its current one), and where a walk resumes after it."""
+
+    order_id: str
+    merchant_id: str
+    lifecycle: Lifecycle
+    received_at: datetime
+    status: str
+    status_rank: int
+    status_at: datetime  # when the Blink status last moved (older orders: their last update)
+    blink_order_id: str | None
+    workflow_resumes: int
+    position: str  # ``<state>#<created_key>``: a walk started ``after`` it goes on behind this order
+
+    @property
+    def execution(self) -> str:
+        """The name of the order's current workflow execution (``ops.resume_workflow`` names a
+        resumed one ``<order_id>-r<n>``; ``workflow.signals.start_workflow`` the first)."""
+        return self.order_id if self.workflow_resumes <= 0 else f"{self.order_id}-r{self.workflow_resumes}"
+
+
+_OPEN_ORDER_ATTRS = (
+    "order_id",
+    "merchant_id",
+    "state",
+    "state_step",
+    "state_deadline",
+    "failure",
+    "state_at",
+    "received_at",
+    "status",
+    "status_rank",
+    "status_at",
+    "updated_at",
+    "blink_order_id",
+    "workflow_resumes",
+    "created_key",
+)
+
+
+def _open_order(item: dict[str, Any]) -> OpenOrder:
+    return OpenOrder(
+        order_id=str(item["order_id"]),
+        merchant_id=str(item.get("merchant_id") or ""),
+        lifecycle=lifecycle_of(item),
+        received_at=datetime.fromisoformat(str(item["received_at"])),
+        status=str(item.get("status") or ""),
+        status_rank=int(item.get("status_rank", 0)),
+        status_at=datetime.fromisoformat(str(item.get("status_at") or item.get("updated_at") or item["received_at"])),
+        blink_order_id=str(item["blink_order_id"]) if item.get("blink_order_id") else None,
+        workflow_resumes=int(item.get("workflow_resumes", 0)),
+        position=f"{item['state']}#{item['created_key']}",
+    )
 
 
 def _following(follow: TrackUpdate) -> dict[str, Any]:
@@ -147,6 +232,7 @@ class OrderStore:
             "updated_at": order.received_at,
             "state": OrderState.RECEIVED.value,
             "state_at": order.received_at,
+            "status_at": order.received_at,
         }
         items = [self._put(meta, new_only=True), self._put(_event_item(order.order_id, event, raw), new_only=True)]
         try:
@@ -306,8 +392,9 @@ class OrderStore:
         condition = "attribute_exists(pk)"
         if update is not None:
             names.update({"#track": update.track, "#rank": TRACK_RANK_ATTR[update.track]})
+            names["#track_at"] = f"{update.track}_at"  # when the track last moved
             values.update({":value": to_value(update.value), ":rank": to_value(update.rank)})
-            sets += ["#track = :value", "#rank = :rank"]
+            sets += ["#track = :value", "#rank = :rank", "#track_at = :at"]
             condition += " AND (attribute_not_exists(#rank) OR #rank < :rank)"
             if update.owner is not None:
                 names["#owner"] = TRACK_OWNER_ATTR[update.track]
@@ -327,7 +414,7 @@ class OrderStore:
     def track_update(self, order_id: str, update: TrackUpdate, at: datetime) -> dict[str, Any]:
         """A conditional Update of one status track on the order (for a transaction): only forward,
         and for an owned track only while ``update.owner`` is the order's current job or rent."""
-        names = {"#track": update.track, "#rank": TRACK_RANK_ATTR[update.track]}
+        names = {"#track": update.track, "#rank": TRACK_RANK_ATTR[update.track], "#track_at": f"{update.track}_at"}
         values = {":value": to_value(update.value), ":rank": to_value(update.rank), ":at": to_value(at)}
         condition = "attribute_exists(pk) AND (attribute_not_exists(#rank) OR #rank < :rank)"
         if update.owner is not None:
@@ -338,7 +425,7 @@ class OrderStore:
             "Update": {
                 "TableName": self.table,
                 "Key": to_attrs(order_key(order_id)),
-                "UpdateExpression": "SET #track = :value, #rank = :rank, updated_at = :at",
+                "UpdateExpression": "SET #track = :value, #rank = :rank, #track_at = :at, updated_at = :at",
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values,
@@ -365,8 +452,15 @@ class OrderStore:
             values[f":not{index}"] = to_value(state.value)
             condition += f" AND #state <> :not{index}"
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        return self._write_lifecycle("record the order's state", order_id, expression, condition, values)
+
+    def _write_lifecycle(
+        self, what: str, order_id: str, expression: str, condition: str, values: dict[str, Any]
+    ) -> bool:
+        """Update the order's lifecycle (``#state`` names ``state``) if ``condition`` holds; False
+        when it does not."""
         try:
-            with aws_call("record the order's state", conditional=True):
+            with aws_call(what, conditional=True):
                 self.client.update_item(
                     TableName=self.table,
                     Key=to_attrs(order_key(order_id)),
@@ -387,14 +481,20 @@ class OrderStore:
             self.client.put_item(TableName=self.table, Item=to_attrs(item))
 
     def record_unmatched(self, source: str, ref: str, event: TimelineEvent, raw: str) -> Written:
-        """Keep an event we cannot attach to an order, with its raw body, so nothing a vendor said
-        is lost. Written only: nothing reads these items yet (no query, ops route or replay
-        exists); the syncs of issue 10 are to read them."""
+        """Keep an event we cannot attach to an order yet, with its raw body, under the vendor's
+        ``ref`` (a Blink order id, a courier task id, a Bloq.It rent id), so nothing a vendor said is
+        lost: when an order becomes known by ``ref`` (the order stream, ``workflow/unmatched.py``)
+        :meth:`unmatched` reads them back, they are applied in their order through the webhook's own
+        write (idempotent by event key) and :meth:`forget_unmatched` deletes each once applied.
+        One whose order never comes (another integration's rent, an order we never got) expires
+        after :data:`UNMATCHED_KEPT_DAYS` (the table's TTL attribute ``expires_at``)."""
+        expires = event.received_at + timedelta(days=UNMATCHED_KEPT_DAYS)
         item = {
-            "pk": f"UNMATCHED#{source}#{ref}",
+            "pk": unmatched_pk(source, ref),
             "sk": f"EVENT#{event.event_key}",
             **event.model_dump(),
             "raw": raw,
+            "expires_at": int(expires.timestamp()),
         }
         try:
             with aws_call("record the event", conditional=True):
@@ -404,6 +504,37 @@ class OrderStore:
         except ConditionFailed:
             return Written(None, duplicate=True)
         return Written(None, created=True)
+
+    def unmatched(self, source: str, ref: str) -> list[UnmatchedEvent]:
+        """The events kept for ``ref`` before its order was known, in the order they happened
+        (the vendor's time where it gave one, else when we received them; one strongly consistent
+        query, all pages)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": to_value(unmatched_pk(source, ref))},
+            "ConsistentRead": True,
+        }
+        found: list[UnmatchedEvent] = []
+        with aws_call("read the unmatched events"):
+            while True:
+                page = self.client.query(**kwargs)
+                for item in (from_attrs(i) for i in page.get("Items", [])):
+                    raw = str(item.pop("raw", ""))
+                    fields = {k: v for k, v in item.items() if k in TimelineEvent.model_fields}
+                    found.append(UnmatchedEvent(TimelineEvent.model_validate(fields), raw))
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        found.sort(key=lambda kept: (kept.event.at or kept.event.received_at, kept.event.received_at))
+        return found
+
+    def forget_unmatched(self, source: str, ref: str, event_key: str) -> None:
+        """Delete one kept event once it is applied to its order (deleting it twice is harmless)."""
+        with aws_call("delete the unmatched event"):
+            self.client.delete_item(
+                TableName=self.table, Key=to_attrs({"pk": unmatched_pk(source, ref), "sk": f"EVENT#{event_key}"})
+            )
 
     def count_resume(self, order_id: str, *, undo: bool = False) -> int:
         """Count a resume of the order's workflow (or take one back); returns the new count."""
@@ -422,6 +553,18 @@ class OrderStore:
         """Remember which order a vendor's id (a Blink order id, a courier task id) belongs to."""
         with aws_call("record the vendor's id"):
             self.client.put_item(TableName=self.table, Item=to_attrs(_alias_item(source, vendor_id, order_id)))
+
+    def event_absent(self, order_id: str, key: str) -> dict[str, Any]:
+        """A guard (for :meth:`record_event`'s ``guards``): the order's timeline has no event ``key``
+        yet — the write is a duplicate if it has (e.g. a Blink status the reconciliation already
+        recorded, ``syncs.blink_statuses``)."""
+        return {
+            "ConditionCheck": {
+                "TableName": self.table,
+                "Key": to_attrs(event_key(order_id, key)),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
 
     def _put(self, item: dict[str, Any], *, new_only: bool) -> dict[str, Any]:
         put: dict[str, Any] = {"TableName": self.table, "Item": to_attrs(item)}
@@ -480,6 +623,37 @@ class OrderStore:
         """The order a vendor's id belongs to (its alias; one strongly consistent round trip)."""
         found = batch_get(self.client, {self.table: [alias_key(source, vendor_id)]})[self.table]
         return str(found[0]["order_id"]) if found else None
+
+    def open_rents(self, merchant_id: str, *, after: str | None = None, page_size: int = 100) -> Iterator[OpenRent]:
+        """The merchant's orders in progress (stuck ones too) whose current rent has not finished,
+        oldest first, behind the order at ``after`` (an :attr:`OpenRent.position`) when given: a Query
+        of the ``by_state`` index (``state = in_progress``, ``created_key > after``), filtered on the
+        merchant, a rent (``rent_id``) and its track short of ``finished``; read page by page as the
+        caller goes on."""
+        condition = "#state = :state" + (" AND created_key > :after" if after else "")
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": BY_STATE_INDEX,
+            "KeyConditionExpression": condition,
+            "FilterExpression": "merchant_id = :merchant AND attribute_exists(rent_id)"
+            " AND (attribute_not_exists(rent_rank) OR rent_rank < :finished)",
+            "ProjectionExpression": "order_id, rent_id, rent_state, created_key",
+            "ExpressionAttributeNames": {"#state": "state"},
+            "ExpressionAttributeValues": {
+                ":state": to_value(OrderState.IN_PROGRESS.value),
+                ":merchant": to_value(merchant_id),
+                ":finished": to_value(TERMINAL),
+                **({":after": to_value(after)} if after else {}),
+            },
+            "Limit": page_size,
+        }
+        for item in query_items(self.client, "list the open locker orders", kwargs):
+            yield OpenRent(
+                order_id=str(item["order_id"]),
+                rent_id=str(item["rent_id"]),
+                rent_state=item.get("rent_state"),
+                position=str(item["created_key"]),
+            )
 
     def load(self, order_id: str) -> tuple[Order, Tracks] | None:
         """The order and its status tracks without its timeline (one strongly consistent GetItem)."""
@@ -545,6 +719,82 @@ class OrderStore:
             page = self.client.query(**kwargs)
         rows = [from_attrs(i) for i in page.get("Items", [])]
         return [summary_of(r, now) for r in rows], page.get("LastEvaluatedKey")
+
+    # -- the scheduled syncs' walks ---------------------------------------------------------------
+
+    def open_orders(
+        self,
+        states: Sequence[OrderState],
+        *,
+        after: str | None = None,
+        blink_status_unmoved_since: datetime | None = None,
+        page_size: int = 100,
+    ) -> Iterator[OpenOrder]:
+        """The orders in ``states``, state by state (in the order given), oldest first, from the
+        ``by_state`` index; after the order at ``after`` (an :attr:`OpenOrder.position`) when given.
+
+        ``blink_status_unmoved_since``: only orders with a Blink order id whose Blink status is not
+        final and has not moved since then (a filter on the index: read, not returned)."""
+        start_state, _, start_key = (after or "").partition("#")
+        order = [state.value for state in states]
+        begin = order.index(start_state) if start_state in order else 0
+        for state in order[begin:]:
+            query = _open_orders_query(self.table, state, blink_status_unmoved_since, page_size)
+            if state == start_state and start_key:
+                order_id = start_key.rsplit("#", 1)[-1]
+                query["ExclusiveStartKey"] = to_attrs({**order_key(order_id), "state": state, "created_key": start_key})
+            for item in query_items(self.client, "list open orders", query):
+                yield _open_order(item)
+
+    def mark_stuck(self, seen: OpenOrder, lifecycle: Lifecycle) -> bool:
+        """Record that ``seen`` is stuck (``lifecycle``: in progress, past its deadline, its
+        failure saying why) — only if its lifecycle has not moved since it was read and it is not
+        marked yet. False when it moved (the workflow went on, a person resumed it) or another run
+        marked it first."""
+        if lifecycle.failure is None or lifecycle.deadline is None:
+            raise ValueError("a stuck order needs its deadline and the reason")
+        before = seen.lifecycle
+        condition = "attribute_exists(pk) AND #state = :seen_state AND attribute_not_exists(failure)"
+        condition += " AND state_at = :seen_at" if before.at else " AND attribute_not_exists(state_at)"
+        values: dict[str, Any] = {
+            ":seen_state": to_value(before.state.value),
+            **({":seen_at": to_value(before.at)} if before.at else {}),
+            ":state": to_value(lifecycle.state.value),
+            ":at": to_value(lifecycle.at),
+            ":deadline": to_value(lifecycle.deadline),
+            ":failure": to_value(lifecycle.failure.model_dump()),
+            ":step": to_value(lifecycle.step or before.step or "-"),
+        }
+        expression = (
+            "SET #state = :state, state_at = :at, state_deadline = :deadline, failure = :failure, state_step = :step"
+        )
+        return self._write_lifecycle("record the stuck order", seen.order_id, expression, condition, values)
+
+
+def _open_orders_query(table: str, state: str, unmoved_since: datetime | None, page_size: int) -> dict[str, Any]:
+    """The Query of :meth:`OrderStore.open_orders` for the orders in ``state`` (the ``by_state``
+    index; what an :class:`OpenOrder` needs); with ``unmoved_since``, filtered on a Blink order id
+    whose Blink status is not final and has not moved since then."""
+    names = {f"#a{n}": attr for n, attr in enumerate(_OPEN_ORDER_ATTRS)}
+    values: dict[str, Any] = {":k": to_value(state)}
+    query: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": BY_STATE_INDEX,
+        "KeyConditionExpression": "#k = :k",
+        "ProjectionExpression": ", ".join(names),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+        "Limit": page_size,
+    }
+    names["#k"] = "state"
+    if unmoved_since is not None:
+        names.update({"#bid": "blink_order_id", "#rank": "status_rank", "#sat": "status_at", "#upd": "updated_at"})
+        values.update({":final": to_value(TERMINAL), ":since": to_value(unmoved_since)})
+        query["FilterExpression"] = (
+            "attribute_exists(#bid) AND #rank < :final"
+            " AND (#sat < :since OR (attribute_not_exists(#sat) AND #upd < :since))"
+        )
+    return query
 
 
 def _list_query(

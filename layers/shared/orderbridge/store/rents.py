@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from orderbridge.domain.statuses import RENT_STATE_RANK, TrackUpdate
 from orderbridge.errors import NotFound
 from orderbridge.models.bloqit import RentState
 from orderbridge.models.rent import Rent
-from orderbridge.store.batch import Key
+from orderbridge.store.batch import Key, batch_get
 from orderbridge.store.dynamo import ConditionFailed, aws_call, from_attrs, to_attrs, to_value
 
 BY_ORDER_INDEX = "by_order"
@@ -146,6 +147,12 @@ class RentStore:
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
+
+    def recorded_events(self, event_ids: Iterable[str]) -> set[str]:
+        """Which of these Bloq.It event ids are recorded already (strongly consistent BatchGetItem):
+        the rent reconciliation applies only the others."""
+        found = batch_get(self.client, {self.table: [bloq_event_key(event_id) for event_id in event_ids]})
+        return {str(item["pk"]).removeprefix("BLOQEVENT#") for item in found[self.table]}
 
     def record_event_only(self, event_id: str, record: dict[str, Any]) -> bool:
         """Record a Bloq.It event that concerns no order of ours. False if seen before."""

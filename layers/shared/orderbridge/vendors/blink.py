@@ -408,6 +408,12 @@ def _page_from_link(link: str | None, current: int | None, last: int | None) -> 
 
 
 def _next_menu_page(page: BlinkMenuPage) -> int | None:
+    return next_menu_page(page)
+
+
+def next_menu_page(page: BlinkMenuPage) -> int | None:
+    """The fetchMenu page after ``page`` (from its ``next_page_path``), or None at the last: for a
+    caller that reads the menu a page at a time (the catalog sync resumes at a page)."""
     return _page_from_link(page.next_page_path, page.current_page, page.last_page)
 
 

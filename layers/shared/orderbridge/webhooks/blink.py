@@ -5,7 +5,13 @@ order, the branch and the marks of an order Orderbridge itself submitted) and on
 write. An order Orderbridge submitted (a partner order) is announced on the Order Webhook too (an
 assumption: docs/vendor-assumptions.md): it is recognised by its Blink id, or — when it arrives
 before submitOrder's answer was recorded — by the branch and the customer name we gave it, and
-lands on that order. A webhook Blink could not deliver is not recovered yet (no order catch-up).
+lands on that order. A webhook Blink could not deliver is recovered by the order catch-up
+(``syncs/orders.py``: ``getOrderList`` since the highest Blink order id seen), which enters the
+order through :func:`record_order` — the same lookup, order id, idempotency and timeline event key
+— so a late webhook after it is a duplicate.
+
+A status for an order we do not know yet is kept as ``UNMATCHED#blink#<blink order id>`` (202) and
+applied when the order arrives (``workflow/unmatched.py``, run by the order stream).
 """
 
 from __future__ import annotations
@@ -33,6 +39,15 @@ SOURCE = OrderSource.BLINK.value
 def receive_order(request: WebhookRequest, deps: Deps) -> tuple[int, WebhookAck]:
     verify_token(request, deps.secrets.get().blink, source="Blink")
     payload = parse_model(BlinkOrderWebhook, parse_json(request.body))
+    outcome = record_order(payload, request.body, deps)
+    return 200, WebhookAck(status="accepted", order_id=outcome.order_id)
+
+
+def record_order(payload: BlinkOrderWebhook, raw: str, deps: Deps, *, via: str = "webhook") -> Written:
+    """Enter a Blink order (the Order Webhook's, or the catch-up's read of ``getOrderList`` /
+    ``getOrder`` as that payload): a duplicate when stored; the announcement of an order we
+    submitted when its Blink id or submission mark names one; else a new order (its workflow starts
+    on insert). ``via`` says how it came, in its timeline event (whose key is the same either way)."""
     order_id = order_id_for(SOURCE, payload.blink_order_id)
     logger.set_correlation_id(order_id)
     logger.append_keys(order_id=order_id, blink_order_id=payload.blink_order_id)
@@ -43,12 +58,12 @@ def receive_order(request: WebhookRequest, deps: Deps) -> tuple[int, WebhookAck]
     found = deps.orders.find_with_branch(
         order_id, payload.branch_id, deps.config, alias=(SOURCE, payload.blink_order_id), submitted=ours
     )
-    answer = WebhookAck(status="accepted", order_id=order_id)
     if found.stored:
-        report(Written(order_id, duplicate=True), "Blink order")
-        return 200, answer
+        duplicate = Written(order_id, duplicate=True)
+        report(duplicate, "Blink order", via=via)
+        return duplicate
     if found.order_id is not None:
-        return 200, _announced(request, payload, found.order_id, deps)
+        return _announced(payload, found.order_id, deps, via=via)
     if found.branch is None:
         raise UnknownBranch(
             "the order's branch is not configured in Orderbridge",
@@ -58,15 +73,16 @@ def receive_order(request: WebhookRequest, deps: Deps) -> tuple[int, WebhookAck]
     received_at = deps.clock()
     order = normalize.blink_order(payload, found.branch, received_at=received_at)
     status = payload.status_text or order.status.value
-    summary = f"order received from Blink, status {payload.status} ({status})"
-    event = _order_event(payload, "order_received", summary, received_at)
-    store_new_order(deps, order, event, request.body, "Blink order")
-    return 200, answer
+    how = "" if via == "webhook" else f" (by the {via}: its webhook never came)"
+    summary = f"order received from Blink{how}, status {payload.status} ({status})"
+    event = _order_event(payload, "order_received", summary, received_at, via)
+    return store_new_order(deps, order, event, raw, "Blink order", via=via)
 
 
-def _order_event(payload: BlinkOrderWebhook, kind: str, summary: str, received_at: datetime) -> TimelineEvent:
-    """The timeline event of one Order Webhook delivery, keyed by Blink's order id: one event per
-    order, whether it arrived as a new order or as the announcement of one we submitted."""
+def _order_event(payload: BlinkOrderWebhook, kind: str, summary: str, received_at: datetime, via: str) -> TimelineEvent:
+    """The timeline event of one Blink order's arrival, keyed by Blink's order id: one event per
+    order, whether it arrived as a new order or as the announcement of one we submitted, by its
+    webhook or by the catch-up."""
     return TimelineEvent(
         event_key=f"blink:order:{payload.blink_order_id}",
         source=SOURCE,
@@ -74,26 +90,38 @@ def _order_event(payload: BlinkOrderWebhook, kind: str, summary: str, received_a
         at=payload.created_at,
         received_at=received_at,
         summary=summary,
-        detail={"blink_order_id": payload.blink_order_id, "blink_status": payload.status, "channel": payload.channel},
+        detail={
+            "blink_order_id": payload.blink_order_id,
+            "blink_status": payload.status,
+            "channel": payload.channel,
+            "via": via,
+        },
     )
 
 
-def _announced(request: WebhookRequest, payload: BlinkOrderWebhook, order_id: str, deps: Deps) -> WebhookAck:
+def _announced(payload: BlinkOrderWebhook, order_id: str, deps: Deps, *, via: str) -> Written:
     """Blink announced an order Orderbridge itself submitted (a partner order): one sale, one
     order — the announcement lands on that order's timeline (and links Blink's id to it, should it
     come before submitOrder's answer was recorded); no second order, no second workflow."""
     logger.set_correlation_id(order_id)
     logger.append_keys(order_id=order_id)
     summary = f"Blink announced order {payload.blink_order_id}, which Orderbridge submitted"
-    event = _order_event(payload, "blink_order_announced", summary, deps.clock())
+    event = _order_event(payload, "blink_order_announced", summary, deps.clock(), via)
     outcome = deps.orders.link_vendor(
         order_id,
         event,
         fields={"blink_order_id": payload.blink_order_id, "blink_unique_code": payload.order_key},
         alias=(SOURCE, payload.blink_order_id),
     )
-    report(outcome, "Blink order (ours)")
-    return WebhookAck(status="accepted", order_id=order_id)
+    report(outcome, "Blink order (ours)", via=via)
+    return outcome
+
+
+def status_identity(blink_order_id: str, status: int) -> str:
+    """The event key of a Blink status read back with getOrder, which tells no time of the change
+    (``syncs.blink_statuses``): the order reached ``status`` — a webhook of that status arriving
+    later is a duplicate. A webhook's own key adds Blink's ``created_at``."""
+    return f"blink:status:{blink_order_id}:{int(status)}"
 
 
 def receive_order_status(request: WebhookRequest, deps: Deps) -> tuple[int, WebhookAck]:
@@ -133,11 +161,20 @@ def receive_order_status(request: WebhookRequest, deps: Deps) -> tuple[int, Webh
                 errors=[FieldError("branch_id", f"branch {payload.branch_id!r} is not configured")],
             )
         outcome = deps.orders.record_unmatched(SOURCE, payload.blink_order_id, event, request.body)
+        # The order may have arrived between our lookup and this write, its replay (on its insert)
+        # before this event was kept: look once more, and if it is there, apply the event now.
+        if deps.orders.find_with_branch(candidate, None, deps.config, alias=(SOURCE, payload.blink_order_id)).order_id:
+            deps.orders.forget_unmatched(SOURCE, payload.blink_order_id, event.event_key)
+            return receive_order_status(request, deps)
         report(outcome, "Blink status", status=status.name)
         return 202, WebhookAck(status="unmatched")
 
     logger.set_correlation_id(order_id)
     logger.append_keys(order_id=order_id)
-    outcome = deps.orders.record_event(order_id, event, order_status_update(status), raw=request.body)
+    # A status the reconciliation already read back with getOrder (syncs.blink_statuses) is a duplicate.
+    reconciled = deps.orders.event_absent(order_id, status_identity(payload.blink_order_id, status))
+    outcome = deps.orders.record_event(
+        order_id, event, order_status_update(status), raw=request.body, guards=[reconciled]
+    )
     report(outcome, "Blink status", status=status.name)
     return 200, WebhookAck(status="accepted", order_id=order_id)

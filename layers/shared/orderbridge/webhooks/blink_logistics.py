@@ -3,6 +3,10 @@
 The webhook names only the task; the task → order alias is written when we create the task.
 The payload has no event id or time, so a delivery's identity is its task, event and a digest
 of its body (the same event resent is a duplicate; a reassignment to another rider is not).
+
+An event for a task we do not know yet (it came before the task → order alias was written) is kept
+as ``UNMATCHED#blink_logistics#<task id>`` (202) and applied when the order's courier job becomes
+that task (``workflow/unmatched.py``, run by the order stream).
 """
 
 from __future__ import annotations
@@ -41,6 +45,11 @@ def receive_task_status(request: WebhookRequest, deps: Deps) -> tuple[int, Webho
     )
     if order_id is None:
         outcome = deps.orders.record_unmatched(SOURCE, task_id, event, request.body)
+        # The task may have been linked between our lookup and this write, its replay before this
+        # event was kept: look once more, and if it is linked now, apply the event now.
+        if deps.orders.order_for(SOURCE, task_id) is not None:
+            deps.orders.forget_unmatched(SOURCE, task_id, event.event_key)
+            return receive_task_status(request, deps)
         report(outcome, "courier task event", event=payload.task_event.name)
         return 202, WebhookAck(status="unmatched")
 

@@ -4,8 +4,9 @@ Every event is recorded once, keyed by its Bloq.It ``_id``. A ``rent.*`` event f
 ours also moves the rent's state and the order's ``rent_state`` track (monotonic, see
 ``domain.statuses``; ``rent.offline_dropoff`` counts as the drop-off, see
 ``models.bloqit.RENT_EVENT_STATE``) and lands in the order's timeline. ``rent.extended`` moves
-the rent's expiry to the one the event carries (later only). Other events (locker, bloq, customer)
-and rents we do not know are recorded for reconciliation.
+the rent's expiry to the one the event carries (later only). :func:`apply_rent_event` does it,
+for the webhook and for the rent reconciliation (``syncs/rents.py``) alike. Other events (locker,
+bloq, customer) and rents we do not know are recorded for reconciliation.
 """
 
 from __future__ import annotations
@@ -33,12 +34,21 @@ def receive_event(request: WebhookRequest, deps: Deps) -> tuple[int, WebhookAck]
     event = parse_model(BloqWebhookEvent, parse_json(request.body))
     logger.append_keys(bloq_event_id=event.id, bloq_event=event.code_name, rent_id=event.rent)
     received_at = deps.clock()
-    record = {**_event_ids(event), "received_at": received_at, "raw": request.body}
+    record = event_record(event, request.body, received_at)
 
     rent = deps.rents.get(event.rent) if event.category == "rent" and event.rent else None
+    if rent is None and event.category == "rent" and event.rent:
+        return _record_unmatched(request, event, event.rent, received_at, deps)
     if rent is None:
         return _record_only(event, record, deps)
-    return _record_rent_event(event, rent, record, received_at, deps)
+    apply_rent_event(event, rent, record, received_at, deps)
+    return 200, WebhookAck(status="accepted", order_id=rent.order_id)
+
+
+def event_record(event: BloqWebhookEvent, raw: str, received_at: datetime) -> dict[str, Any]:
+    """What is kept of a Bloq.It event (its ``BLOQEVENT#`` record): what it is about, when we got
+    it and its body as received."""
+    return {**_event_ids(event), "received_at": received_at, "raw": raw}
 
 
 def _event_ids(event: BloqWebhookEvent) -> dict[str, str | None]:
@@ -52,6 +62,31 @@ def _event_ids(event: BloqWebhookEvent) -> dict[str, str | None]:
     }
 
 
+def _record_unmatched(
+    request: WebhookRequest, event: BloqWebhookEvent, rent_id: str, received_at: datetime, deps: Deps
+) -> tuple[int, WebhookAck]:
+    """An event of a rent we do not know yet (it came before our record of the rent): kept as
+    ``UNMATCHED#bloqit#<rent id>`` with its raw body, keyed ``bloq:<_id>`` (a redelivery is a
+    duplicate), and applied through :func:`apply_rent_event` when the order's rent becomes that
+    rent (``workflow/unmatched.py``, run by the order stream)."""
+    kept = TimelineEvent(
+        event_key=f"bloq:{event.id}",
+        source=SOURCE,
+        kind="rent_event",
+        received_at=received_at,
+        summary=f"locker rent {event.code_name.removeprefix('rent.')} (rent not known yet)",
+        detail=_event_ids(event),
+    )
+    outcome = deps.orders.record_unmatched(SOURCE, rent_id, kept, request.body)
+    # Our record of the rent may have been written between our lookup and this write, its replay
+    # before this event was kept: look once more, and if the rent is ours now, apply the event now.
+    if deps.rents.get(rent_id) is not None:
+        deps.orders.forget_unmatched(SOURCE, rent_id, kept.event_key)
+        return receive_event(request, deps)
+    report(outcome, f"Bloq.It {event.code_name}")
+    return 202, WebhookAck(status="unmatched")
+
+
 def _record_only(event: BloqWebhookEvent, record: dict[str, Any], deps: Deps) -> tuple[int, WebhookAck]:
     """An event about no rent of ours (or about no rent at all): recorded once, for reconciliation."""
     created = deps.rents.record_event_only(event.id, record)
@@ -62,26 +97,39 @@ def _record_only(event: BloqWebhookEvent, record: dict[str, Any], deps: Deps) ->
     return 200, WebhookAck(status="accepted")
 
 
-def _record_rent_event(
-    event: BloqWebhookEvent, rent: Rent, record: dict[str, Any], received_at: datetime, deps: Deps
-) -> tuple[int, WebhookAck]:
+def apply_rent_event(
+    event: BloqWebhookEvent,
+    rent: Rent,
+    record: dict[str, Any],
+    received_at: datetime,
+    deps: Deps,
+    *,
+    found_by: str | None = None,
+    happened_at: datetime | None = None,
+) -> Written:
     """An event of one of our rents: the rent's state (and expiry), the order's rent track and its
-    timeline move in one write, guarded by the event's id."""
+    timeline move in one write, guarded by the event's id (``bloq:<_id>``, ``BLOQEVENT#<_id>``).
+
+    The one place a rent event changes an order: the webhook's, and the rent reconciliation's
+    (``syncs/rents.py``) for an event it found in the rent's history that no webhook brought
+    (``found_by``, kept on the event record and in the timeline; ``happened_at``: Bloq.It's time of
+    the event). Whichever comes second is a duplicate and writes nothing."""
     logger.set_correlation_id(rent.order_id)
     logger.append_keys(order_id=rent.order_id)
     expiry = _new_expiry(event)  # rent.extended: the rent's expiry follows (later only), in the same write
+    found = {"found_by": found_by} if found_by else {}
     outcome = deps.orders.record_rent_event(
         rent.order_id,
-        _rent_timeline_event(event, rent, expiry, received_at),
+        _rent_timeline_event(event, rent, expiry, received_at, happened_at, found),
         rent_state_update(event.rent_state),
         deps.rents,
         rent.rent_id,
         at=received_at,
         expires_at=expiry,
-        bloq_event=(event.id, {**record, "order_id": rent.order_id}),
+        bloq_event=(event.id, {**record, **found, "order_id": rent.order_id}),
     )
-    report(outcome, f"Bloq.It {event.code_name}")
-    return 200, WebhookAck(status="accepted", order_id=rent.order_id)
+    report(outcome, f"Bloq.It {event.code_name}" + (f" (found by the {found_by})" if found_by else ""))
+    return outcome
 
 
 def _new_expiry(event: BloqWebhookEvent) -> datetime | None:
@@ -96,7 +144,12 @@ def _new_expiry(event: BloqWebhookEvent) -> datetime | None:
 
 
 def _rent_timeline_event(
-    event: BloqWebhookEvent, rent: Rent, expiry: datetime | None, received_at: datetime
+    event: BloqWebhookEvent,
+    rent: Rent,
+    expiry: datetime | None,
+    received_at: datetime,
+    happened_at: datetime | None,
+    found: dict[str, str],
 ) -> TimelineEvent:
     expires = f": expires {expiry.isoformat()}" if expiry else ""
     message = f": {event.message}" if event.message else ""
@@ -105,6 +158,7 @@ def _rent_timeline_event(
         event_key=f"bloq:{event.id}",
         source=SOURCE,
         kind="rent_event",
+        at=happened_at,
         received_at=received_at,
         summary=f"locker rent {event.code_name.removeprefix('rent.')}{expires}{message}",
         detail={
@@ -113,5 +167,6 @@ def _rent_timeline_event(
             "title": event.title,
             "initiated_by": initiated_by,
             **({"expires_at": expiry.isoformat()} if expiry else {}),
+            **found,
         },
     )

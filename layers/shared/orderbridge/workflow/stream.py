@@ -1,6 +1,9 @@
 """The OrdersTable stream: what happens after a webhook or an action has written.
 
 - a new order (INSERT of an order item) starts its workflow, named after the order;
+- an order that became known by a vendor's id (INSERT, or a MODIFY that set its Blink order id,
+  courier task or rent) has the events kept for that id before it existed applied, in their order
+  (``workflow/unmatched.py``: why here and not in the webhook is said there);
 - a change of an order's status tracks (MODIFY of an order item) re-judges the order's open
   waits and resumes the workflow where a wait is settled.
 
@@ -21,6 +24,7 @@ from orderbridge.deps import Deps
 from orderbridge.observability import logger
 from orderbridge.store.orders import order_id_of
 from orderbridge.workflow.signals import Signaller, start_workflow
+from orderbridge.workflow.unmatched import replay_for
 
 TRACKS = ("status", "courier_status", "rent_state")
 
@@ -36,11 +40,21 @@ def handle_record(record: DynamoDBRecord, deps: Deps) -> str:
     if record.event_name is DynamoDBRecordEventName.INSERT:
         started = start_workflow(deps.workflow, order_id)
         logger.info("workflow started" if started else "workflow already running")
-        return "started" if started else "already started"
-    if record.event_name is DynamoDBRecordEventName.MODIFY and _tracks_changed(change.old_image, change.new_image):
-        settled = Signaller.of(deps).settle(order_id)
-        return f"settled {sorted(settled)}" if settled else "no wait settled"
+        replayed = replay_for(deps, order_id, None, change.new_image)
+        return ("started" if started else "already started") + _replayed(replayed)
+    if record.event_name is DynamoDBRecordEventName.MODIFY:
+        # Applied events change the tracks again: their own MODIFY records settle the waits.
+        replayed = replay_for(deps, order_id, change.old_image, change.new_image)
+        if _tracks_changed(change.old_image, change.new_image):
+            settled = Signaller.of(deps).settle(order_id)
+            return (f"settled {sorted(settled)}" if settled else "no wait settled") + _replayed(replayed)
+        if replayed:
+            return _replayed(replayed).lstrip("; ")
     return "ignored"
+
+
+def _replayed(count: int) -> str:
+    return f"; replayed {count}" if count else ""
 
 
 def _tracks_changed(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
