@@ -269,7 +269,8 @@ class Flow:
                     f"  {e['received_at'][11:23]} {e['kind']:<22} {e['summary']}" + ("" if e["applied"] else "  (late)")
                     for e in found["timeline"]
                 ]
-            lines.append(f"  Blink received {self.blink_history(placed.blink_order_id)}")
+            if placed.blink_order_id:  # a partner order has none until it is submitted
+                lines.append(f"  Blink received {self.blink_history(placed.blink_order_id)}")
             for name in self.executions_of(placed.order_id):
                 execution = self.execution(name) or {}
                 lines.append(

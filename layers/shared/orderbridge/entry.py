@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any, TypeAlias
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -27,7 +28,7 @@ from pydantic import BaseModel
 
 from orderbridge.deps import Deps, get_deps
 from orderbridge.observability import logger, metrics, tracer
-from orderbridge.web.request import WebhookRequest
+from orderbridge.web.request import WebhookRequest, body_text
 from orderbridge.web.resolver import ErrorShape, make_resolver, respond
 
 Handler: TypeAlias = Callable[[dict[str, Any], LambdaContext], Any]
@@ -85,67 +86,94 @@ def webhook_handler(route: str, receive: Receive, *, error_shape: ErrorShape = "
 
 
 def ops_api_handler() -> Handler:
-    """The ops API's Lambda (API key enforced by API Gateway): ``GET /ops/orders/{order_id}``,
-    ``GET /ops/orders``, ``PATCH /ops/orders/{order_id}``, ``POST .../resume`` and ``.../retry``;
-    the catalog's routes (``ops_catalog``): ``GET /ops/catalog/{merchant_id}`` (``/history``,
-    ``/flags``), ``DELETE .../flags/{flag_id}``, ``PUT .../items/{item_id}``; the Blink records'
-    (``ops_records``): ``GET /ops/branches``, ``GET /ops/abandoned-carts`` (``.csv`` or ``?format=csv``)."""
+    """The ops API's Lambda (API key enforced by API Gateway): the orders' routes
+    (:func:`_order_routes`), the catalog's (:func:`_catalog_routes`) and the Blink records'
+    (:func:`_record_routes`), one ``Router`` each."""
+    app = make_resolver()
+    for routes in (_order_routes(), _catalog_routes(), _record_routes()):
+        app.include_router(routes)
+    return _resolved(app)
+
+
+def _router() -> APIGatewayRouter:
+    router: APIGatewayRouter = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools: no annotations
+    return router
+
+
+def _query(router: APIGatewayRouter) -> dict[str, str]:
+    return dict(router.current_event.query_string_parameters or {})
+
+
+def _order_routes() -> APIGatewayRouter:
+    """``GET /ops/orders/{order_id}``, ``GET /ops/orders``, ``PATCH /ops/orders/{order_id}``,
+    ``POST .../resume`` and ``.../retry`` (``ops``)."""
     from orderbridge import ops
 
-    app = make_resolver()
+    router = _router()
 
-    @app.get("/ops/orders/<order_id>")
+    @router.get("/ops/orders/<order_id>")
     def _get_order(order_id: str) -> Response[str]:
-        include_raw = app.current_event.get_query_string_value("include", "") == "raw"
+        include_raw = router.current_event.get_query_string_value("include", "") == "raw"
         return respond(ops.get_order(order_id, get_deps(), include_raw=include_raw), exclude_none=False)
 
-    @app.patch("/ops/orders/<order_id>")
+    @router.patch("/ops/orders/<order_id>")
     def _edit_order(order_id: str) -> Response[str]:
-        return respond(ops.edit_order(order_id, app.current_event.decoded_body or "", get_deps()))
+        return respond(ops.edit_order(order_id, body_text(router.current_event.raw_event), get_deps()))
 
-    @app.post("/ops/orders/<order_id>/resume")
+    @router.post("/ops/orders/<order_id>/resume")
     def _resume(order_id: str) -> Response[str]:
         return respond(ops.resume_workflow(order_id, get_deps()), 202)
 
-    @app.post("/ops/orders/<order_id>/retry")
+    @router.post("/ops/orders/<order_id>/retry")
     def _retry(order_id: str) -> Response[str]:
         return respond(ops.retry_order(order_id, get_deps()), 202)
 
-    @app.get("/ops/orders")
+    @router.get("/ops/orders")
     def _list_orders() -> Response[str]:
-        query = dict(app.current_event.query_string_parameters or {})
-        return respond(ops.list_orders(query, get_deps()), exclude_none=False)
+        return respond(ops.list_orders(_query(router), get_deps()), exclude_none=False)
 
+    return router
+
+
+def _catalog_routes() -> APIGatewayRouter:
+    """``GET /ops/catalog/{merchant_id}`` (``/history``, ``/flags``), ``DELETE .../flags/{flag_id}``,
+    ``PUT .../items/{item_id}`` (``ops_catalog``)."""
     from orderbridge import ops_catalog
 
-    @app.get("/ops/catalog/<merchant_id>")
+    router = _router()
+
+    @router.get("/ops/catalog/<merchant_id>")
     def _get_catalog(merchant_id: str) -> Response[str]:
-        removed = app.current_event.get_query_string_value("include", "") == "removed"
+        removed = router.current_event.get_query_string_value("include", "") == "removed"
         return respond(ops_catalog.get_catalog(merchant_id, get_deps(), include_removed=removed))
 
-    @app.get("/ops/catalog/<merchant_id>/history")
+    @router.get("/ops/catalog/<merchant_id>/history")
     def _catalog_history(merchant_id: str) -> Response[str]:
-        item_id = app.current_event.get_query_string_value("item_id", "") or None
+        item_id = router.current_event.get_query_string_value("item_id", "") or None
         return respond(ops_catalog.get_history(merchant_id, get_deps(), item_id=item_id))
 
-    @app.get("/ops/catalog/<merchant_id>/flags")
+    @router.get("/ops/catalog/<merchant_id>/flags")
     def _catalog_flags(merchant_id: str) -> Response[str]:
         return respond(ops_catalog.get_flags(merchant_id, get_deps()))
 
-    @app.delete("/ops/catalog/<merchant_id>/flags/<flag_id>")
+    @router.delete("/ops/catalog/<merchant_id>/flags/<flag_id>")
     def _clear_catalog_flag(merchant_id: str, flag_id: str) -> Response[str]:
         return respond(ops_catalog.clear_flag(merchant_id, flag_id, get_deps()))
 
-    @app.put("/ops/catalog/<merchant_id>/items/<item_id>")
+    @router.put("/ops/catalog/<merchant_id>/items/<item_id>")
     def _set_stock_and_price(merchant_id: str, item_id: str) -> Response[str]:
-        body = app.current_event.decoded_body or ""
-        who = app.current_event.headers.get("X-Ops-User") or None
+        body = body_text(router.current_event.raw_event)
+        who = router.current_event.headers.get("X-Ops-User") or None
         return respond(ops_catalog.set_stock_and_price(merchant_id, item_id, body, get_deps(), set_by=who), 202)
 
+    return router
+
+
+def _record_routes() -> APIGatewayRouter:
+    """``GET /ops/branches``, ``GET /ops/abandoned-carts`` (``.csv`` or ``?format=csv``) (``ops_records``)."""
     from orderbridge import ops_records
 
-    def _query() -> dict[str, str]:
-        return dict(app.current_event.query_string_parameters or {})
+    router = _router()
 
     def _carts_csv(query: dict[str, str]) -> Response[str]:
         export = ops_records.export_abandoned_carts(query, get_deps())
@@ -153,21 +181,21 @@ def ops_api_handler() -> Handler:
         headers = {"Content-Disposition": disposition}
         return Response(status_code=200, content_type="text/csv; charset=utf-8", body=export.text, headers=headers)
 
-    @app.get("/ops/branches")
+    @router.get("/ops/branches")
     def _list_branches() -> Response[str]:
-        return respond(ops_records.list_branches(_query(), get_deps()), exclude_none=False)
+        return respond(ops_records.list_branches(_query(router), get_deps()), exclude_none=False)
 
-    @app.get("/ops/abandoned-carts")
+    @router.get("/ops/abandoned-carts")
     def _list_abandoned_carts() -> Response[str]:
-        if _query().get("format") == "csv":
-            return _carts_csv(_query())
-        return respond(ops_records.list_abandoned_carts(_query(), get_deps()), exclude_none=False)
+        if _query(router).get("format") == "csv":
+            return _carts_csv(_query(router))
+        return respond(ops_records.list_abandoned_carts(_query(router), get_deps()), exclude_none=False)
 
-    @app.get("/ops/abandoned-carts.csv")
+    @router.get("/ops/abandoned-carts.csv")
     def _export_abandoned_carts() -> Response[str]:
-        return _carts_csv(_query())
+        return _carts_csv(_query(router))
 
-    return _resolved(app)
+    return router
 
 
 def _resolved(app: APIGatewayRestResolver) -> Handler:

@@ -30,7 +30,7 @@ from orderbridge.models.order import (
     Tracks,
 )
 from orderbridge.store.orders import shown_state
-from orderbridge.web.paging import decode_cursor, encode_cursor, page_limit
+from orderbridge.web.paging import decode_cursor, encode_cursor, of_index, page_limit
 from orderbridge.web.request import parse_json, parse_model
 
 
@@ -216,6 +216,8 @@ def list_orders(query: dict[str, str], deps: Deps) -> OrderList:
     branch = query.get("branch") or None
     if not (status or branch or state):
         day = day or deps.clock().date().isoformat()
+    if cursor is not None and not of_index(cursor, *_listed_index(state, branch, status, day), "created_key"):
+        raise BadRequest("invalid query", errors=[FieldError("cursor", "not a cursor of this listing")])
     rows, last_key = deps.orders.list(
         state=OrderState(state) if state else None,
         now=deps.clock(),
@@ -231,6 +233,18 @@ def list_orders(query: dict[str, str], deps: Deps) -> OrderList:
         next_cursor=encode_cursor(last_key),
         filters=filters,
     )
+
+
+def _listed_index(state: str | None, branch: str | None, status: str | None, day: str | None) -> tuple[str, str]:
+    """The partition of the index a listing reads (as ``store.orders._list_query`` chooses it)."""
+    if state:
+        running = state in (OrderState.STUCK.value, OrderState.IN_PROGRESS.value)
+        return "state", OrderState.IN_PROGRESS.value if running else state
+    if branch:
+        return "branch_id", branch
+    if status:
+        return "status", status
+    return "created_day", day or ""
 
 
 def _strings(row: dict[str, Any]) -> dict[str, Any]:

@@ -13,13 +13,13 @@ from typing import Any
 import httpx
 import pytest
 from orderbridge.domain.ids import order_id_for
+from orderbridge.domain.statuses import blink_status_identity as status_identity
 from orderbridge.domain.waits import WaitKind
 from orderbridge.models.order import Lifecycle, OrderState
 from orderbridge.syncs import blink_statuses
 from orderbridge.syncs.runner import TIME_MARGIN_SECONDS
 from orderbridge.vendors.clients import VendorClients
 from orderbridge.vendors.credentials import VendorCredentials
-from orderbridge.webhooks.blink import status_identity
 from orderbridge.workflow.signals import Signaller
 from orderbridge_local.sandboxes import BlinkSandbox, BlinkSettings
 

@@ -11,6 +11,7 @@ overwrites another.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import overload
 
 from orderbridge.models.blink import BlinkOrderStatus
@@ -99,6 +100,20 @@ RENT_STATE_RANK: dict[RentState, int] = {
 def order_status_update(blink_status: int) -> TrackUpdate:
     status = BLINK_TO_ORDER_STATUS[BlinkOrderStatus(blink_status)]
     return TrackUpdate("status", status.value, ORDER_STATUS_RANK[status])
+
+
+def blink_status_identity(blink_order_id: str, status: int) -> str:
+    """The event key of "the order reached Blink status ``status``": a status read back with
+    getOrder (``syncs.blink_statuses``), which tells no time of the change, is recorded under it; a
+    webhook of that status arriving later is a duplicate of it. A webhook's own key adds Blink's
+    ``created_at`` (:func:`blink_status_event_key`)."""
+    return f"blink:status:{blink_order_id}:{int(status)}"
+
+
+def blink_status_event_key(blink_order_id: str, status: int, created_at: datetime | None) -> str:
+    """The event key of a Blink Order Status Webhook (``-`` when it has no time)."""
+    at = created_at.isoformat() if created_at else "-"
+    return f"{blink_status_identity(blink_order_id, status)}:{at}"
 
 
 def courier_status_update(event: TaskEvent) -> TrackUpdate | None:

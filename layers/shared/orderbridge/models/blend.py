@@ -8,19 +8,19 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from orderbridge.models.base import OurModel, VendorModel
-from orderbridge.models.types import FlexInt, Id, Money, NullableList, UtcDateTime
+from orderbridge.models.types import QUANTITY_LIMIT, Amount, FlexInt, Id, NullableList, UtcDateTime
 
 
 class BlendOption(VendorModel):
     id: Id = Field(min_length=1)
-    price: Money  # per unit
-    quantity: FlexInt = Field(default=1, gt=0)
+    price: Amount  # per unit
+    quantity: FlexInt = Field(default=1, gt=0, le=QUANTITY_LIMIT)
 
 
 class BlendItem(VendorModel):
     id: Id = Field(min_length=1)
-    quantity: FlexInt = Field(gt=0)
-    price: Money  # per unit, including options
+    quantity: FlexInt = Field(gt=0, le=QUANTITY_LIMIT)
+    price: Amount  # per unit, including options
     note: str | None = None
     options: Annotated[list[BlendOption], NullableList] = Field(default_factory=list)
 
@@ -30,10 +30,10 @@ class BlendOrderPayload(VendorModel):
     payment_method: str | None = None
     order_type: str | None = None  # "DELIVERY", "DINE-IN", "PICK-UP"
     note: str | None = None
-    subtotal: Money | None = None
-    tax: Money | None = None
-    discount: Money | None = None
-    total: Money
+    subtotal: Amount | None = None
+    tax: Amount | None = None
+    discount: Amount | None = None
+    total: Amount
     items: list[BlendItem] = Field(min_length=1)
 
 

@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from orderbridge.models.base import OurModel, VendorModel
-from orderbridge.models.types import FlexBool, FlexInt, Id, Money, NullableList, UtcDateTime
+from orderbridge.models.types import QUANTITY_LIMIT, Amount, FlexBool, FlexInt, Id, Money, NullableList, UtcDateTime
 
 
 class BlinkOrderStatus(IntEnum):
@@ -43,23 +43,23 @@ class BlinkOrderOption(VendorModel):
 
     modifier_option_id: Id
     name: str | None = None
-    quantity: FlexInt = 1
-    unit_price: Money | None = None
-    total_price: Money | None = None
-    item_price: Money | None = None
-    item_discount_price: Money | None = None
+    quantity: FlexInt = Field(default=1, ge=0, le=QUANTITY_LIMIT)
+    unit_price: Amount | None = None
+    total_price: Amount | None = None
+    item_price: Amount | None = None
+    item_discount_price: Amount | None = None
 
 
 class BlinkOrderProduct(VendorModel):
     """products[] of the Order Webhook."""
 
     product_id: Id
-    quantity: FlexInt = Field(gt=0)
+    quantity: FlexInt = Field(gt=0, le=QUANTITY_LIMIT)
     name: str | None = None
-    unit_price: Money
-    total_price: Money | None = None
-    item_price: Money | None = None
-    item_discount_price: Money | None = None
+    unit_price: Amount
+    total_price: Amount | None = None
+    item_price: Amount | None = None
+    item_discount_price: Amount | None = None
     options: Annotated[list[BlinkOrderOption], NullableList] = Field(default_factory=list)
 
     @property
@@ -93,7 +93,7 @@ class BlinkOrderWebhook(VendorModel):
     loyalty_amount: Money | None = None
     wallet_amount: Money | None = None
     fbr_pos_charge: Money | None = None
-    tax: Money | None = None
+    tax: Amount | None = None
     kitchen_notes: str | None = None
     created_at: UtcDateTime | None = None
     due_at: UtcDateTime | None = None
@@ -106,9 +106,9 @@ class BlinkOrderWebhook(VendorModel):
     payment: FlexBool | None = None
     payment_method: str | None = None
     payment_method_id: Id | None = None
-    delivery_charges: Money | None = None
-    subtotal: Money | None = None
-    total_price: Money | None = None
+    delivery_charges: Amount | None = None
+    subtotal: Amount | None = None
+    total_price: Amount | None = None
     products: list[BlinkOrderProduct] = Field(min_length=1)
 
     @field_validator("status")
@@ -270,14 +270,14 @@ class BlinkBranchStockPrice(BlinkRequest):
 
     id: Id = Field(min_length=1)
     is_active: bool | None = None  # in the doc's sample payload, not in its table
-    price: Money | None = Field(default=None, ge=0)
-    discount_price: Money | None = Field(default=None, ge=0)
+    price: Amount | None = None
+    discount_price: Amount | None = None
     stock_quantity: int | None = Field(default=None, ge=0)
 
 
 class BlinkProductStockPrice(BlinkRequest):
     id: Id = Field(min_length=1)
-    price: Money = Field(ge=0)
+    price: Amount
     discount_price: Money = Field(default=Decimal(0), ge=0)  # the doc: send 0 if no discount
     branches: list[BlinkBranchStockPrice]
 

@@ -11,12 +11,19 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
+from annotated_types import Ge, Lt
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, StringConstraints
 
 MONEY_DIGITS = 38
 """Significant digits a Money value may have: DynamoDB's Number holds 38."""
-MONEY_LIMIT = Decimal(10) ** 15
-"""Money is under a quadrillion in magnitude: far above any order, far inside every vendor's range."""
+MONEY_LIMIT = Decimal(10) ** 26
+"""Any Money value (sums and products of amounts included) is under 1e26 in magnitude."""
+AMOUNT_LIMIT = Decimal(10) ** 12
+"""A price or total a vendor sends is under a trillion: far above any order, inside every vendor's
+range; with quantities up to :data:`QUANTITY_LIMIT` and a body's worth of items, every sum we make
+of them stays under :data:`MONEY_LIMIT`."""
+QUANTITY_LIMIT = 1_000_000
+"""Item and option quantities are at most a million."""
 ID_MAX_LENGTH = 128
 """An id becomes part of DynamoDB keys (a sort key holds 1,024 bytes): vendors' ids are far shorter."""
 INT_LIMIT = 2**63
@@ -73,7 +80,9 @@ def _to_int(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("an integer is expected, not a boolean")
     text = value.strip() if isinstance(value, str) else ""
-    if text and len(text) <= 40 and text.isascii() and text.lstrip("-").isdigit():
+    if text and text.isascii() and text.lstrip("-").isdigit():
+        if len(text.lstrip("-")) > 19:
+            raise ValueError("an integer of at most 19 digits is expected")
         value = int(text)
     if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
         value = int(value)
@@ -127,6 +136,9 @@ Money = Annotated[
 """Money and other decimal quantities: never float; finite and within :data:`MONEY_LIMIT` and
 :data:`MONEY_DIGITS` (what DynamoDB and the vendors hold). Serialised to JSON as a string. Signed:
 amounts that cannot be negative say so on their field (``Field(ge=0)``)."""
+
+Amount = Annotated[Money, Ge(0), Lt(AMOUNT_LIMIT)]
+"""A price, total, tax or charge a vendor sends: not negative, under :data:`AMOUNT_LIMIT`."""
 
 Id = Annotated[str, BeforeValidator(_to_id), StringConstraints(max_length=ID_MAX_LENGTH)]
 """An identifier that may arrive as a string or an int; at most :data:`ID_MAX_LENGTH` characters."""

@@ -26,10 +26,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from orderbridge.domain.statuses import ORDER_STATUS_RANK, TERMINAL, TrackUpdate
+from orderbridge.domain.rent_events import event_record, new_expiry, rent_timeline_event
+from orderbridge.domain.statuses import (
+    ORDER_STATUS_RANK,
+    TERMINAL,
+    TrackUpdate,
+    blink_status_identity,
+    order_status_update,
+    rent_state_update,
+)
 from orderbridge.errors import NotFound
+from orderbridge.models.bloqit import BloqWebhookEvent
 from orderbridge.models.config import Branch, Partner, PartnerBranch
 from orderbridge.models.order import Lifecycle, Order, OrderState, TimelineEntry, TimelineEvent, TrackName, Tracks
+from orderbridge.models.rent import Rent
 from orderbridge.store.batch import Key, batch_get
 from orderbridge.store.config import ConfigStore, branch_key, parse_as, partner_branch_key, partner_key
 from orderbridge.store.dynamo import ConditionFailed, aws_call, from_attrs, ints, query_items, to_attrs, to_value
@@ -122,6 +132,7 @@ class OrderWithBranch:
     stored: bool  # the order asked for is stored
     order_id: str | None  # that order, else the order the vendor's id or the submission names
     branch: Branch | None  # the branch's configuration (None: not configured, or not asked)
+    order_branch_id: str | None = None  # the stored order's own branch (when ``stored``)
 
 
 @dataclass(frozen=True)
@@ -318,6 +329,45 @@ class OrderStore:
             ranked.append(rents.expiry_update(rent_id, expires_at, at))
         guards = [rents.event_guard(*bloq_event)] if bloq_event else []
         return self.record_event(order_id, event, update.of(rent_id) if update else None, ranked=ranked, guards=guards)
+
+    def record_bloq_rent_event(
+        self,
+        event: BloqWebhookEvent,
+        rent: Rent,
+        raw: str,
+        received_at: datetime,
+        rents: RentStore,
+        *,
+        found_by: str | None = None,
+        happened_at: datetime | None = None,
+    ) -> Written:
+        """A Bloq.It event of one of our rents (``rent``, in ``rents``), however it reached us: the
+        rent's state (and expiry), the order's rent track and its timeline move in one write, guarded
+        by the event's id (``bloq:<_id>``, ``BLOQEVENT#<_id>``; see ``domain.rent_events``), so the
+        second of two ways it comes is a duplicate. ``found_by``: how it was found when no webhook
+        brought it (kept on the event record and in the timeline); ``happened_at``: Bloq.It's time."""
+        expiry = new_expiry(event)  # rent.extended: the rent's expiry follows (later only), in the same write
+        found = {"found_by": found_by} if found_by else {}
+        return self.record_rent_event(
+            rent.order_id,
+            rent_timeline_event(event, rent.rent_id, expiry, received_at, happened_at, found),
+            rent_state_update(event.rent_state),
+            rents,
+            rent.rent_id,
+            at=received_at,
+            expires_at=expiry,
+            bloq_event=(event.id, {**event_record(event, raw, received_at), **found, "order_id": rent.order_id}),
+        )
+
+    def record_blink_status(
+        self, order_id: str, event: TimelineEvent, blink_order_id: str, status: int, raw: str
+    ) -> Written:
+        """A Blink status event (its webhook's, or one kept before its order was known) on the order's
+        status track and timeline; a duplicate when the reconciliation already read the order's reaching
+        that status back with getOrder (``syncs.blink_statuses``: its key is
+        :func:`~orderbridge.domain.statuses.blink_status_identity`)."""
+        reconciled = self.event_absent(order_id, blink_status_identity(blink_order_id, status))
+        return self.record_event(order_id, event, order_status_update(status), raw=raw, guards=[reconciled])
 
     def link_vendor(
         self,
@@ -598,6 +648,7 @@ class OrderStore:
             stored=bool(items) and items[0]["sk"] == "META",
             order_id=str(items[0]["order_id"]) if items else None,
             branch=parse_as(branches[0], Branch) if branches else None,
+            order_branch_id=str(items[0]["branch_id"]) if items and items[0].get("branch_id") is not None else None,
         )
 
     def find_with_partner(

@@ -8,8 +8,8 @@ with a Blink order id whose Blink status is not final and has not moved for
 status that ranks above ours is recorded exactly as its webhook would have been
 (``webhooks.blink.receive_order_status``): the same ``OrderStore.record_event`` with the same
 rank-conditional track update — so the order stream resumes the workflow — under the event key
-:func:`~orderbridge.webhooks.blink.status_identity`, which the webhook checks: the webhook arriving
-later is a duplicate.
+:func:`~orderbridge.domain.statuses.blink_status_identity`, which the webhook checks
+(``OrderStore.record_blink_status``): the webhook arriving later is a duplicate.
 
 - **idempotent**: the event key guards the write; a second run (or two at once) finds the event
   recorded or the status already moved, and changes nothing;
@@ -27,14 +27,14 @@ from datetime import timedelta
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orderbridge.deps import Deps
-from orderbridge.domain.statuses import order_status_update
+from orderbridge.domain.statuses import blink_status_identity, order_status_update
 from orderbridge.models.order import OrderState, TimelineEvent
 from orderbridge.observability import logger
 from orderbridge.store.cursors import Cursor
 from orderbridge.store.orders import OpenOrder
 from orderbridge.syncs.open_orders import walk
 from orderbridge.syncs.runner import SyncReport, SyncRun, run_sync
-from orderbridge.webhooks.blink import SOURCE, status_identity
+from orderbridge.webhooks.blink import SOURCE
 
 SYNC = "blink_statuses"
 SCOPE = "all"
@@ -73,7 +73,7 @@ def reconcile(deps: Deps, order: OpenOrder) -> bool:
         return False
     now = deps.clock()
     event = TimelineEvent(
-        event_key=status_identity(order.blink_order_id, status),
+        event_key=blink_status_identity(order.blink_order_id, status),
         source=SOURCE,
         kind="blink_status",
         at=None,  # getOrder does not say when the status changed

@@ -42,7 +42,7 @@ from orderbridge.observability import logger
 from orderbridge.store.cursors import Cursor
 from orderbridge.store.orders import OpenRent
 from orderbridge.syncs.runner import SyncReport, SyncRun, run_sync
-from orderbridge.webhooks.bloqit import apply_rent_event, event_record
+from orderbridge.webhooks.bloqit import apply_rent_event
 
 SYNC = "sync_rents"
 FOUND_BY = "rent reconciliation"
@@ -124,9 +124,7 @@ def rent_events(history: Iterable[BloqitEvent], rent_id: str) -> list[FoundEvent
 
 def _apply(found: FoundEvent, rent: Rent, deps: Deps) -> bool:
     """One missed event through the webhook's path; False when it was recorded meanwhile."""
-    received_at = deps.clock()
-    record = event_record(found.event, found.raw, received_at)
     outcome = apply_rent_event(
-        found.event, rent, record, received_at, deps, found_by=FOUND_BY, happened_at=found.happened_at
+        found.event, rent, found.raw, deps.clock(), deps, found_by=FOUND_BY, happened_at=found.happened_at
     )
     return outcome.created

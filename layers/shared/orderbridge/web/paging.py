@@ -45,14 +45,42 @@ def decode_cursor(
     if not cursor:
         return None
     try:
+        if len(cursor) > _CURSOR_MAX:
+            raise ValueError
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(key, dict) or (partition is not None and not _of_partition(key, partition)):
+        if not isinstance(key, dict) or not _is_key(key):
+            raise ValueError
+        if partition is not None and not _of_partition(key, partition):
             raise ValueError
         return key
-    except (ValueError, binascii.Error, AttributeError):
+    except (ValueError, binascii.Error, AttributeError, RecursionError):
         errors.append(FieldError("cursor", "not a cursor this API returned"))
         return None
 
 
+_CURSOR_MAX = 4096  # characters: a cursor this API returns is a few hundred
+
+
+def _is_key(key: dict[str, Any]) -> bool:
+    """A DynamoDB key as a ``LastEvaluatedKey`` holds one: ``pk``, ``sk`` and at most two index key
+    attributes, each a non-empty string attribute that fits a key (anything else would reach
+    DynamoDB as a ``ValidationException``: a 503 for a client's mistake)."""
+    return (
+        {"pk", "sk"} <= set(key)
+        and len(key) <= 4
+        and all(isinstance(name, str) and 0 < len(name) <= 64 for name in key)
+        and all(
+            isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str) and 0 < len(v["S"]) <= 1024
+            for v in key.values()
+        )
+    )
+
+
 def _of_partition(key: dict[str, Any], partition: str) -> bool:
-    return key.get("pk") == {"S": partition} and isinstance(key.get("sk"), dict)
+    return set(key) == {"pk", "sk"} and key["pk"] == {"S": partition}
+
+
+def of_index(key: dict[str, Any], partition_attr: str, value: str, sort_attr: str) -> bool:
+    """``key`` is a key of the index whose partition is ``partition_attr = value`` (sort key
+    ``sort_attr``): the table's key and that index's, nothing else (a cursor of the same list)."""
+    return set(key) == {"pk", "sk", partition_attr, sort_attr} and key[partition_attr] == {"S": value}

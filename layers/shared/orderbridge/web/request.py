@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -194,6 +195,21 @@ def number_problem(value: Decimal | int) -> str | None:
     if not NUMBER_MIN_EXPONENT <= number.adjusted() <= NUMBER_MAX_EXPONENT:
         return "out of range (a magnitude from 1e-130 to under 1e126)"
     return None
+
+
+def canonical_digest(data: Any) -> str:
+    """A delivery's identity when the vendor gives no event id: the SHA-256 (hex, 16 characters)
+    of the canonical JSON of the parsed payload — keys sorted, no whitespace, numbers by value —
+    so the same event re-serialised (another key order, spacing, ``1.50`` for ``1.5``) is the same
+    delivery. Never a digest of the raw bytes."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_canonical_number)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _canonical_number(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return format(value.normalize(Context(prec=NUMBER_DIGITS)), "f") if value.is_finite() else str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def parse_model(model: type[M], data: Any) -> M:

@@ -21,8 +21,8 @@ from datetime import datetime
 from orderbridge.deps import Deps
 from orderbridge.domain import normalize
 from orderbridge.domain.ids import order_id_for
-from orderbridge.domain.statuses import order_status_update
-from orderbridge.errors import FieldError, UnknownBranch
+from orderbridge.domain.statuses import blink_status_event_key
+from orderbridge.errors import FieldError, InvalidPayload, UnknownBranch
 from orderbridge.models.blink import BlinkOrderStatus, BlinkOrderStatusWebhook, BlinkOrderWebhook
 from orderbridge.models.order import OrderSource, TimelineEvent
 from orderbridge.observability import logger
@@ -117,11 +117,19 @@ def _announced(payload: BlinkOrderWebhook, order_id: str, deps: Deps, *, via: st
     return outcome
 
 
-def status_identity(blink_order_id: str, status: int) -> str:
-    """The event key of a Blink status read back with getOrder, which tells no time of the change
-    (``syncs.blink_statuses``): the order reached ``status`` — a webhook of that status arriving
-    later is a duplicate. A webhook's own key adds Blink's ``created_at``."""
-    return f"blink:status:{blink_order_id}:{int(status)}"
+def _same_branch(status_branch_id: str | None, order_id: str, order_branch_id: str | None, deps: Deps) -> None:
+    """A status naming a branch must name the order's (422 otherwise, nothing written). The order's
+    branch is read only when the lookup did not bring it (an order found by its Blink id alias)."""
+    if not status_branch_id:
+        return
+    if order_branch_id is None:
+        loaded = deps.orders.load(order_id)
+        order_branch_id = loaded[0].branch_id if loaded else None
+    if order_branch_id is not None and order_branch_id != status_branch_id:
+        raise InvalidPayload(
+            "the status names another branch than the order's",
+            errors=[FieldError("branch_id", f"branch {status_branch_id!r} is not the order's branch")],
+        )
 
 
 def receive_order_status(request: WebhookRequest, deps: Deps) -> tuple[int, WebhookAck]:
@@ -136,24 +144,7 @@ def receive_order_status(request: WebhookRequest, deps: Deps) -> tuple[int, Webh
     order_id = found.order_id
 
     status = BlinkOrderStatus(payload.status)
-    received_at = deps.clock()
-    at = payload.created_at.isoformat() if payload.created_at else "-"
-    event = TimelineEvent(
-        event_key=f"blink:status:{payload.blink_order_id}:{payload.status}:{at}",
-        source=SOURCE,
-        kind="blink_status",
-        at=payload.created_at,
-        received_at=received_at,
-        summary=f"Blink status {status.value} {payload.status_text or status.name.title()}"
-        + (f" by {payload.action_by}" if payload.action_by else ""),
-        detail={
-            "status": payload.status,
-            "status_text": payload.status_text,
-            "comment": payload.comment,
-            "action_by": payload.action_by,
-            "branch_id": payload.branch_id,
-        },
-    )
+    event = _status_event(payload, status, deps.clock())
     if order_id is None:
         if payload.branch_id and found.branch is None:
             raise UnknownBranch(
@@ -171,10 +162,27 @@ def receive_order_status(request: WebhookRequest, deps: Deps) -> tuple[int, Webh
 
     logger.set_correlation_id(order_id)
     logger.append_keys(order_id=order_id)
-    # A status the reconciliation already read back with getOrder (syncs.blink_statuses) is a duplicate.
-    reconciled = deps.orders.event_absent(order_id, status_identity(payload.blink_order_id, status))
-    outcome = deps.orders.record_event(
-        order_id, event, order_status_update(status), raw=request.body, guards=[reconciled]
-    )
+    _same_branch(payload.branch_id, order_id, found.order_branch_id if found.stored else None, deps)
+    outcome = deps.orders.record_blink_status(order_id, event, payload.blink_order_id, status, request.body)
     report(outcome, "Blink status", status=status.name)
     return 200, WebhookAck(status="accepted", order_id=order_id)
+
+
+def _status_event(payload: BlinkOrderStatusWebhook, status: BlinkOrderStatus, received_at: datetime) -> TimelineEvent:
+    """The timeline event of one Order Status Webhook, keyed by the status and Blink's time of it."""
+    return TimelineEvent(
+        event_key=blink_status_event_key(payload.blink_order_id, status, payload.created_at),
+        source=SOURCE,
+        kind="blink_status",
+        at=payload.created_at,
+        received_at=received_at,
+        summary=f"Blink status {status.value} {payload.status_text or status.name.title()}"
+        + (f" by {payload.action_by}" if payload.action_by else ""),
+        detail={
+            "status": payload.status,
+            "status_text": payload.status_text,
+            "comment": payload.comment,
+            "action_by": payload.action_by,
+            "branch_id": payload.branch_id,
+        },
+    )

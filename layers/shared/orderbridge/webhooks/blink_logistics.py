@@ -2,7 +2,8 @@
 
 The webhook names only the task; the task → order alias is written when we create the task.
 The payload has no event id or time, so a delivery's identity is its task, event and a digest
-of its body (the same event resent is a duplicate; a reassignment to another rider is not).
+of the canonical JSON of its payload (``web.request.canonical_digest``: the same event resent, even
+re-serialised, is a duplicate; a reassignment to another rider is not).
 
 An event for a task we do not know yet (it came before the task → order alias was written) is kept
 as ``UNMATCHED#blink_logistics#<task id>`` (202) and applied when the order's courier job becomes
@@ -11,15 +12,13 @@ that task (``workflow/unmatched.py``, run by the order stream).
 
 from __future__ import annotations
 
-import hashlib
-
 from orderbridge.deps import Deps
 from orderbridge.domain.statuses import courier_status_update
 from orderbridge.models.blink_logistics import TaskStatusWebhook
 from orderbridge.models.order import TimelineEvent
 from orderbridge.observability import logger
 from orderbridge.web.auth import verify_token
-from orderbridge.web.request import WebhookRequest, parse_json, parse_model
+from orderbridge.web.request import WebhookRequest, canonical_digest, parse_json, parse_model
 from orderbridge.webhooks.answers import WebhookAck
 from orderbridge.webhooks.report import report
 
@@ -28,13 +27,14 @@ SOURCE = "blink_logistics"
 
 def receive_task_status(request: WebhookRequest, deps: Deps) -> tuple[int, WebhookAck]:
     verify_token(request, deps.secrets.get().blink_logistics, source="Blink Logistics")
-    payload = parse_model(TaskStatusWebhook, parse_json(request.body))
+    data = parse_json(request.body)
+    payload = parse_model(TaskStatusWebhook, data)
     task_id = payload.data.task_id
     logger.append_keys(task_id=task_id)
 
     order_id = deps.orders.order_for(SOURCE, task_id)
 
-    digest = hashlib.sha256(request.body.encode()).hexdigest()[:16]
+    digest = canonical_digest(data)
     event = TimelineEvent(
         event_key=f"logistics:{task_id}:{payload.event_id}:{digest}",
         source=SOURCE,

@@ -5,8 +5,10 @@ ours also moves the rent's state and the order's ``rent_state`` track (monotonic
 ``domain.statuses``; ``rent.offline_dropoff`` counts as the drop-off, see
 ``models.bloqit.RENT_EVENT_STATE``) and lands in the order's timeline. ``rent.extended`` moves
 the rent's expiry to the one the event carries (later only). :func:`apply_rent_event` does it,
-for the webhook and for the rent reconciliation (``syncs/rents.py``) alike. Other events (locker,
-bloq, customer) and rents we do not know are recorded for reconciliation.
+for the webhook and for the rent reconciliation (``syncs/rents.py``) alike, through the one write
+of a rent event (``OrderStore.record_bloq_rent_event``, also the replay's of an event that came
+before its rent: ``workflow/unmatched.py``). Other events (locker, bloq, customer) and rents we do
+not know are recorded for reconciliation.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from orderbridge.deps import Deps
-from orderbridge.domain.statuses import rent_state_update
-from orderbridge.models.bloqit import EXTENDED_EVENT, EXTENDED_EXPIRY_KEY, BloqWebhookEvent
+from orderbridge.domain.rent_events import SOURCE, event_ids, event_key, event_record
+from orderbridge.models.bloqit import BloqWebhookEvent
 from orderbridge.models.order import TimelineEvent
 from orderbridge.models.rent import Rent
 from orderbridge.observability import logger
@@ -26,40 +28,20 @@ from orderbridge.web.request import WebhookRequest, parse_json, parse_model
 from orderbridge.webhooks.answers import WebhookAck
 from orderbridge.webhooks.report import report
 
-SOURCE = "bloqit"
-
 
 def receive_event(request: WebhookRequest, deps: Deps) -> tuple[int, WebhookAck]:
     verify_bloq_signature(request, deps.secrets.get().bloq, deps.settings.bloq)
     event = parse_model(BloqWebhookEvent, parse_json(request.body))
     logger.append_keys(bloq_event_id=event.id, bloq_event=event.code_name, rent_id=event.rent)
     received_at = deps.clock()
-    record = event_record(event, request.body, received_at)
 
     rent = deps.rents.get(event.rent) if event.category == "rent" and event.rent else None
     if rent is None and event.category == "rent" and event.rent:
         return _record_unmatched(request, event, event.rent, received_at, deps)
     if rent is None:
-        return _record_only(event, record, deps)
-    apply_rent_event(event, rent, record, received_at, deps)
+        return _record_only(event, event_record(event, request.body, received_at), deps)
+    apply_rent_event(event, rent, request.body, received_at, deps)
     return 200, WebhookAck(status="accepted", order_id=rent.order_id)
-
-
-def event_record(event: BloqWebhookEvent, raw: str, received_at: datetime) -> dict[str, Any]:
-    """What is kept of a Bloq.It event (its ``BLOQEVENT#`` record): what it is about, when we got
-    it and its body as received."""
-    return {**_event_ids(event), "received_at": received_at, "raw": raw}
-
-
-def _event_ids(event: BloqWebhookEvent) -> dict[str, str | None]:
-    """What the event is and what it is about: kept with every event, and in the order's timeline."""
-    return {
-        "event_id": event.id,
-        "code_name": event.code_name,
-        "rent_id": event.rent,
-        "bloq_id": event.bloq,
-        "locker_id": event.locker,
-    }
 
 
 def _record_unmatched(
@@ -67,15 +49,15 @@ def _record_unmatched(
 ) -> tuple[int, WebhookAck]:
     """An event of a rent we do not know yet (it came before our record of the rent): kept as
     ``UNMATCHED#bloqit#<rent id>`` with its raw body, keyed ``bloq:<_id>`` (a redelivery is a
-    duplicate), and applied through :func:`apply_rent_event` when the order's rent becomes that
-    rent (``workflow/unmatched.py``, run by the order stream)."""
+    duplicate), and applied through the webhook's own write (``OrderStore.record_bloq_rent_event``)
+    when the order's rent becomes that rent (``workflow/unmatched.py``, run by the order stream)."""
     kept = TimelineEvent(
-        event_key=f"bloq:{event.id}",
+        event_key=event_key(event),
         source=SOURCE,
         kind="rent_event",
         received_at=received_at,
         summary=f"locker rent {event.code_name.removeprefix('rent.')} (rent not known yet)",
-        detail=_event_ids(event),
+        detail=event_ids(event),
     )
     outcome = deps.orders.record_unmatched(SOURCE, rent_id, kept, request.body)
     # Our record of the rent may have been written between our lookup and this write, its replay
@@ -100,73 +82,25 @@ def _record_only(event: BloqWebhookEvent, record: dict[str, Any], deps: Deps) ->
 def apply_rent_event(
     event: BloqWebhookEvent,
     rent: Rent,
-    record: dict[str, Any],
+    raw: str,
     received_at: datetime,
     deps: Deps,
     *,
     found_by: str | None = None,
     happened_at: datetime | None = None,
 ) -> Written:
-    """An event of one of our rents: the rent's state (and expiry), the order's rent track and its
-    timeline move in one write, guarded by the event's id (``bloq:<_id>``, ``BLOQEVENT#<_id>``).
+    """An event of one of our rents (``raw``: its body): the rent's state (and expiry), the order's
+    rent track and its timeline move in one write, guarded by the event's id
+    (``OrderStore.record_bloq_rent_event``).
 
-    The one place a rent event changes an order: the webhook's, and the rent reconciliation's
-    (``syncs/rents.py``) for an event it found in the rent's history that no webhook brought
-    (``found_by``, kept on the event record and in the timeline; ``happened_at``: Bloq.It's time of
-    the event). Whichever comes second is a duplicate and writes nothing."""
+    The webhook's, and the rent reconciliation's (``syncs/rents.py``) for an event it found in the
+    rent's history that no webhook brought (``found_by``, kept on the event record and in the
+    timeline; ``happened_at``: Bloq.It's time of the event). Whichever comes second is a duplicate
+    and writes nothing."""
     logger.set_correlation_id(rent.order_id)
     logger.append_keys(order_id=rent.order_id)
-    expiry = _new_expiry(event)  # rent.extended: the rent's expiry follows (later only), in the same write
-    found = {"found_by": found_by} if found_by else {}
-    outcome = deps.orders.record_rent_event(
-        rent.order_id,
-        _rent_timeline_event(event, rent, expiry, received_at, happened_at, found),
-        rent_state_update(event.rent_state),
-        deps.rents,
-        rent.rent_id,
-        at=received_at,
-        expires_at=expiry,
-        bloq_event=(event.id, {**record, **found, "order_id": rent.order_id}),
+    outcome = deps.orders.record_bloq_rent_event(
+        event, rent, raw, received_at, deps.rents, found_by=found_by, happened_at=happened_at
     )
     report(outcome, f"Bloq.It {event.code_name}" + (f" (found by the {found_by})" if found_by else ""))
     return outcome
-
-
-def _new_expiry(event: BloqWebhookEvent) -> datetime | None:
-    """The rent's new expiry a ``rent.extended`` event carries; a warning when it carries none."""
-    expiry = event.new_expiry
-    if expiry is None and event.code_name == EXTENDED_EVENT:
-        logger.warning(
-            f"Bloq.It {EXTENDED_EVENT} without a readable metadata.{EXTENDED_EXPIRY_KEY}: "
-            "the rent's expiry is left as it was"
-        )
-    return expiry
-
-
-def _rent_timeline_event(
-    event: BloqWebhookEvent,
-    rent: Rent,
-    expiry: datetime | None,
-    received_at: datetime,
-    happened_at: datetime | None,
-    found: dict[str, str],
-) -> TimelineEvent:
-    expires = f": expires {expiry.isoformat()}" if expiry else ""
-    message = f": {event.message}" if event.message else ""
-    initiated_by = event.action_initiated_by.model_dump() if event.action_initiated_by else None
-    return TimelineEvent(
-        event_key=f"bloq:{event.id}",
-        source=SOURCE,
-        kind="rent_event",
-        at=happened_at,
-        received_at=received_at,
-        summary=f"locker rent {event.code_name.removeprefix('rent.')}{expires}{message}",
-        detail={
-            **_event_ids(event),
-            "rent_id": rent.rent_id,
-            "title": event.title,
-            "initiated_by": initiated_by,
-            **({"expires_at": expiry.isoformat()} if expiry else {}),
-            **found,
-        },
-    )

@@ -15,9 +15,9 @@ written never leaves its events behind. A webhook that keeps an event while the 
 written closes the remaining gap itself: it looks for the order once more after keeping the event
 and applies it then (see ``webhooks/blink.py``).
 
-Each kept event goes through the webhook's own write (``record_event``, ``record_rent_event``:
-ranks and monotonic tracks hold, a later status never moves back), in the order the events
-happened, and is deleted once applied. The write is conditional on the event's key not being on
+Each kept event goes through the webhook's own write (``record_blink_status``, ``record_event``,
+``record_bloq_rent_event``: ranks and monotonic tracks hold, a later status never moves back), in
+the order the events happened, and is deleted once applied. The write is conditional on the event's key not being on
 the order's timeline: a replay interrupted between the write and the delete, or two replays at
 once, apply nothing twice.
 """
@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orderbridge.deps import Deps
-from orderbridge.domain.statuses import courier_status_update, order_status_update, rent_state_update
+from orderbridge.domain.statuses import courier_status_update
 from orderbridge.models.blink import BlinkOrderStatus, BlinkOrderStatusWebhook
 from orderbridge.models.blink_logistics import TaskStatusWebhook
 from orderbridge.models.bloqit import BloqWebhookEvent
@@ -85,10 +85,7 @@ def _apply(deps: Deps, order_id: str, source: str, ref: str, kept: UnmatchedEven
     event, raw = kept.event, kept.raw
     if source == BLINK:
         status = BlinkOrderStatus(BlinkOrderStatusWebhook.model_validate_json(raw).status)
-        # As the status webhook: a duplicate of a status the reconciliation read back with getOrder
-        # (its key is webhooks.blink.status_identity's, which this room may not import).
-        reconciled = deps.orders.event_absent(order_id, f"blink:status:{ref}:{int(status)}")
-        return deps.orders.record_event(order_id, event, order_status_update(status), raw=raw, guards=[reconciled])
+        return deps.orders.record_blink_status(order_id, event, ref, status, raw)
     if source == BLINK_LOGISTICS:
         task = TaskStatusWebhook.model_validate_json(raw)
         update = courier_status_update(task.task_event)
@@ -99,31 +96,11 @@ def _apply(deps: Deps, order_id: str, source: str, ref: str, kept: UnmatchedEven
 
 
 def _apply_rent_event(deps: Deps, rent_id: str, kept: UnmatchedEvent) -> Written | None:
-    """A Bloq.It rent event, through the webhook's write: the rent's state (and expiry), the order's
-    rent track and timeline in one transaction guarded by the event's ``_id``."""
+    """A Bloq.It rent event, through the webhook's write (``OrderStore.record_bloq_rent_event``):
+    the rent's state (and expiry), the order's rent track and timeline in one transaction guarded
+    by the event's ``_id``. None while we have no record of the rent."""
     rent = deps.rents.get(rent_id)
     if rent is None:
         return None
     event = BloqWebhookEvent.model_validate_json(kept.raw)
-    received_at = kept.event.received_at
-    record = {
-        "event_id": event.id,
-        "code_name": event.code_name,
-        "rent_id": event.rent,
-        "bloq_id": event.bloq,
-        "locker_id": event.locker,
-        "received_at": received_at,
-        "raw": kept.raw,
-        "order_id": rent.order_id,
-    }
-    update = rent_state_update(event.rent_state)
-    return deps.orders.record_rent_event(
-        rent.order_id,
-        kept.event.model_copy(update={"detail": {**kept.event.detail, "rent_id": rent.rent_id}}),
-        update,
-        deps.rents,
-        rent.rent_id,
-        at=received_at,
-        expires_at=event.new_expiry,
-        bloq_event=(event.id, record),
-    )
+    return deps.orders.record_bloq_rent_event(event, rent, kept.raw, kept.event.received_at, deps.rents)
