@@ -29,6 +29,19 @@ from tests.e2e.support import (
 SCHEDULE_SPEED = "15"  # rate(1 minute) fires every 4 s
 
 
+SYNCS = (
+    "SyncOrders",
+    "SyncBlinkStatuses",
+    "SyncRents",
+    "FindStuckOrders",
+    "SyncCatalog",
+    "PushStockAndPrice",
+    "SyncBranches",
+    "SyncCustomers",
+    "SyncAbandonedCarts",
+)
+
+
 @pytest.fixture(scope="session")
 def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     folder = tmp_path_factory.mktemp("local-stack")
@@ -46,8 +59,9 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
         f"WorkflowBlinkEndTimeoutSeconds={WORKFLOW_BLINK_END_TIMEOUT_SECONDS}",
         # one retry inside a function: a vendor outage reaches the workflow's Retry sooner
         "VendorMaxAttempts=2",
-        # the Blink status reconciliation runs only when a test fires it, on statuses unmoved for 2 s
-        "SyncBlinkStatusesSchedule=rate(1 day)",
+        # the syncs run only when a test fires them (at schedule speed a 5-minute rate would fire
+        # every 20 s on every test's orders); the status reconciliation on statuses unmoved for 2 s
+        *(f"{sync}Schedule=rate(1 day)" for sync in SYNCS),
         "BlinkStatusStaleSeconds=2",
     )
     try:

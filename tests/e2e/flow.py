@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -379,5 +380,6 @@ def run_concurrently(scenarios: dict[str, Callable[[], None]], *, workers: int =
             try:
                 future.result()
             except Exception as exc:  # noqa: BLE001 - every scenario's failure is reported
-                failures.append(f"--- {name}: {type(exc).__name__}: {exc}")
+                where = traceback.extract_tb(exc.__traceback__)[-1]
+                failures.append(f"--- {name}: {type(exc).__name__}: {exc} ({where.filename}:{where.lineno})")
     assert not failures, f"{len(failures)} of {len(scenarios)} scenarios failed:\n" + "\n".join(failures)
