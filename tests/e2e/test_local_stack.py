@@ -126,16 +126,20 @@ def test_the_bloqit_sandbox_signs_its_events_and_the_stack_accepts_them(stack, h
     assert deliveries[-1]["answer"] == {"status": "accepted"}
 
 
-def test_dozens_of_concurrent_partner_orders_are_all_answered(stack, http):
+def test_dozens_of_concurrent_partner_orders_are_all_answered(stack):
     # The Blend sample as the docs give it (with its // comments), each with its own payload id
     sample = samples.text("blend_order_created.jsonc")
     assert '"id": "order_id"' in sample
 
+    # Correctness, not speed (speed is `make bench`'s): thirty at once queue in the emulator behind
+    # the other stack's work on two cores, so each may wait far longer than a deployed stack would.
+    patient = httpx.Client(timeout=120.0, trust_env=False)
+
     def post(index: int) -> httpx.Response:
         body = sample.replace('"id": "order_id"', f'"id": "e2e-{os.getpid()}-{index}"')
-        return http.post(stack["webhooks"]["partner_orders"], content=body, headers=JSON)
+        return patient.post(stack["webhooks"]["partner_orders"], content=body, headers=JSON)
 
-    with ThreadPoolExecutor(max_workers=30) as pool:
+    with patient, ThreadPoolExecutor(max_workers=30) as pool:
         answers = list(pool.map(post, range(30)))
     assert [a.status_code for a in answers] == [200] * 30, [a.text for a in answers if a.status_code != 200]
     assert all(a.json()["status"] == "success" and a.json()["order_id"] for a in answers)
