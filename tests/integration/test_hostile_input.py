@@ -486,3 +486,238 @@ def test_a_status_naming_another_branch_than_a_partner_orders_is_422(hub, seeded
     assert _snapshot() == before
     accepted = hub.blink_status({"blink_order_id": "988278", "branch_id": "12345", "status": 1})
     assert accepted.status == 200
+
+
+# -- the ops API's path ids ------------------------------------------------------------------------
+
+OPS_PATH_ROUTES = [
+    ("GET", "/ops/orders/{order_id}"),
+    ("PATCH", "/ops/orders/{order_id}"),
+    ("POST", "/ops/orders/{order_id}/resume"),
+    ("POST", "/ops/orders/{order_id}/retry"),
+    ("GET", "/ops/catalog/{merchant_id}"),
+    ("GET", "/ops/catalog/{merchant_id}/history"),
+    ("GET", "/ops/catalog/{merchant_id}/flags"),
+    ("DELETE", "/ops/catalog/{merchant_id}/flags/{flag_id}"),
+    ("PUT", "/ops/catalog/{merchant_id}/items/{item_id}"),
+]
+OPS_PATH_IDS = {"order_id": BLINK_ORDER_ID, "merchant_id": "m-demo", "flag_id": "flag-1", "item_id": "257327"}
+OPS_BODIES = {"PATCH": '{"customer_name": "Ali"}', "PUT": '{"stock": 3}'}
+
+
+def _ops_with(method: str, resource: str, long_param: str) -> Answer:
+    params = {name: LONG_ID if name == long_param else value for name, value in OPS_PATH_IDS.items()}
+    params = {name: value for name, value in params.items() if "{" + name + "}" in resource}
+    path = resource.format(**params)
+    return _ops(method, path, resource, params, OPS_BODIES.get(method, ""))
+
+
+@pytest.mark.parametrize(
+    ("method", "resource", "param"),
+    [
+        (method, resource, param)
+        for method, resource in OPS_PATH_ROUTES
+        for param in OPS_PATH_IDS
+        if "{" + param + "}" in resource
+    ],
+)
+def test_an_ops_path_id_longer_than_a_key_holds_is_400_naming_it(hub, method, resource, param):
+    # Given an order received (so the ids that fit would find something)
+    assert hub.blink_order(samples.text("blink_order_webhook.json")).status == 200
+    before = _snapshot()
+    # When the route is called with a 10,000-character id in one path parameter
+    errors = _refused(_ops_with(method, resource, param), 400)
+    # Then it is a 400 naming that parameter, before any read or write
+    assert [e["field"] for e in errors] == [param]
+    assert _snapshot() == before
+
+
+def test_an_ops_path_id_at_the_limit_is_looked_up_and_not_found(hub):
+    from orderbridge.models.types import ID_MAX_LENGTH
+
+    order_id = "9" * ID_MAX_LENGTH
+    answer = _ops("GET", f"/ops/orders/{order_id}", "/ops/orders/{order_id}", {"order_id": order_id}, "")
+    assert answer.status == 404, answer.body
+
+
+# -- the ops API's body size -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("route", ["ops_patch_order", "ops_put_catalog_item"])
+def test_an_ops_body_over_the_size_limit_is_413_naming_the_body(hub, route):
+    from orderbridge.config import get_settings
+
+    # Given an order received
+    assert hub.blink_order(samples.text("blink_order_webhook.json")).status == 200
+    before = _snapshot()
+    # When a body one byte over the webhooks' limit arrives (valid JSON: a note of spaces)
+    limit = get_settings().max_body_bytes
+    body = '{"note": "' + " " * (limit - 11) + '"}'
+    assert len(body.encode()) == limit + 1
+    errors = _refused(ROUTES[route](hub, body), 413)
+    # Then it is a 413 naming the body, and nothing is written
+    assert [e["field"] for e in errors] == ["body"]
+    assert "at most" in errors[0]["reason"]
+    assert _snapshot() == before
+
+
+# -- free text -------------------------------------------------------------------------------------
+
+FREE_TEXT_FIELDS = [
+    ("blink_order", "blink_order_webhook.json", ("customer_name",), "customer_name"),
+    ("blink_order", "blink_order_webhook.json", ("customer_address_description",), "customer_address_description"),
+    ("blink_order", "blink_order_webhook.json", ("kitchen_notes",), "kitchen_notes"),
+    ("blink_order", "blink_order_webhook.json", ("branch_address",), "branch_address"),
+    ("blink_order", "blink_order_webhook.json", ("products", 0, "name"), "products[0].name"),
+    ("blink_status", "blink_order_status_webhook.json", ("comment",), "comment"),
+    ("blink_status", "blink_order_status_webhook.json", ("action_by",), "action_by"),
+    ("task_status", "blink_task_status_webhook.json", ("data", "reason"), "data.reason"),
+    ("task_status", "blink_task_status_webhook.json", ("data", "agent", "name"), "data.agent.name"),
+    ("partner_order", "blend_order_created.jsonc", ("payload", "note"), "payload.note"),
+    ("partner_order", "blend_order_created.jsonc", ("payload", "items", 0, "note"), "payload.items[0].note"),
+    ("bloq", "bloq_webhook_callback.json", ("message",), "message"),
+    ("bloq", "bloq_webhook_callback.json", ("description",), "description"),
+]
+
+
+def _set(data: dict[str, Any], path: tuple[str | int, ...], value: Any) -> str:
+    target: Any = data
+    for part in path[:-1]:
+        if isinstance(part, str) and target.get(part) is None:
+            target[part] = {}
+        target = target[part]
+    target[path[-1]] = value
+    return json.dumps(data, default=str)
+
+
+@pytest.mark.parametrize(("route", "sample", "path", "field"), FREE_TEXT_FIELDS)
+def test_free_text_longer_than_the_cap_is_422_naming_the_field(hub, route, sample, path, field):
+    from orderbridge.models.types import FREE_TEXT_MAX_LENGTH
+
+    # Given a vendor payload whose free-text field is one character over the cap
+    body = _set(_sample(sample), path, "é" * (FREE_TEXT_MAX_LENGTH + 1))
+    before = _snapshot()
+    # When it arrives
+    answer = ROUTES[route](hub, body)
+    # Then it is a 422 naming that field, and nothing is written
+    assert answer.status == 422, answer.body
+    assert field in [e["field"] for e in answer.body["errors"]], answer.body
+    assert _snapshot() == before
+
+
+def test_free_text_at_the_cap_is_accepted(hub):
+    from orderbridge.models.types import FREE_TEXT_MAX_LENGTH
+
+    body = _set(_sample("blink_order_webhook.json"), ("kitchen_notes",), "é" * FREE_TEXT_MAX_LENGTH)
+    assert hub.blink_order(body).status == 200
+    assert hub.ops_order(BLINK_ORDER_ID).status == 200
+
+
+# -- the stored order's size -----------------------------------------------------------------------
+
+DYNAMODB_ITEM_LIMIT = 400 * 1024
+
+
+def _attribute_size(value: dict[str, Any]) -> int:
+    """The size DynamoDB counts for one attribute value (its documented rules, numbers at their
+    upper bound)."""
+    ((kind, data),) = value.items()
+    if kind == "S":
+        return len(data.encode("utf-8"))
+    if kind == "N":
+        return 21
+    if kind in ("NULL", "BOOL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(_attribute_size(e) + 1 for e in data)
+    if kind == "M":
+        return 3 + sum(len(k.encode("utf-8")) + _attribute_size(e) + 1 for k, e in data.items())
+    raise ValueError(f"no size rule for {kind}")
+
+
+def _largest_order_item() -> int:
+    from orderbridge import aws as aws_clients
+
+    items = aws_clients.client("dynamodb").scan(TableName="OrdersTable")["Items"]
+    return max(sum(len(k.encode("utf-8")) + _attribute_size(v) for k, v in item.items()) for item in items)
+
+
+def _filled(body: dict[str, Any], texts: list[tuple[dict[str, Any], str]]) -> str:
+    """``body`` with each (object, key) of ``texts`` given free text, as much as fits the body limit,
+    and the rest of the limit filled with a field no model reads."""
+    from orderbridge.config import get_settings
+    from orderbridge.models.types import FREE_TEXT_MAX_LENGTH
+
+    room = get_settings().max_body_bytes - len(json.dumps(body, default=str).encode())
+    for target, key in texts:
+        target[key] = "x" * max(0, min(FREE_TEXT_MAX_LENGTH, room - len(key) - 8))
+        room -= len(target[key]) + len(key) + 8
+    body["padding"] = "x" * max(0, room - 20)  # a field no model reads: kept in the raw body only
+    for target, key in [*reversed(texts), (body, "padding")]:  # what the estimate missed, taken back
+        excess = len(json.dumps(body, default=str).encode()) - get_settings().max_body_bytes
+        if excess > 0:
+            target[key] = target[key][: max(0, len(target[key]) - excess)]
+    text = json.dumps(body, default=str)
+    assert get_settings().max_body_bytes - 4096 < len(text.encode()) <= get_settings().max_body_bytes
+    return text
+
+
+def test_the_largest_order_the_limits_allow_is_stored_under_400_kb(hub):
+    from orderbridge.models.types import ORDER_LINES_LIMIT
+
+    # Given a partner order of the most lines allowed (its items unmapped: a line each in the
+    # event's detail too), its notes filling the body to the size limit
+    partner = _sample("blend_order_created.jsonc")
+    lines = [{"id": f"p{n}", "quantity": 1, "price": 0, "options": []} for n in range(ORDER_LINES_LIMIT // 5)]
+    for line in lines:
+        line["options"] = [{"id": f"o{n}", "price": 0} for n in range(4)]
+    partner["payload"] |= {"items": lines, "subtotal": 0, "total": 0}
+    partner_body = _filled(partner, [(line, "note") for line in lines])
+    # And a Blink order of the most lines, its names filling the body
+    blink = _sample("blink_order_webhook.json") | {"blink_order_id": "800001"}
+    products = [
+        {"product_id": n, "quantity": 1, "unit_price": 0, "options": [{"modifier_option_id": m} for m in range(4)]}
+        for n in range(ORDER_LINES_LIMIT // 5)
+    ]
+    blink["products"] = products
+    blink_body = _filled(blink, [(o, "name") for p in products for o in [p, *p["options"]]])
+    # When both arrive
+    assert hub.partner_order(partner_body).status == 200
+    assert hub.blink_order(blink_body).status == 200
+    # Then every item stored (orders and their events with the raw body) is under DynamoDB's 400 KB
+    assert _largest_order_item() < DYNAMODB_ITEM_LIMIT - 64 * 1024
+
+
+@pytest.mark.parametrize(
+    ("route", "field"), [("blink_order", "products"), ("partner_order", "payload.items")], ids=["blink", "partner"]
+)
+def test_an_order_of_more_lines_than_the_limit_is_422_naming_its_lines(hub, route, field):
+    from orderbridge.models.types import ORDER_LINES_LIMIT
+
+    # Given an order of one line more than the limit (items and their options)
+    if route == "blink_order":
+        data = _sample("blink_order_webhook.json")
+        data["products"] = [{"product_id": n, "quantity": 1, "unit_price": 0} for n in range(ORDER_LINES_LIMIT + 1)]
+    else:
+        data = _sample("blend_order_created.jsonc")
+        data["payload"] |= {"items": [{"id": f"p{n}", "quantity": 1, "price": 0} for n in range(ORDER_LINES_LIMIT)]}
+        data["payload"]["items"][0]["options"] = [{"id": "o1", "price": 0}]
+    before = _snapshot()
+    # When it arrives
+    answer = ROUTES[route](hub, json.dumps(data, default=str))
+    # Then it is a 422 naming its lines, and nothing is written
+    assert answer.status == 422, answer.body
+    assert field in [e["field"] for e in answer.body["errors"]], answer.body
+    assert _snapshot() == before
+
+
+def test_a_catalog_history_item_id_longer_than_a_key_holds_is_400_naming_it(hub):
+    resource = "/ops/catalog/{merchant_id}/history"
+    event = proxy_event(
+        "GET",
+        "/ops/catalog/m-demo/history",
+        resource=resource,
+        path_params={"merchant_id": "m-demo"},
+        query={"item_id": LONG_ID},
+    )
+    assert [e["field"] for e in _refused(invoke("OpsApiFunction", event), 400)] == ["item_id"]

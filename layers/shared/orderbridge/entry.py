@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 from orderbridge.deps import Deps, get_deps
 from orderbridge.observability import logger, metrics, tracer
+from orderbridge.web.path import path_id
 from orderbridge.web.request import WebhookRequest, body_text
 from orderbridge.web.resolver import ErrorShape, make_resolver, respond
 
@@ -104,6 +105,11 @@ def _query(router: APIGatewayRouter) -> dict[str, str]:
     return dict(router.current_event.query_string_parameters or {})
 
 
+def _ops_body(router: APIGatewayRouter) -> str:
+    """An ops request's body, held to the webhooks' size limit (413 beyond it)."""
+    return body_text(router.current_event.raw_event, max_body_bytes=get_deps().settings.max_body_bytes)
+
+
 def _order_routes() -> APIGatewayRouter:
     """``GET /ops/orders/{order_id}``, ``GET /ops/orders``, ``PATCH /ops/orders/{order_id}``,
     ``POST .../resume`` and ``.../retry`` (``ops``)."""
@@ -114,19 +120,21 @@ def _order_routes() -> APIGatewayRouter:
     @router.get("/ops/orders/<order_id>")
     def _get_order(order_id: str) -> Response[str]:
         include_raw = router.current_event.get_query_string_value("include", "") == "raw"
-        return respond(ops.get_order(order_id, get_deps(), include_raw=include_raw), exclude_none=False)
+        order = path_id("order_id", order_id)
+        return respond(ops.get_order(order, get_deps(), include_raw=include_raw), exclude_none=False)
 
     @router.patch("/ops/orders/<order_id>")
     def _edit_order(order_id: str) -> Response[str]:
-        return respond(ops.edit_order(order_id, body_text(router.current_event.raw_event), get_deps()))
+        order = path_id("order_id", order_id)
+        return respond(ops.edit_order(order, _ops_body(router), get_deps()))
 
     @router.post("/ops/orders/<order_id>/resume")
     def _resume(order_id: str) -> Response[str]:
-        return respond(ops.resume_workflow(order_id, get_deps()), 202)
+        return respond(ops.resume_workflow(path_id("order_id", order_id), get_deps()), 202)
 
     @router.post("/ops/orders/<order_id>/retry")
     def _retry(order_id: str) -> Response[str]:
-        return respond(ops.retry_order(order_id, get_deps()), 202)
+        return respond(ops.retry_order(path_id("order_id", order_id), get_deps()), 202)
 
     @router.get("/ops/orders")
     def _list_orders() -> Response[str]:
@@ -145,26 +153,30 @@ def _catalog_routes() -> APIGatewayRouter:
     @router.get("/ops/catalog/<merchant_id>")
     def _get_catalog(merchant_id: str) -> Response[str]:
         removed = router.current_event.get_query_string_value("include", "") == "removed"
-        return respond(ops_catalog.get_catalog(merchant_id, get_deps(), include_removed=removed))
+        merchant = path_id("merchant_id", merchant_id)
+        return respond(ops_catalog.get_catalog(merchant, get_deps(), include_removed=removed))
 
     @router.get("/ops/catalog/<merchant_id>/history")
     def _catalog_history(merchant_id: str) -> Response[str]:
         item_id = router.current_event.get_query_string_value("item_id", "") or None
-        return respond(ops_catalog.get_history(merchant_id, get_deps(), item_id=item_id))
+        merchant, item_id = path_id("merchant_id", merchant_id), item_id and path_id("item_id", item_id)
+        return respond(ops_catalog.get_history(merchant, get_deps(), item_id=item_id))
 
     @router.get("/ops/catalog/<merchant_id>/flags")
     def _catalog_flags(merchant_id: str) -> Response[str]:
-        return respond(ops_catalog.get_flags(merchant_id, get_deps()))
+        return respond(ops_catalog.get_flags(path_id("merchant_id", merchant_id), get_deps()))
 
     @router.delete("/ops/catalog/<merchant_id>/flags/<flag_id>")
     def _clear_catalog_flag(merchant_id: str, flag_id: str) -> Response[str]:
-        return respond(ops_catalog.clear_flag(merchant_id, flag_id, get_deps()))
+        merchant, flag = path_id("merchant_id", merchant_id), path_id("flag_id", flag_id)
+        return respond(ops_catalog.clear_flag(merchant, flag, get_deps()))
 
     @router.put("/ops/catalog/<merchant_id>/items/<item_id>")
     def _set_stock_and_price(merchant_id: str, item_id: str) -> Response[str]:
-        body = body_text(router.current_event.raw_event)
+        merchant, item = path_id("merchant_id", merchant_id), path_id("item_id", item_id)
+        body = _ops_body(router)
         who = router.current_event.headers.get("X-Ops-User") or None
-        return respond(ops_catalog.set_stock_and_price(merchant_id, item_id, body, get_deps(), set_by=who), 202)
+        return respond(ops_catalog.set_stock_and_price(merchant, item, body, get_deps(), set_by=who), 202)
 
     return router
 

@@ -520,3 +520,28 @@ def test_a_rent_event_before_the_rent_was_recorded_is_applied_when_the_order_fol
     # And the same event delivered again is a duplicate
     assert hub.bloq(body).status == 200
     assert [e["event_key"] for e in timeline(order_id)].count("bloq:ev-1") == 1
+
+
+def test_a_kept_status_naming_another_branch_than_its_order_s_is_dropped_when_replayed(deps, blink, caplog):
+    # Given a second branch configured, and a status that named it for an order not known yet
+    deps.config.put(Branch(branch_id="63", merchant_id=MERCHANT, name="Clifton", blink_id="60001"))
+    payload = blink.place_order()
+    hub = Hub()
+    early = hub.blink_status(blink.status(payload["blink_order_id"], 6) | {"branch_id": "63"})
+    assert (early.status, early.body) == (202, {"status": "unmatched"})
+    # And a status that named the order's own branch
+    assert hub.blink_status(blink.status(payload["blink_order_id"], 1) | {"branch_id": "12345"}).status == 202
+
+    # When the order comes, at branch 12345, and its insert reaches the order stream
+    assert hub.blink_order(payload).status == 200
+    order_id = order_id_for("blink", payload["blink_order_id"])
+    assert orders()[order_id]["branch_id"] == "12345"
+    stream_inserts(deps)
+
+    # Then the other branch's status changed nothing: not on the timeline, the order only accepted,
+    # and it is no longer kept (dropped with a warning, as its webhook refuses it once the order is known)
+    assert orders()[order_id]["status"] == "accepted"
+    statuses = [int(e["detail"]["status"]) for e in timeline(order_id) if e["kind"] == "blink_status"]
+    assert statuses == [1]
+    assert unmatched() == []
+    assert "names another branch than its order's" in caplog.text

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from orderbridge.models.base import OurModel, VendorModel
-from orderbridge.models.types import QUANTITY_LIMIT, Amount, FlexInt, Id, NullableList, UtcDateTime
+from orderbridge.models.types import (
+    QUANTITY_LIMIT,
+    Amount,
+    FlexInt,
+    FreeText,
+    Id,
+    NullableList,
+    UtcDateTime,
+    bounded_lines,
+)
 
 
 class BlendOption(VendorModel):
@@ -21,20 +30,26 @@ class BlendItem(VendorModel):
     id: Id = Field(min_length=1)
     quantity: FlexInt = Field(gt=0, le=QUANTITY_LIMIT)
     price: Amount  # per unit, including options
-    note: str | None = None
+    note: FreeText | None = None
     options: Annotated[list[BlendOption], NullableList] = Field(default_factory=list)
 
 
 class BlendOrderPayload(VendorModel):
     id: Id = Field(min_length=1)
-    payment_method: str | None = None
-    order_type: str | None = None  # "DELIVERY", "DINE-IN", "PICK-UP"
-    note: str | None = None
+    payment_method: FreeText | None = None
+    order_type: FreeText | None = None  # "DELIVERY", "DINE-IN", "PICK-UP"
+    note: FreeText | None = None
     subtotal: Amount | None = None
     tax: Amount | None = None
     discount: Amount | None = None
     total: Amount
     items: list[BlendItem] = Field(min_length=1)
+
+    @field_validator("items")
+    @classmethod
+    def _bounded_lines(cls, items: list[BlendItem]) -> list[BlendItem]:
+        bounded_lines(len(items) + sum(len(i.options) for i in items))
+        return items
 
 
 class BlendOrderCreated(VendorModel):

@@ -24,7 +24,18 @@ from pydantic import (
 )
 
 from orderbridge.models.base import OurModel, VendorModel
-from orderbridge.models.types import QUANTITY_LIMIT, Amount, FlexBool, FlexInt, Id, Money, NullableList, UtcDateTime
+from orderbridge.models.types import (
+    QUANTITY_LIMIT,
+    Amount,
+    FlexBool,
+    FlexInt,
+    FreeText,
+    Id,
+    Money,
+    NullableList,
+    UtcDateTime,
+    bounded_lines,
+)
 
 
 class BlinkOrderStatus(IntEnum):
@@ -42,7 +53,7 @@ class BlinkOrderOption(VendorModel):
     """products[].options[] of the Order Webhook."""
 
     modifier_option_id: Id
-    name: str | None = None
+    name: FreeText | None = None
     quantity: FlexInt = Field(default=1, ge=0, le=QUANTITY_LIMIT)
     unit_price: Amount | None = None
     total_price: Amount | None = None
@@ -55,7 +66,7 @@ class BlinkOrderProduct(VendorModel):
 
     product_id: Id
     quantity: FlexInt = Field(gt=0, le=QUANTITY_LIMIT)
-    name: str | None = None
+    name: FreeText | None = None
     unit_price: Amount
     total_price: Amount | None = None
     item_price: Amount | None = None
@@ -73,38 +84,38 @@ class BlinkOrderWebhook(VendorModel):
 
     blink_order_id: Id = Field(min_length=1)
     external_order_id: Id | None = None
-    order_key: str | None = None
-    type: str | None = None  # "PICK-UP" / "DINE-IN" / "DELIVERY"
+    order_key: FreeText | None = None
+    type: FreeText | None = None  # "PICK-UP" / "DINE-IN" / "DELIVERY"
     status: FlexInt = BlinkOrderStatus.PENDING
-    status_text: str | None = None
-    currency: str | None = None
-    channel: str | None = None
+    status_text: FreeText | None = None
+    currency: FreeText | None = None
+    channel: FreeText | None = None
     channel_id: Id | None = None
     brand_id: Id | None = None
     branch_id: Id = Field(min_length=1)
-    area_name: str | None = None
+    area_name: FreeText | None = None
     blink_branch_id: Id | None = None
     branch_latitude: Money | None = None
     branch_longitude: Money | None = None
-    branch_address: str | None = None
+    branch_address: FreeText | None = None
     total_discount_amount: Money | None = None
-    promo_code: str | None = None
+    promo_code: FreeText | None = None
     promo_discount: Money | None = None
     loyalty_amount: Money | None = None
     wallet_amount: Money | None = None
     fbr_pos_charge: Money | None = None
     tax: Amount | None = None
-    kitchen_notes: str | None = None
+    kitchen_notes: FreeText | None = None
     created_at: UtcDateTime | None = None
     due_at: UtcDateTime | None = None
     is_pre_order: FlexInt | None = None
-    customer_name: str | None = None
-    customer_phone: str | None = None
-    customer_address_description: str | None = None
+    customer_name: FreeText | None = None
+    customer_phone: FreeText | None = None
+    customer_address_description: FreeText | None = None
     customer_address_latitude: Money | None = None
     customer_address_longitude: Money | None = None
     payment: FlexBool | None = None
-    payment_method: str | None = None
+    payment_method: FreeText | None = None
     payment_method_id: Id | None = None
     delivery_charges: Amount | None = None
     subtotal: Amount | None = None
@@ -116,6 +127,12 @@ class BlinkOrderWebhook(VendorModel):
     def _known_status(cls, value: int) -> int:
         return BlinkOrderStatus(value).value
 
+    @field_validator("products")
+    @classmethod
+    def _bounded_lines(cls, products: list[BlinkOrderProduct]) -> list[BlinkOrderProduct]:
+        bounded_lines(len(products) + sum(len(p.options) for p in products))
+        return products
+
 
 class BlinkOrderStatusWebhook(VendorModel):
     """Blink "Order Status Webhook": an order's status changed in Blink."""
@@ -123,10 +140,10 @@ class BlinkOrderStatusWebhook(VendorModel):
     blink_order_id: Id = Field(min_length=1)
     branch_id: Id | None = None
     status: FlexInt
-    status_text: str | None = Field(default=None, alias="statusText")
-    comment: str | None = None
+    status_text: FreeText | None = Field(default=None, alias="statusText")
+    comment: FreeText | None = None
     created_at: UtcDateTime | None = None
-    action_by: str | None = None
+    action_by: FreeText | None = None
 
     @field_validator("status")
     @classmethod

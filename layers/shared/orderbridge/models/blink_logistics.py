@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PlainSerializer, field_validator, model_validator
 
 from orderbridge.models.base import OurModel, VendorModel
-from orderbridge.models.types import FlexInt, Id, Money, UtcDateTime
+from orderbridge.models.types import FlexInt, FreeText, Id, Money, UtcDateTime
 
 
 class TaskEvent(IntEnum):
@@ -33,23 +33,23 @@ class TaskEvent(IntEnum):
 
 
 class TaskAgent(VendorModel):
-    name: str | None = None
-    contact: str | None = None
+    name: FreeText | None = None
+    contact: FreeText | None = None
 
 
 class TaskStatusData(VendorModel):
     task_id: Id = Field(alias="taskId", min_length=1)
     type: FlexInt | None = None  # 1 normal, 2 return
-    reason: str | None = None
+    reason: FreeText | None = None
     agent: TaskAgent | None = None
-    tracking_link: str | None = Field(default=None, alias="trackingLink")
+    tracking_link: FreeText | None = Field(default=None, alias="trackingLink")
 
 
 class TaskStatusWebhook(VendorModel):
     """Blink Logistics "Task Status Webhook" (same shape as the Get Task Status answer)."""
 
     event_id: FlexInt = Field(alias="eventId")
-    event: str | None = None
+    event: FreeText | None = None
     data: TaskStatusData
 
     @field_validator("event_id")

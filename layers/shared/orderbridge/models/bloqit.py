@@ -38,7 +38,7 @@ from pydantic import (
 )
 
 from orderbridge.models.base import OurModel, VendorModel
-from orderbridge.models.types import FlexBool, FlexInt, Id, Money, NullableDict, UtcDateTime
+from orderbridge.models.types import FlexBool, FlexInt, FreeText, Id, Money, NullableDict, UtcDateTime
 
 
 class RentState(StrEnum):
@@ -140,25 +140,25 @@ _UTC_DATETIME: TypeAdapter[datetime | None] = TypeAdapter(UtcDateTime | None)
 
 
 class ActionInitiatedBy(VendorModel):
-    role: str | None = None
+    role: FreeText | None = None
     id: Id | None = None
-    source: str | None = None  # bloq_it_admin, locker, public_api, expiration
+    source: FreeText | None = None  # bloq_it_admin, locker, public_api, expiration
 
 
 class BloqitEventFields(VendorModel):
     """The fields of a Bloq.It event, shared by the webhook callback and the event histories."""
 
     id: Id | None = Field(default=None, alias="_id")
-    code_name: str | None = Field(default=None, alias="codeName")
+    code_name: FreeText | None = Field(default=None, alias="codeName")
     admin: Id | None = None
     customer: Id | None = None
     rent: Id | None = None
     bloq: Id | None = None
     locker: Id | None = None
     price: Any = None
-    description: str | None = None
-    message: str | None = None
-    title: str | None = None
+    description: FreeText | None = None
+    message: FreeText | None = None
+    title: FreeText | None = None
     metadata: dict[str, Any] | None = None
     action_initiated_by: ActionInitiatedBy | None = Field(default=None, alias="actionInitiatedBy")
 

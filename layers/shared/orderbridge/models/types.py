@@ -26,6 +26,22 @@ QUANTITY_LIMIT = 1_000_000
 """Item and option quantities are at most a million."""
 ID_MAX_LENGTH = 128
 """An id becomes part of DynamoDB keys (a sort key holds 1,024 bytes): vendors' ids are far shorter."""
+FREE_TEXT_MAX_LENGTH = 2_000
+"""Names, notes, instructions, addresses a client sends: at most this many characters (a kitchen
+note or an address is a few hundred at most); longer is a 422 naming the field."""
+ORDER_LINES_LIMIT = 300
+"""An order has at most this many lines (items plus their options); a body with more is a 422.
+
+Why a body within ``max_body_bytes`` (256 KiB) then fits DynamoDB's 400 KB item (409,600 bytes):
+the order item holds the payload's text decoded (never longer than its bytes in the body: JSON
+escapes only shrink) plus our attribute names per line, measured at about 105 bytes a line for a
+partner line (``test_the_largest_order_the_limits_allow_is_stored_under_400_kb``): at most
+262,144 + 300 x 105 = 293,644 bytes, leaving over 100 KB for the names a partner item's mapping adds.
+The timeline event holds the raw body (at most 262,144 bytes) beside its detail, whose free text is
+capped (:data:`FREE_TEXT_MAX_LENGTH`, at most 8,000 bytes a field) and whose per-line part (a
+partner order's unmapped lines) is about 32 bytes a line: about 280,000 bytes at most (measured
+280,213), a Blink status's three free-text fields adding at most 24,000. Without a cap on lines,
+7,500 one-character partner items in 256 KiB made an order item over 400 KB (503, ValidationException)."""
 INT_LIMIT = 2**63
 """Integers (counts, statuses, pages) fit a signed 64-bit integer, as every vendor's do."""
 
@@ -143,6 +159,10 @@ Amount = Annotated[Money, Ge(0), Lt(AMOUNT_LIMIT)]
 Id = Annotated[str, BeforeValidator(_to_id), StringConstraints(max_length=ID_MAX_LENGTH)]
 """An identifier that may arrive as a string or an int; at most :data:`ID_MAX_LENGTH` characters."""
 
+FreeText = Annotated[str, StringConstraints(max_length=FREE_TEXT_MAX_LENGTH)]
+"""Free text a client sends (a name, note, instruction, address): at most :data:`FREE_TEXT_MAX_LENGTH`
+characters, so no payload field can make a stored order outgrow DynamoDB's 400 KB item."""
+
 FlexInt = Annotated[int, BeforeValidator(_to_int)]
 """An integer that may arrive as a numeric string ("0", "8")."""
 
@@ -156,6 +176,12 @@ NullableList = BeforeValidator(lambda value: [] if value is None else value)
 
 NullableDict = BeforeValidator(lambda value: {} if value is None else value)
 """On a dict field: a null the vendor sends is read as {}."""
+
+
+def bounded_lines(lines: int) -> None:
+    """Refuse an order of more than :data:`ORDER_LINES_LIMIT` lines (items plus options)."""
+    if lines > ORDER_LINES_LIMIT:
+        raise ValueError(f"at most {ORDER_LINES_LIMIT} lines (items and their options) are accepted, not {lines}")
 
 
 def utcnow() -> datetime:

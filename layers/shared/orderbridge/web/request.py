@@ -80,7 +80,10 @@ def body_text(event: dict[str, Any], *, max_body_bytes: int | None = None) -> st
         except UnicodeEncodeError as exc:
             raise BadRequest("the body is not UTF-8 text", errors=[FieldError("body", "not UTF-8 text")]) from exc
     if max_body_bytes is not None and len(data) > max_body_bytes:
-        raise PayloadTooLarge(f"the body is {len(data)} bytes; at most {max_body_bytes} are accepted")
+        raise PayloadTooLarge(
+            f"the body is {len(data)} bytes; at most {max_body_bytes} are accepted",
+            errors=[FieldError("body", f"{len(data)} bytes; at most {max_body_bytes} are accepted")],
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -84,8 +84,10 @@ def replay(deps: Deps, order_id: str, source: str, ref: str) -> int:
 def _apply(deps: Deps, order_id: str, source: str, ref: str, kept: UnmatchedEvent) -> Written | None:
     event, raw = kept.event, kept.raw
     if source == BLINK:
-        status = BlinkOrderStatus(BlinkOrderStatusWebhook.model_validate_json(raw).status)
-        return deps.orders.record_blink_status(order_id, event, ref, status, raw)
+        payload = BlinkOrderStatusWebhook.model_validate_json(raw)
+        if _names_another_branch(deps, order_id, payload.branch_id):
+            return Written(order_id)  # dropped: see _names_another_branch
+        return deps.orders.record_blink_status(order_id, event, ref, BlinkOrderStatus(payload.status), raw)
     if source == BLINK_LOGISTICS:
         task = TaskStatusWebhook.model_validate_json(raw)
         update = courier_status_update(task.task_event)
@@ -93,6 +95,25 @@ def _apply(deps: Deps, order_id: str, source: str, ref: str, kept: UnmatchedEven
     if source == BLOQIT:
         return _apply_rent_event(deps, ref, kept)
     raise ValueError(f"no replay for events of {source!r}")
+
+
+def _names_another_branch(deps: Deps, order_id: str, status_branch_id: str | None) -> bool:
+    """A kept Blink status naming another branch than its order's is dropped (logged, its kept item
+    deleted), as its webhook refuses it when the order is known (``webhooks.blink._same_branch``:
+    422, nothing written). Dropped rather than recorded as not applied: the same delivery writes
+    nothing whether it came before or after its order, and a status for another branch's order is
+    not this order's history (a wrong or forged id), so it does not belong on its timeline."""
+    if not status_branch_id:
+        return False
+    loaded = deps.orders.load(order_id)
+    order_branch_id = loaded[0].branch_id if loaded else None
+    if order_branch_id is None or order_branch_id == status_branch_id:
+        return False
+    logger.warning(
+        "a kept Blink status names another branch than its order's: dropped, not applied",
+        extra={"order_id": order_id, "status_branch_id": status_branch_id, "order_branch_id": order_branch_id},
+    )
+    return True
 
 
 def _apply_rent_event(deps: Deps, rent_id: str, kept: UnmatchedEvent) -> Written | None:
