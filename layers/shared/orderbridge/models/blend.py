@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from orderbridge.models.base import OurModel, VendorModel
 from orderbridge.models.types import (
@@ -15,8 +15,8 @@ from orderbridge.models.types import (
     FreeText,
     Id,
     NullableList,
+    OrderLines,
     UtcDateTime,
-    bounded_lines,
 )
 
 
@@ -43,13 +43,7 @@ class BlendOrderPayload(VendorModel):
     tax: Amount | None = None
     discount: Amount | None = None
     total: Amount
-    items: list[BlendItem] = Field(min_length=1)
-
-    @field_validator("items")
-    @classmethod
-    def _bounded_lines(cls, items: list[BlendItem]) -> list[BlendItem]:
-        bounded_lines(len(items) + sum(len(i.options) for i in items))
-        return items
+    items: OrderLines[BlendItem] = Field(min_length=1)
 
 
 class BlendOrderCreated(VendorModel):

@@ -33,8 +33,8 @@ from orderbridge.models.types import (
     Id,
     Money,
     NullableList,
+    OrderLines,
     UtcDateTime,
-    bounded_lines,
 )
 
 
@@ -120,18 +120,12 @@ class BlinkOrderWebhook(VendorModel):
     delivery_charges: Amount | None = None
     subtotal: Amount | None = None
     total_price: Amount | None = None
-    products: list[BlinkOrderProduct] = Field(min_length=1)
+    products: OrderLines[BlinkOrderProduct] = Field(min_length=1)
 
     @field_validator("status")
     @classmethod
     def _known_status(cls, value: int) -> int:
         return BlinkOrderStatus(value).value
-
-    @field_validator("products")
-    @classmethod
-    def _bounded_lines(cls, products: list[BlinkOrderProduct]) -> list[BlinkOrderProduct]:
-        bounded_lines(len(products) + sum(len(p.options) for p in products))
-        return products
 
 
 class BlinkOrderStatusWebhook(VendorModel):

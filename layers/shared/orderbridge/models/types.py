@@ -7,9 +7,10 @@ naive timestamps that mean UTC. These annotated types accept all of that and giv
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 
 from annotated_types import Ge, Lt
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, StringConstraints
@@ -178,10 +179,24 @@ NullableDict = BeforeValidator(lambda value: {} if value is None else value)
 """On a dict field: a null the vendor sends is read as {}."""
 
 
-def bounded_lines(lines: int) -> None:
-    """Refuse an order of more than :data:`ORDER_LINES_LIMIT` lines (items plus options)."""
+class _HasOptions(Protocol):
+    @property
+    def options(self) -> Sequence[object]: ...
+
+
+_Line = TypeVar("_Line", bound=_HasOptions)
+
+
+def _bounded_lines(items: list[_Line]) -> list[_Line]:
+    """Refuse an order of more than :data:`ORDER_LINES_LIMIT` lines (items plus their options)."""
+    lines = len(items) + sum(len(item.options) for item in items)
     if lines > ORDER_LINES_LIMIT:
         raise ValueError(f"at most {ORDER_LINES_LIMIT} lines (items and their options) are accepted, not {lines}")
+    return items
+
+
+OrderLines = Annotated[list[_Line], AfterValidator(_bounded_lines)]
+"""An order's items (each with its ``options``), at most :data:`ORDER_LINES_LIMIT` lines in all."""
 
 
 def utcnow() -> datetime:
