@@ -228,12 +228,44 @@ class Flow:
                 raise AssertionError(f"{what}: not within {timeout:.0f} s\n{self.report(placed)}")
             time.sleep(0.15 * self.patience)  # scenarios run at once poll less often
 
+    def fire(self, function: str) -> None:
+        """Fire a schedule's function now (the local stack's admin route, as ``fire`` does)."""
+        answer = self.http.post(f"{self.stack['admin']}/schedules/{function}/fire", timeout=60.0)
+        assert answer.status_code == 200, answer.text
+
+    def fire_until(
+        self, function: str, found: Callable[[], Any], what: str, *, placed: Placed | None = None, timeout: float = 30.0
+    ) -> Any:
+        """Fire ``function`` (asynchronous, like EventBridge) every few seconds until ``found()``
+        (a run may meet a workflow step still in flight); with ``placed``, a failure reports it."""
+        fired_at = [0.0]
+
+        def check() -> Any:
+            if time.monotonic() - fired_at[0] > 3.0 * self.patience:
+                self.fire(function)
+                fired_at[0] = time.monotonic()
+            return found()
+
+        if placed is not None:
+            return self.wait_for(placed, check, what, timeout=timeout)
+        deadline = time.monotonic() + timeout * self.patience
+        while time.monotonic() < deadline:
+            result = check()
+            if result:
+                return result
+            time.sleep(0.3 * self.patience)
+        raise AssertionError(f"{what}: not within {timeout * self.patience:.0f} s")
+
+    def order_if(self, placed: Placed, predicate: Callable[[dict[str, Any]], Any]) -> dict[str, Any] | None:
+        """The order (ops API) when ``predicate`` holds for it; None otherwise."""
+        found = self.order(placed.order_id)
+        return found if found is not None and predicate(found) else None
+
     def wait_order(
         self, placed: Placed, predicate: Callable[[dict[str, Any]], Any], what: str, timeout: float = 20.0
     ) -> dict[str, Any]:
         def check() -> dict[str, Any] | None:
-            found = self.order(placed.order_id)
-            return found if found is not None and predicate(found) else None
+            return self.order_if(placed, predicate)
 
         return self.wait_for(placed, check, what, timeout)
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,25 +14,6 @@ from typing import Any
 from tests.e2e.flow import Flow
 
 MERCHANT = "m-demo"
-
-
-def fire(flow: Flow, function: str) -> None:
-    answer = flow.http.post(f"{flow.stack['admin']}/schedules/{function}/fire")
-    assert answer.status_code == 200, answer.text
-
-
-def eventually(flow: Flow, function: str, found: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    """Fire ``function`` (asynchronous, like EventBridge) every few seconds until ``found()``."""
-    deadline, fired_at = time.monotonic() + timeout * flow.patience, 0.0
-    while time.monotonic() < deadline:
-        if time.monotonic() - fired_at > 4.0 * flow.patience:
-            fire(flow, function)
-            fired_at = time.monotonic()
-        result = found()
-        if result:
-            return result
-        time.sleep(0.3 * flow.patience)
-    raise AssertionError(f"{what}: not within {timeout * flow.patience:.0f} s")
 
 
 def test_an_abandoned_cart_in_blink_is_downloadable_as_csv_after_the_sync(flow: Flow) -> None:
@@ -57,7 +36,7 @@ def test_an_abandoned_cart_in_blink_is_downloadable_as_csv_after_the_sync(flow: 
         return next((r for r in rows if r["customer_name"] == "'" + name), None)
 
     # When the abandoned-carts sync runs, then the CSV has the cart: exact money, the formula quoted
-    found = eventually(flow, "SyncAbandonedCartsFunction", row, "the cart in the CSV")
+    found = flow.fire_until("SyncAbandonedCartsFunction", row, "the cart in the CSV")
     assert (Decimal(found["cart_value"]), found["customer_phone"], found["merchant_id"]) == (
         Decimal("99.95"),
         "+923001234567",
@@ -75,6 +54,6 @@ def test_the_branches_sync_shows_blinks_branches_against_ours(flow: Flow) -> Non
         shown = {b["branch_id"]: b for b in answer.json()["branches"]}
         return shown if {"12345", "63", "64"} <= set(shown) else None
 
-    shown = eventually(flow, "SyncBranchesFunction", checks, "the branch checks")
+    shown = flow.fire_until("SyncBranchesFunction", checks, "the branch checks")
     assert {b: shown[b]["flag"] for b in ("12345", "63", "64")} == {"12345": None, "63": None, "64": None}
     assert shown["63"]["blink_id"] == "60001" and shown["63"]["configured"] is True

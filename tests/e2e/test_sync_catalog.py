@@ -4,9 +4,7 @@ change set through the ops API reaches the Blink sandbox (PushStockAndPriceFunct
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from orderbridge.models.config import ItemMapping
@@ -14,21 +12,6 @@ from orderbridge.store.config import ConfigStore
 from orderbridge_local.seed import DEMO_MERCHANT, DEMO_PARTNER
 
 from tests.e2e.flow import Flow
-
-
-def eventually(flow: Flow, function: str, found: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    """Fire ``function`` (asynchronously, as EventBridge does) every few seconds until ``found()``."""
-    deadline, fired_at = time.monotonic() + timeout * flow.patience, 0.0
-    while time.monotonic() < deadline:
-        if time.monotonic() - fired_at > 4.0 * flow.patience:
-            answer = flow.http.post(f"{flow.stack['admin']}/schedules/{function}/fire")
-            assert answer.status_code == 200, answer.text
-            fired_at = time.monotonic()
-        result = found()
-        if result:
-            return result
-        time.sleep(0.3 * flow.patience)
-    raise AssertionError(f"{what}: not within {timeout * flow.patience:.0f} s")
 
 
 def test_a_menu_change_reaches_the_catalog_and_a_stock_change_reaches_blink(flow: Flow, aws: Any) -> None:
@@ -56,11 +39,11 @@ def test_a_menu_change_reaches_the_catalog_and_a_stock_change_reaches_blink(flow
         return [(c["kind"], (c.get("after") or {}).get("price")) for c in answer.json()["changes"]]
 
     # When the catalog sync runs, then the item is in the catalog
-    eventually(flow, "SyncCatalogFunction", catalog_item, "the item in the catalog")
+    flow.fire_until("SyncCatalogFunction", catalog_item, "the item in the catalog")
 
     # When its price changes in Blink, then the catalog's history shows the change
     flow.admin("blink", "PATCH", f"/_admin/menu/{item_id}", json={"price": "120.000"})
-    eventually(flow, "SyncCatalogFunction", lambda: ("changed", "120.000") in history(), "the price change")
+    flow.fire_until("SyncCatalogFunction", lambda: ("changed", "120.000") in history(), "the price change")
 
     # When a person sets its stock at branch 12345 through the ops API
     answer = flow.ops(
@@ -77,7 +60,7 @@ def test_a_menu_change_reaches_the_catalog_and_a_stock_change_reaches_blink(flow
         menu = {item["id"]: item for item in flow.admin("blink", "GET", "/_admin/menu")}
         return menu[item_id]["branches"] or None
 
-    assert eventually(flow, "PushStockAndPriceFunction", in_blink, "the stock in Blink") == [
+    assert flow.fire_until("PushStockAndPriceFunction", in_blink, "the stock in Blink") == [
         {"id": "12345", "stock_quantity": 7}
     ]
     menu = {item["id"]: item for item in flow.admin("blink", "GET", "/_admin/menu")}
@@ -93,6 +76,6 @@ def test_a_menu_change_reaches_the_catalog_and_a_stock_change_reaches_blink(flow
         flags = flow.ops("GET", f"/catalog/{DEMO_MERCHANT}/flags").json()["flags"]
         return [f for f in flags if f["partner_item_id"] == f"p-{item_id}" and f["reason"] == "item_missing"]
 
-    eventually(flow, "SyncCatalogFunction", flagged, "the flag on the mapping")
+    flow.fire_until("SyncCatalogFunction", flagged, "the flag on the mapping")
     assert catalog_item() is None and (catalog_item("removed") or {}).get("removed") is True
     assert [kind for kind, _ in history()] == ["added", "changed", "removed"]

@@ -25,8 +25,7 @@ def test_an_order_whose_webhook_blink_dropped_is_caught_up_once_and_ends_collect
     assert flow.order(placed.order_id) is None
 
     # When the order catch-up runs
-    fired = flow.http.post(f"{flow.stack['admin']}/schedules/SyncOrdersFunction/fire", timeout=60.0)
-    assert fired.status_code == 200, fired.text
+    flow.fire("SyncOrdersFunction")
 
     # Then the order is entered (at the branch its kept status named), once, and its workflow
     # waits for the kitchen

@@ -3,33 +3,9 @@ and pickup, and the workflow still ends collected — through ``SyncRentsFunctio
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
-from tests.e2e.flow import Flow, Placed, rent_id_of
+from tests.e2e.flow import Flow, rent_id_of
 
 SYNC = "SyncRentsFunction"
-
-
-def fire_sync(flow: Flow) -> None:
-    """Fire the rent reconciliation now (the local stack's admin route, as ``fire`` does)."""
-    answer = flow.http.post(f"{flow.stack['admin']}/schedules/{SYNC}/fire")
-    assert answer.status_code == 200, answer.text
-
-
-def reconciled(flow: Flow, placed: Placed, predicate: Any, what: str) -> dict[str, Any]:
-    """Fire the sync (asynchronous, like EventBridge) every few seconds until the order satisfies
-    ``predicate`` (a run may meet a workflow step still in flight)."""
-    fired_at = [0.0]
-
-    def check() -> dict[str, Any] | None:
-        if time.monotonic() - fired_at[0] > 3.0 * flow.patience:
-            fire_sync(flow)
-            fired_at[0] = time.monotonic()
-        found = flow.order(placed.order_id)
-        return found if found is not None and predicate(found) else None
-
-    return flow.wait_for(placed, check, what, timeout=30.0)
 
 
 def dropped(flow: Flow, rent_id: str) -> set[str]:
@@ -49,7 +25,12 @@ def test_a_drop_off_and_pickup_whose_webhooks_were_lost_end_collected_through_re
     try:
         # When the courier drops the goods off, and the reconciliation runs
         flow.rent_admin(rent_id, "dropoff")
-        order = reconciled(flow, placed, lambda o: o["tracks"]["rent_state"] == "in_progress", "the drop-off found")
+        order = flow.fire_until(
+            SYNC,
+            lambda: flow.order_if(placed, lambda o: o["tracks"]["rent_state"] == "in_progress"),
+            "the drop-off found",
+            placed=placed,
+        )
         flow.wait_order(
             placed,
             lambda o: any(
@@ -59,7 +40,12 @@ def test_a_drop_off_and_pickup_whose_webhooks_were_lost_end_collected_through_re
         )
         # ... and the customer collects, and the reconciliation runs again
         flow.rent_admin(rent_id, "pickup")
-        order = reconciled(flow, placed, lambda o: o["state"] == "collected", "the order collected")
+        order = flow.fire_until(
+            SYNC,
+            lambda: flow.order_if(placed, lambda o: o["state"] == "collected"),
+            "the order collected",
+            placed=placed,
+        )
     finally:
         flow.admin("bloqit", "DELETE", "/_admin/faults")
 

@@ -6,32 +6,10 @@ of a dine-in order the kitchen has finished, and the order still ends delivered 
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from tests.e2e.flow import Flow, Placed
+from tests.e2e.flow import Flow
 
 SYNC = "SyncBlinkStatusesFunction"
-
-
-def fire_sync(flow: Flow) -> None:
-    """Fire the reconciliation now (the local stack's admin route, as ``fire`` does)."""
-    answer = flow.http.post(f"{flow.stack['admin']}/schedules/{SYNC}/fire")
-    assert answer.status_code == 200, answer.text
-
-
-def reconciled(flow: Flow, placed: Placed, predicate: Any, what: str) -> dict[str, Any]:
-    """Fire the sync (asynchronous, like EventBridge) every few seconds until the order satisfies
-    ``predicate``."""
-    fired_at = [0.0]
-
-    def check() -> dict[str, Any] | None:
-        if time.monotonic() - fired_at[0] > 3.0 * flow.patience:
-            fire_sync(flow)
-            fired_at[0] = time.monotonic()
-        found = flow.order(placed.order_id)
-        return found if found is not None and predicate(found) else None
-
-    return flow.wait_for(placed, check, what, timeout=30.0)
 
 
 def dropped(flow: Flow, blink_order_id: str) -> bool:
@@ -66,14 +44,19 @@ def test_a_status_whose_webhook_blink_dropped_is_recorded_by_the_reconciliation_
     assert flow.order(placed.order_id)["status"] != "delivered"  # nothing told us
 
     # Then the reconciliation reads it back with getOrder, and the workflow ends the order delivered
-    order = reconciled(flow, placed, lambda o: o["status"] == "delivered", "the missed status read back")
+    order = flow.fire_until(
+        SYNC,
+        lambda: flow.order_if(placed, lambda o: o["status"] == "delivered"),
+        "the missed status read back",
+        placed=placed,
+    )
     events = [e for e in order["timeline"] if e["kind"] == "blink_status"]
     assert [(e["detail"]["status"], e["detail"]["via"]) for e in events] == [(3, "reconciliation")]
     order = flow.wait_order(placed, lambda o: o["state"] == "delivered", "the workflow ended the order")
     assert flow.wait_execution_end(placed)["status"] == "SUCCEEDED", flow.report(placed)
 
     # And firing it again records nothing more
-    fire_sync(flow)
+    flow.fire(SYNC)
     time.sleep(2.0 * flow.patience)
     again = flow.order(placed.order_id)
     assert again is not None and len([e for e in again["timeline"] if e["kind"] == "blink_status"]) == 1
