@@ -6,11 +6,15 @@ when a Retry/Catch names an error nothing raises, when an exception is in none o
 ``actions.common``'s lists, or when a ``${...}`` is not one of the template's substitutions.
 
 Each retry policy, the failure path and the error names are written here once: every Lambda task
-gets the same ``Retry`` (:data:`RETRY_RATE_LIMITED` and :data:`RETRY_TRANSIENT`, built from
-``actions.common.RATE_LIMITED_ERRORS`` and ``RETRYABLE_ERRORS``; a wait only the second), each
+gets the same ``Retry`` (:data:`RETRY_RATE_LIMITED`, :data:`RETRY_IN_PROGRESS` and
+:data:`RETRY_TRANSIENT`, built from ``actions.common.RATE_LIMITED_ERRORS``, ``IN_PROGRESS_ERRORS``
+and ``RETRYABLE_ERRORS``; a wait only the last), each
 wait's errors are caught by the rules ``ON_...``, and every task's unexpected failure goes through
 a small Pass state that names the step, then to the failure path (release an empty locker, record
-the failure, fail). The paths per order type are in ``docs/workflow.md``.
+the failure, fail). The paths per order type are in ``docs/workflow.md``: after the plan, one
+Choice sends the order into its lane (:data:`LANES`), whose states run in a line — a Standard
+workflow is billed per state entered (``tests/unit/test_order_workflow_definition.py`` walks each
+path and holds it to its budget).
 
 The waits' limits are template parameters that reach the definition in one hop: the state
 machine's ``DefinitionSubstitutions`` put each value into ``PlanOrder``'s ``ResultSelector``
@@ -24,12 +28,19 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orderbridge.actions.common import NEEDS_ATTENTION_ERRORS, RATE_LIMITED_ERRORS, RETRYABLE_ERRORS
+from orderbridge.actions.common import (
+    IN_PROGRESS_ERRORS,
+    NEEDS_ATTENTION_ERRORS,
+    RATE_LIMITED_ERRORS,
+    RETRYABLE_ERRORS,
+)
 from orderbridge.domain.plan import BLINK_STATUS_PATHS, OrderPath
+from orderbridge.models.config import CourierProvider
 
 OUTPUT = Path(__file__).with_name("order_workflow.asl.json")
 
@@ -49,6 +60,15 @@ RETRY_RATE_LIMITED = {
     "MaxAttempts": 6,
     "BackoffRate": 1.5,
     "MaxDelaySeconds": 300,
+}
+# The same action input is "in progress" (Powertools idempotency): after a crash its record holds
+# until the crashed invocation's deadline, so the first wait is longer than any action function's
+# Timeout (template.yaml: 30 s at most; tests/unit/test_order_workflow_definition.py checks).
+RETRY_IN_PROGRESS = {
+    "ErrorEquals": list(IN_PROGRESS_ERRORS),
+    "IntervalSeconds": 35,
+    "MaxAttempts": 3,
+    "BackoffRate": 1.5,
 }
 BLINK_STATUS = {"accepted": 1, "ready": 6, "dispatched": 2, "delivered": 3, "rejected": 4}
 # The errors a wait ends with besides success: its verdict's (``domain.waits``) or Step Functions'
@@ -70,6 +90,42 @@ LIMITS = {
     "blink_end": "WorkflowBlinkEndTimeoutSeconds",
     # courier waits fail when the courier keeper has not sent a heartbeat for this long
     "courier_heartbeat": "CourierHeartbeatSeconds",
+}
+
+
+@dataclass(frozen=True)
+class Lane:
+    """The states of one courier lane, in the order they run (``reserve``: a locker lane's)."""
+
+    reserve: str | None
+    accept: str
+    create: str
+
+
+# Each courier lane — (to a locker?, the plan's courier) — runs its steps in a line: the one Choice
+# at the start picks the lane, so no Choice sits between a path's steps (Standard workflows bill
+# every state entered). The lanes to a locker share the steps from the courier's pickup on, the
+# lanes to the door theirs; the names of the Blink Logistics locker lane are the original ones.
+COURIER_FUNCTIONS = {
+    CourierProvider.BLINK_LOGISTICS: "CreateBlinkLogisticsTask",
+    CourierProvider.DISPATCHNINJA: "CreateDispatchNinjaOrder",
+}
+LANES = {
+    (True, CourierProvider.BLINK_LOGISTICS): Lane("ReserveLocker", "AcceptInBlink", "CreateBlinkLogisticsTask"),
+    (True, CourierProvider.DISPATCHNINJA): Lane(
+        "ReserveLockerForDispatchNinja", "AcceptForDispatchNinja", "CreateDispatchNinjaOrder"
+    ),
+    (False, CourierProvider.BLINK_LOGISTICS): Lane(None, "AcceptForDoorDelivery", "CreateBlinkLogisticsTaskToTheDoor"),
+    (False, CourierProvider.DISPATCHNINJA): Lane(
+        None, "AcceptForDispatchNinjaToTheDoor", "CreateDispatchNinjaOrderToTheDoor"
+    ),
+}
+# What a plan no other rule matches takes: a delivery to the door by Blink Logistics.
+DEFAULT_LANE = (False, CourierProvider.BLINK_LOGISTICS)
+# No free locker and the branch allows home delivery: the lane to the door of the same courier.
+FALLBACK_TO_THE_DOOR = {
+    CourierProvider.BLINK_LOGISTICS: "FallBackToHomeDelivery",
+    CourierProvider.DISPATCHNINJA: "FallBackToHomeDeliveryByDispatchNinja",
 }
 
 states: dict[str, dict[str, Any]] = {}
@@ -126,7 +182,7 @@ def task(
         state["ResultPath"] = f"$.{result}"
     else:
         state["ResultPath"] = None
-    state["Retry"] = [RETRY_RATE_LIMITED, RETRY_TRANSIENT]
+    state["Retry"] = [RETRY_RATE_LIMITED, RETRY_IN_PROGRESS, RETRY_TRANSIENT]
     catches = [{"ErrorEquals": errors, "ResultPath": "$.error", "Next": to} for errors, to in catch]
     catches.append({"ErrorEquals": [CATCH_ALL], "ResultPath": error_path, "Next": fail_to or failed_step(name)})
     state["Catch"] = catches
@@ -167,11 +223,34 @@ def wait(
     states[name] = state
 
 
-def blink_status(name: str, status: str, nxt: str | None, *, comment: str | None = None, **kwargs: Any) -> None:
+def blink_status(
+    name: str,
+    status: str,
+    nxt: str | None,
+    *,
+    comment: str | None = None,
+    then: Sequence[str] = (),
+    **kwargs: Any,
+) -> None:
+    """Set the order's status in Blink; ``then``: the statuses sent after it in the same invocation."""
     args: dict[str, Any] = {"status": BLINK_STATUS[status]}
+    if then:
+        args["then"] = [BLINK_STATUS[s] for s in then]
     if comment:
         args["comment"] = comment
     task(name, "SyncOrderStatusToBlink", nxt, args=args, **kwargs)
+
+
+def reserve_locker(name: str, nxt: str) -> None:
+    """Book a locker (in the plan's pickup Bloq, or one of the branch's); none free: ``NoFreeLocker``."""
+    task(
+        name,
+        "ReserveLocker",
+        nxt,
+        result="rent",
+        args={"bloq_id.$": "$.plan.result.pickup_bloq_id"},
+        catch=[(["NoLockerAvailable"], "NoFreeLocker")],
+    )
 
 
 def outcome(name: str, what: str, nxt: str | None, *, reason: str | None = None, error: bool = False) -> None:
@@ -204,11 +283,30 @@ def is_path(*paths: OrderPath) -> dict[str, Any]:
     return rules[0] if len(rules) == 1 else {"Or": rules}
 
 
+def is_courier(courier: CourierProvider) -> dict[str, Any]:
+    return {"Variable": "$.plan.result.courier", "StringEquals": courier.value}
+
+
+def lane_rules(first: Callable[[Lane], str]) -> list[dict[str, Any]]:
+    """The Choice rules that send a plan to its courier lane's state ``first(lane)``: the rules
+    naming a courier before those that do not (the default courier's), and none for the default
+    lane (the Choice's ``Default``)."""
+    rules = []
+    for (to_locker, courier), lane in sorted(LANES.items(), key=lambda item: item[0][1] == DEFAULT_LANE[1]):
+        if (to_locker, courier) == DEFAULT_LANE:
+            continue
+        path = is_path(OrderPath.LOCKER_DELIVERY if to_locker else OrderPath.HOME_DELIVERY)
+        rule = path if courier == DEFAULT_LANE[1] else {"And": [path, is_courier(courier)]}
+        rules.append({**rule, "Next": first(lane)})
+    return rules
+
+
 def build() -> dict[str, Any]:
     states.clear()
     needs = NEEDS_ATTENTION_ERRORS
-    # -- start: plan, submit a partner order, wait for a pre-order's start time, take the path.
-    # One Choice decides each of these (fewer state transitions: Standard workflows bill by them).
+    # -- start: plan, submit a partner order, wait for a pre-order's start time, take the lane.
+    # One Choice decides each of these (fewer state transitions: Standard workflows bill by them),
+    # and from there each lane runs its steps in a line: no Choice between them (LANES).
     submit = {"Variable": "$.plan.result.submit_to_blink", "BooleanEquals": True, "Next": "SubmitToBlink"}
     pre_order = {
         "And": [
@@ -218,7 +316,8 @@ def build() -> dict[str, Any]:
         "Next": "WaitUntilDue",
     }
     paths = [
-        {**is_path(OrderPath.LOCKER_DELIVERY, OrderPath.LOCKER_PICKUP), "Next": "ReserveLocker"},
+        *lane_rules(lambda steps: steps.reserve or steps.accept),
+        {**is_path(OrderPath.LOCKER_PICKUP), "Next": "ReserveLockerForPickup"},
         {**is_path(*sorted(BLINK_STATUS_PATHS)), "Next": "AcceptForKitchen"},
     ]
     task(
@@ -229,90 +328,37 @@ def build() -> dict[str, Any]:
         also={"limits": limits_selector()},
         catch=[(list(needs), "PlanOrderNeedsAttention")],
     )
-    choice("Route", [submit, pre_order, *paths], "AcceptInBlink")
+    default = LANES[DEFAULT_LANE].accept
+    choice("Route", [submit, pre_order, *paths], default)
     task(
         "SubmitToBlink", "SubmitOrderToBlink", "RouteAfterSubmit", catch=[(list(needs), "SubmitToBlinkNeedsAttention")]
     )
-    choice("RouteAfterSubmit", [pre_order, *paths], "AcceptInBlink")
+    choice("RouteAfterSubmit", [pre_order, *paths], default)
     states["WaitUntilDue"] = {
         "Type": "Wait",
         "Comment": "a pre-order books nothing before due_at minus the lead time",
         "TimestampPath": "$.plan.result.start_at",
         "Next": "RouteWhenDue",
     }
-    choice("RouteWhenDue", paths, "AcceptInBlink")
+    choice("RouteWhenDue", paths, default)
 
-    # -- a locker (delivery to a locker, or pickup from the branch's Bloq)
-    task(
-        "ReserveLocker",
-        "ReserveLocker",
-        "AcceptInBlink",
-        result="rent",
-        args={"bloq_id.$": "$.plan.result.pickup_bloq_id"},
-        catch=[(["NoLockerAvailable"], "NoFreeLocker")],
-    )
-    choice(
-        "NoFreeLocker",
-        [
-            {
-                "And": [
-                    is_path(OrderPath.LOCKER_DELIVERY),
-                    {"Variable": "$.plan.result.allow_home_fallback", "BooleanEquals": True},
-                ],
-                "Next": "FallBackToHomeDelivery",
-            },
-            {**is_path(OrderPath.LOCKER_PICKUP), "Next": "FallBackToCounterPickup"},
-        ],
-        "RejectNoLockerInBlink",
-    )
-    states["FallBackToHomeDelivery"] = {
-        "Type": "Pass",
-        "Result": OrderPath.HOME_DELIVERY.value,
-        "ResultPath": "$.plan.result.path",
-        "Next": "AcceptInBlink",
-    }
-    states["FallBackToCounterPickup"] = {
-        "Type": "Pass",
-        "Result": OrderPath.COUNTER_PICKUP.value,
-        "ResultPath": "$.plan.result.path",
-        "Next": "AcceptForKitchen",
-    }
-    blink_status(
-        "RejectNoLockerInBlink",
-        "rejected",
-        "RecordNoLockerRejection",
-        comment="No pickup locker is available for this order",
-    )
-    outcome("RecordNoLockerRejection", "rejected", None, reason="no free locker and no home delivery fallback")
-
-    # -- accepted in Blink, then the courier (or the staff, for a locker pickup)
-    blink_status("AcceptInBlink", "accepted", "CourierOrStaff")
-    by_dispatchninja = {
-        "Variable": "$.plan.result.courier",
-        "StringEquals": "dispatchninja",
-        "Next": "CreateDispatchNinjaOrder",
-    }
-    choice(
-        "CourierOrStaff",
-        [{**is_path(OrderPath.LOCKER_PICKUP), "Next": "WaitForStaffDropOff"}, by_dispatchninja],
-        "CreateBlinkLogisticsTask",
-    )
-    choice("DispatchCourier", [by_dispatchninja], "CreateBlinkLogisticsTask")
+    # -- the courier lanes: book a locker (to a locker), accept, send the courier, wait for them
+    # to have the goods, tell Blink ready and dispatched (one invocation), then the destination.
     destination = {"destination.$": "$.plan.result.path", "attempt.$": "$.plan.result.courier_attempt"}
-    task("CreateBlinkLogisticsTask", "CreateBlinkLogisticsTask", "WaitForCourierPickup", args=destination)
-    task("CreateDispatchNinjaOrder", "CreateDispatchNinjaOrder", "WaitForCourierPickup", args=destination)
     on_courier = [ON_COURIER_CANCELLED, ON_REJECTED]
-    wait(
-        "WaitForCourierPickup",
-        "courier_picked_up",
-        limit("courier_pickup"),
-        "MarkReadyInBlink",
-        catch=on_courier,
-        heartbeat=True,
-    )
-    blink_status("MarkReadyInBlink", "ready", "MarkDispatchedInBlink")
-    blink_status("MarkDispatchedInBlink", "dispatched", "LockerOrDoor")
-    choice("LockerOrDoor", [{**is_path(OrderPath.LOCKER_DELIVERY), "Next": "WaitForDropOff"}], "WaitForHomeDelivery")
+    for (to_locker, courier), steps in LANES.items():
+        if steps.reserve:
+            reserve_locker(steps.reserve, steps.accept)
+        blink_status(steps.accept, "accepted", steps.create)
+        handover = "WaitForCourierPickup" if to_locker else "WaitForCourierPickupToTheDoor"
+        task(steps.create, COURIER_FUNCTIONS[courier], handover, args=destination)
+    for handover, told, then in (
+        ("WaitForCourierPickup", "MarkReadyAndDispatchedInBlink", "WaitForDropOff"),
+        ("WaitForCourierPickupToTheDoor", "MarkReadyAndDispatchedToTheDoor", "WaitForHomeDelivery"),
+    ):
+        wait(handover, "courier_picked_up", limit("courier_pickup"), told, catch=on_courier, heartbeat=True)
+        # Blink's statuses one after the other, as the courier has the goods: ready (6), dispatched (2)
+        blink_status(told, "ready", then, then=["dispatched"])
     wait(
         "WaitForHomeDelivery",
         "courier_finished",
@@ -328,6 +374,10 @@ def build() -> dict[str, Any]:
         "NotifyCustomer",
         catch=[ON_COURIER_CANCELLED, ON_DROPOFF_MISSED, ON_REJECTED],
     )
+
+    # -- a locker pickup: book a locker in the branch's Bloq, accept; the staff drop the order off
+    reserve_locker("ReserveLockerForPickup", "AcceptLockerPickup")
+    blink_status("AcceptLockerPickup", "accepted", "WaitForStaffDropOff")
     wait(
         "WaitForStaffDropOff",
         "dropoff",
@@ -336,6 +386,46 @@ def build() -> dict[str, Any]:
         catch=[ON_DROPOFF_MISSED, ON_REJECTED],
     )
     blink_status("MarkPickupReadyInBlink", "ready", "NotifyCustomer")
+
+    # -- no free locker: home delivery (if the branch allows it), the counter (a pickup), or reject
+    fallbacks = [
+        {
+            "And": [
+                is_path(OrderPath.LOCKER_DELIVERY),
+                {"Variable": "$.plan.result.allow_home_fallback", "BooleanEquals": True},
+                *([is_courier(courier)] if (False, courier) != DEFAULT_LANE else []),
+            ],
+            "Next": FALLBACK_TO_THE_DOOR[courier],
+        }
+        for courier in sorted(COURIER_FUNCTIONS, key=lambda c: (False, c) == DEFAULT_LANE)
+    ]
+    choice(
+        "NoFreeLocker",
+        [*fallbacks, {**is_path(OrderPath.LOCKER_PICKUP), "Next": "FallBackToCounterPickup"}],
+        "RejectNoLockerInBlink",
+    )
+    for courier, name in FALLBACK_TO_THE_DOOR.items():
+        states[name] = {
+            "Type": "Pass",
+            "Result": OrderPath.HOME_DELIVERY.value,
+            "ResultPath": "$.plan.result.path",
+            "Next": LANES[(False, courier)].accept,
+        }
+    states["FallBackToCounterPickup"] = {
+        "Type": "Pass",
+        "Result": OrderPath.COUNTER_PICKUP.value,
+        "ResultPath": "$.plan.result.path",
+        "Next": "AcceptForKitchen",
+    }
+    blink_status(
+        "RejectNoLockerInBlink",
+        "rejected",
+        "RecordNoLockerRejection",
+        comment="No pickup locker is available for this order",
+    )
+    outcome("RecordNoLockerRejection", "rejected", None, reason="no free locker and no home delivery fallback")
+
+    # -- the goods are in the locker: tell the customer, wait for them to collect
     task("NotifyCustomer", "NotifyLockerCustomer", "WaitForCustomerPickup")
     # A rent cancelled while the goods are inside cannot be returned (Bloq.It returns only an
     # expired delivery): the failure path records it for a person (the locker is not released).
@@ -382,6 +472,12 @@ def build() -> dict[str, Any]:
         "ResultPath": "$.plan.result.courier_attempt",
         "Next": "DispatchCourier",
     }
+    choice(
+        "DispatchCourier",
+        lane_rules(lambda steps: steps.create),
+        LANES[DEFAULT_LANE].create,
+        comment="the same lane's courier again",
+    )
     choice(
         "CourierGaveUp",
         [{**is_path(OrderPath.LOCKER_DELIVERY), "Next": "CancelRentAfterCourier"}],

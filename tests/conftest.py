@@ -179,11 +179,12 @@ E2E_GROUPS = {
     "test_retry_after.py": "e2e-1",
     "test_sync_rents.py": "e2e-1",
     "test_sync_orders.py": "e2e-1",
+    "test_fault_run.py": "e2e-2",  # tests/reliability: an e2e test on a stack of its own
 }
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        if "/tests/e2e/" in str(item.fspath):
+        if "/tests/e2e/" in str(item.fspath) or item.fspath.basename in E2E_GROUPS:
             item.add_marker(pytest.mark.e2e)
             item.add_marker(pytest.mark.xdist_group(E2E_GROUPS.get(item.fspath.basename, "e2e-2")))

@@ -6,6 +6,12 @@ method the resource does not have) is ``403 {"message": "Missing Authentication 
 route with ``ApiKeyRequired`` wants ``X-Api-Key`` (``403 {"message": "Forbidden"}``), a failed or
 malformed Lambda answer is ``502 {"message": "Internal server error"}``.
 
+A route with a Lambda authorizer (REQUEST or TOKEN) runs it first, through the same local runtime,
+as API Gateway does: an error ``Unauthorized`` is ``401``, a Deny is ``403``, any other failure or
+a malformed answer ``500``; an Allow's ``context`` reaches the handler as
+``requestContext.authorizer`` (with ``principalId``). With ``ApiKeySourceType: AUTHORIZER`` the
+route's API key is the Allow's ``usageIdentifierKey``, checked against the stack's API keys.
+
 The translation (:func:`match`, :func:`proxy_event`, :func:`http_answer`) is pure and unit-tested;
 :class:`ApiFront` is the WSGI app around it, served by a threaded werkzeug server.
 """
@@ -20,15 +26,15 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
 from werkzeug.wrappers import Request, Response
 
-from orderbridge_local.template import ACCOUNT_ID, Route
+from orderbridge_local.template import ACCOUNT_ID, DEFAULT_REGION, Route
 
 logger = logging.getLogger("orderbridge_local.apigw")
 
@@ -37,6 +43,14 @@ MISSING_TOKEN = (403, {"message": "Missing Authentication Token"}, "MissingAuthe
 FORBIDDEN = (403, {"message": "Forbidden"}, "ForbiddenException")
 INTERNAL_ERROR = (502, {"message": "Internal server error"}, None)
 TIMED_OUT = (504, {"message": "Endpoint request timed out"}, None)
+UNAUTHORIZED = (401, {"message": "Unauthorized"}, "UnauthorizedException")
+DENIED = (
+    403,
+    {"Message": "User is not authorized to access this resource with an explicit deny"},
+    "AccessDeniedException",
+)
+NOT_ALLOWED = (403, {"Message": "User is not authorized to access this resource"}, "AccessDeniedException")
+AUTHORIZER_FAILED = (500, {"message": None}, "AuthorizerConfigurationException")
 
 _TEXT_TYPES = {
     "application/json",
@@ -135,6 +149,8 @@ def proxy_event(
     api_key: str | None = None,
     request_id: str | None = None,
     now: datetime | None = None,
+    api_key_id: str | None = None,
+    authorizer: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The REST API Lambda proxy event for a request on ``route`` (shaped as in AWS)."""
     now = now or datetime.now(UTC)
@@ -196,8 +212,9 @@ def proxy_event(
                 "userAgent": header_map.get("user-agent"),
                 "user": None,
                 "apiKey": api_key,
-                "apiKeyId": "local-ops-key" if api_key else None,
+                "apiKeyId": (api_key_id or "local-ops-key") if api_key else None,
             },
+            **({"authorizer": authorizer} if authorizer is not None else {}),
             "domainName": host.split(":")[0],
             "apiId": LOCAL_API_ID,
         },
@@ -281,6 +298,7 @@ class InvokeOutcome:
     ok: bool
     result: str | None = None
     timed_out: bool = False
+    error: dict[str, Any] | None = None  # the function's error (errorMessage, errorType) when not ok
 
 
 Invoker = Callable[[Route, dict[str, Any]], InvokeOutcome]  # (route, proxy event) -> outcome
@@ -301,12 +319,17 @@ class ApiFront:
         api_key: str,
         admin: Callable[..., Any] | None = None,
         access_log: AccessLog | None = None,
+        api_keys: Mapping[str, str] | None = None,
+        region: str = DEFAULT_REGION,
     ) -> None:
         self.routes = list(routes)
         self.invoker = invoker
         self.api_key = api_key
         self.admin = admin
         self.access_log = access_log
+        # The usage plan's keys: value -> key id (default: the one ops key).
+        self.api_keys = dict(api_keys) if api_keys is not None else {api_key: "local-ops-key"}
+        self.region = region
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
@@ -331,22 +354,34 @@ class ApiFront:
         if found is None:
             return gateway_error(MISSING_TOKEN, request_id), "no such route"
         route, params = found
-        presented = request.headers.get("X-Api-Key")
-        if route.api_key_required and not (
-            presented and hmac.compare_digest(presented.encode(), self.api_key.encode())
-        ):
+        request_fields: dict[str, Any] = {
+            "method": request.method,
+            "path": path,
+            "path_params": {k: unquote(v) for k, v in params.items()},
+            "query": list(request.args.items(multi=True)),
+            "headers": list(request.headers.items()),
+            "body": request.get_data(),
+            "source_ip": request.remote_addr or "127.0.0.1",
+            "request_id": request_id,
+        }
+        presented = request.headers.get("X-Api-Key") if route.api_key_source != "AUTHORIZER" else None
+        authorizer_context: dict[str, Any] | None = None
+        if route.authorizer:
+            decision = self._authorize(route, proxy_event(route, **request_fields))
+            if isinstance(decision, AuthorizerRefusal):
+                return gateway_error(decision.error, request_id), decision.note
+            authorizer_context = decision.context
+            if route.api_key_source == "AUTHORIZER":
+                presented = decision.usage_key
+        key_id = self._key_id(presented) if route.api_key_required else None
+        if route.api_key_required and key_id is None:
             return gateway_error(FORBIDDEN, request_id), "API key missing or wrong"
         event = proxy_event(
             route,
-            method=request.method,
-            path=path,
-            path_params={k: unquote(v) for k, v in params.items()},
-            query=list(request.args.items(multi=True)),
-            headers=list(request.headers.items()),
-            body=request.get_data(),
-            source_ip=request.remote_addr or "127.0.0.1",
+            **request_fields,
             api_key=presented if route.api_key_required else None,
-            request_id=request_id,
+            api_key_id=key_id,
+            authorizer=authorizer_context,
         )
         outcome = self.invoker(route, event)
         if outcome.timed_out:
@@ -358,3 +393,100 @@ class ApiFront:
         except MalformedAnswer as exc:
             logger.warning("Malformed Lambda proxy response from %s: %s", route.function, exc)
             return gateway_error(INTERNAL_ERROR, request_id), f"malformed Lambda proxy response: {exc}"
+
+    def _key_id(self, presented: str | None) -> str | None:
+        """The id of the stack's API key ``presented`` is (constant time), or None."""
+        found = None
+        for value, key_id in self.api_keys.items():
+            if presented and hmac.compare_digest(presented.encode(), value.encode()):
+                found = key_id
+        return found
+
+    def _authorize(self, route: Route, proxy: dict[str, Any]) -> AuthorizerAllow | AuthorizerRefusal:
+        """Run the route's Lambda authorizer as API Gateway does (its result is never cached
+        here: the template's authorizer has no identity source, so ``ReauthorizeEvery`` is 0)."""
+        assert route.authorizer is not None
+        event = authorizer_event(route, proxy, region=self.region)
+        began = time.perf_counter()
+        outcome = self.invoker(replace(route, function=route.authorizer), event)
+        latency = int((time.perf_counter() - began) * 1000)
+        if not outcome.ok or outcome.timed_out:
+            if (outcome.error or {}).get("errorMessage") == "Unauthorized":
+                return AuthorizerRefusal(UNAUTHORIZED, "authorizer: Unauthorized")
+            return AuthorizerRefusal(AUTHORIZER_FAILED, "authorizer failed")
+        try:
+            return authorizer_decision(outcome.result, event["methodArn"], latency_ms=latency)
+        except MalformedAnswer as exc:
+            logger.warning("Malformed authorizer answer from %s: %s", route.authorizer, exc)
+            return AuthorizerRefusal(AUTHORIZER_FAILED, f"malformed authorizer answer: {exc}")
+
+
+# -------------------------------------------------------------------------------- authorizer
+
+
+@dataclass
+class AuthorizerAllow:
+    context: dict[str, Any]  # requestContext.authorizer as the handler sees it
+    usage_key: str | None  # usageIdentifierKey
+
+
+@dataclass
+class AuthorizerRefusal:
+    error: tuple[int, dict[str, Any], str | None]
+    note: str
+
+
+def method_arn(route: Route, method: str, path: str, *, region: str) -> str:
+    stage = route.stage or "local"
+    return f"arn:aws:execute-api:{region}:{ACCOUNT_ID}:{LOCAL_API_ID}/{stage}/{method.upper()}{path}"
+
+
+def authorizer_event(route: Route, proxy: dict[str, Any], *, region: str) -> dict[str, Any]:
+    """The event a Lambda authorizer gets for a request whose proxy event is ``proxy``: the
+    request's parts (no body) for REQUEST, the ``Authorization`` header for TOKEN."""
+    arn = method_arn(route, proxy["httpMethod"], proxy["path"], region=region)
+    if route.authorizer_type == "token":
+        token = next((v for k, v in (proxy["headers"] or {}).items() if k.lower() == "authorization"), None)
+        return {"type": "TOKEN", "authorizationToken": token, "methodArn": arn}
+    event = {k: v for k, v in proxy.items() if k not in ("body", "isBase64Encoded")}
+    return {"type": "REQUEST", "methodArn": arn, **event}
+
+
+def _policy_allows(policy: Any, arn: str) -> bool | None:
+    """True for an Allow of ``arn`` and no Deny of it, False for a Deny, None for neither."""
+    if not isinstance(policy, dict) or not isinstance(policy.get("Statement"), list):
+        raise MalformedAnswer("policyDocument has no Statement list")
+    allowed = False
+    for statement in policy["Statement"]:
+        if not isinstance(statement, dict):
+            raise MalformedAnswer("a policy statement is not an object")
+        resources = statement.get("Resource")
+        resources = resources if isinstance(resources, list) else [resources]
+        if not any(isinstance(r, str) and fnmatch.fnmatchcase(arn, r) for r in resources):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        allowed |= statement.get("Effect") == "Allow"
+    return True if allowed else None
+
+
+def authorizer_decision(result: str | None, arn: str, *, latency_ms: int = 0) -> AuthorizerAllow | AuthorizerRefusal:
+    """What API Gateway makes of a Lambda authorizer's answer for the method ``arn``."""
+    try:
+        answer = json.loads(result or "null")
+    except ValueError as exc:
+        raise MalformedAnswer("the authorizer's answer is not JSON") from exc
+    if not isinstance(answer, dict) or "principalId" not in answer:
+        raise MalformedAnswer("the authorizer's answer has no principalId")
+    allowed = _policy_allows(answer.get("policyDocument"), arn)
+    if allowed is False:
+        return AuthorizerRefusal(DENIED, "authorizer: Deny")
+    if allowed is None:
+        return AuthorizerRefusal(NOT_ALLOWED, "authorizer: the policy does not allow this method")
+    context = answer.get("context") or {}
+    if not isinstance(context, dict) or any(isinstance(v, dict | list) for v in context.values()):
+        raise MalformedAnswer("the authorizer's context must map names to strings, numbers or booleans")
+    shown: dict[str, Any] = {k: _header_value(v) if v is not None else None for k, v in context.items()}
+    shown.update({"principalId": str(answer["principalId"]), "integrationLatency": latency_ms})
+    key = answer.get("usageIdentifierKey")
+    return AuthorizerAllow(context=shown, usage_key=key if isinstance(key, str) else None)

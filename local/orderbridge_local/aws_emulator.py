@@ -56,8 +56,9 @@ from botocore.config import Config
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from orderbridge_local import retention
 from orderbridge_local.emulator import serialise_dynamodb_writes
-from orderbridge_local.template import ACCOUNT_ID, ARTIFACT_BUCKET, FRONT_TYPES, LocalTemplate
+from orderbridge_local.template import ACCOUNT_ID, ARTIFACT_BUCKET, COMPLETED_LOCALLY, FRONT_TYPES, LocalTemplate
 
 logger = logging.getLogger("orderbridge_local.aws_emulator")
 
@@ -83,6 +84,7 @@ class MotoPatches:
         self.router: LambdaRouter | None = None
         self._stream_lock = threading.Lock()
         self._patchers: list[Any] = []
+        self._pruner: retention.ThreadListPruner | None = None
 
     def start(self) -> None:
         from moto.awslambda.models import LambdaFunction
@@ -141,6 +143,7 @@ class MotoPatches:
                     original_add(shard, old, new)
                 finally:
                     shard.table.lambda_event_source_mappings = mappings
+            retention.after_stream_add(shard)
 
         self._patchers = [
             mock.patch.dict(default_user_config, {**default_user_config, **MOTO_CONFIG}),
@@ -150,11 +153,17 @@ class MotoPatches:
             mock.patch.object(StreamShard, "add", stream_add),
             mock.patch.object(CallbackEndpoint, "setup_heartbeat_endpoint", setup_heartbeat),
             mock.patch.object(StepFunctionsParserBackend, "_get_executions", started_executions),
+            *retention.patchers(),
         ]
         for patcher in self._patchers:
             patcher.start()
+        self._pruner = retention.ThreadListPruner()
+        self._pruner.start()
 
     def stop(self) -> None:
+        if self._pruner is not None:
+            self._pruner.stop()
+            self._pruner = None
         for patcher in reversed(self._patchers):
             patcher.stop()
         self._patchers = []
@@ -429,7 +438,7 @@ def moto_supports(resource_type: str) -> bool:
     return resource_type not in NULL_MODELS and resource_type in get_model_map()
 
 
-_HANDLED_LOCALLY = {"AWS::Scheduler::Schedule", "AWS::Lambda::Permission"}
+_HANDLED_LOCALLY = {"AWS::Scheduler::Schedule", "AWS::Lambda::Permission", *COMPLETED_LOCALLY}  # cognito.py
 
 
 def _wait_for_stack(cfn: Any, name: str, timeout: float = 60.0) -> dict[str, Any]:

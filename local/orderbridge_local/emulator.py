@@ -20,11 +20,18 @@ from __future__ import annotations
 
 import functools
 import threading
+from contextlib import AbstractContextManager
 from typing import Any
 
 _LOCK = threading.RLock()
 _WRITES = ("put_item", "update_item", "delete_item", "batch_write_item")
 _patched = False
+
+
+def dynamodb_lock() -> AbstractContextManager[bool]:
+    """The lock every DynamoDB write (and stream read) holds: for code that must not interleave
+    with a write, such as trimming a stream (:mod:`orderbridge_local.retention`)."""
+    return _LOCK
 
 
 def serialise_dynamodb_writes() -> None:
@@ -123,8 +130,10 @@ def _apply(self: Any, plan: list[tuple[str, dict[str, Any], str, dict[str, Any]]
     import copy
 
     before = [(name, key, copy.deepcopy(self.get_item(name, key))) for _, _, name, key in plan]
+    # Where each stream ends now, as a sequence number (the shard's oldest records may be trimmed
+    # meanwhile, which moves its start but never a record's number).
     shards = {
-        name: (table.stream_shard, len(table.stream_shard.items))
+        name: (table.stream_shard, table.stream_shard.starting_sequence_number + len(table.stream_shard.items))
         for name, table in self.tables.items()
         if table.stream_shard is not None
     }
@@ -152,6 +161,6 @@ def _apply(self: Any, plan: list[tuple[str, dict[str, Any], str, dict[str, Any]]
                     self.delete_item(table_name, key)
             else:
                 self.put_item(table_name, item.to_json()["Attributes"])
-        for shard, length in shards.values():
-            del shard.items[length:]
+        for shard, end in shards.values():
+            del shard.items[max(0, end - shard.starting_sequence_number) :]
         raise

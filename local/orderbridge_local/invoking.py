@@ -139,6 +139,7 @@ SAMPLES: tuple[Step, ...] = (
     Step("BlinkOrderStatusWebhookFunction", "blink_order_status_webhook", needs=("blink_order_webhook",)),
     Step("OpsApiFunction", "ops_api_get_order", needs=("blink_order_webhook",)),
     Step("OpsApiFunction", "ops_api_list_orders"),
+    Step("ConsoleFunction", "ops_console_asset"),  # the ops console's script (public)
     # the Blend doc sample's order: into Blink, a courier, a locker
     Step("PartnerOrderWebhookFunction", PARTNER_ORDER),
     Step("SubmitOrderToBlinkFunction", "submit_order_to_blink", needs=(PARTNER_ORDER,)),

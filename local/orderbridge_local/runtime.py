@@ -26,6 +26,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -232,8 +233,24 @@ class Worker:
         self._reader.join(1.0)
 
 
+class _Ticket:
+    """A request waiting for a worker (handed one directly, in arrival order)."""
+
+    __slots__ = ("abandoned", "worker")
+
+    def __init__(self) -> None:
+        self.worker: Worker | None = None
+        self.abandoned = False
+
+
 class FunctionPool:
-    """The warm workers of one function; grows with concurrency up to ``max_workers``."""
+    """The warm workers of one function; grows with concurrency up to ``max_workers``.
+
+    A request never waits for a particular worker's cold start: when every worker is busy, one
+    more is started in the background (up to the cap) and the request takes whichever worker is
+    free first — a busy one that finishes, or the new one once it is ready. (Bound to the worker
+    it started, a request in a burst waited out a whole cold start while warm workers came free
+    many times over: seconds of p99 for a 100 ms function.)"""
 
     def __init__(self, spec: FunctionSpec, env: dict[str, str], max_workers: int) -> None:
         self.spec = spec
@@ -241,48 +258,99 @@ class FunctionPool:
         self.max_workers = max(1, max_workers)
         self._idle: deque[Worker] = deque()
         self._all: set[Worker] = set()
+        self._waiting: deque[_Ticket] = deque()
+        self._starting = 0
+        self._start_failure: str | None = None
         self._cond = threading.Condition()
         self._closed = False
 
     def acquire(self, timeout: float = ACQUIRE_TIMEOUT_SECONDS) -> Worker:
+        """A free worker; requests that had to wait are served first come, first served."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while True:
-                if self._closed:
-                    raise WorkerGone("the runtime is stopping")
+            if self._closed:
+                raise WorkerGone("the runtime is stopping")
+            if not self._waiting:
                 while self._idle:
                     worker = self._idle.pop()  # most recently used first: keeps the others cold-able
                     if worker.alive:
                         return worker
                     self._all.discard(worker)
-                if len(self._all) < self.max_workers:
-                    worker = Worker(self.spec, self.env)
-                    self._all.add(worker)
-                    break
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(f"no free worker for {self.spec.logical_id} within {timeout:.0f} s")
-                self._cond.wait(remaining)
+            ticket = _Ticket()
+            self._waiting.append(ticket)
+            try:
+                while ticket.worker is None:
+                    if self._closed:
+                        raise WorkerGone("the runtime is stopping")
+                    if self._start_failure is not None and not self._starting:
+                        failure, self._start_failure = self._start_failure, None
+                        raise WorkerGone(failure)
+                    if len(self._all) + self._starting < self.max_workers:
+                        self._starting += 1
+                        threading.Thread(
+                            target=self._start_worker, name=f"start-{self.spec.logical_id}", daemon=True
+                        ).start()
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise TimeoutError(f"no free worker for {self.spec.logical_id} within {timeout:.0f} s")
+                    self._cond.wait(remaining)
+            except BaseException:
+                ticket.abandoned = True
+                if ticket.worker is not None:  # handed over just now: pass it on
+                    self._hand_over(ticket.worker)
+                else:
+                    with suppress(ValueError):
+                        self._waiting.remove(ticket)
+                raise
+            return ticket.worker
+
+    def _hand_over(self, worker: Worker) -> None:
+        """Give a free worker to the longest waiting request, or keep it idle (lock held)."""
+        if not worker.alive or self._closed:
+            self._all.discard(worker)
+            self._cond.notify_all()
+            return
+        while self._waiting:
+            ticket = self._waiting.popleft()
+            if not ticket.abandoned:
+                ticket.worker = worker
+                self._cond.notify_all()
+                return
+        self._idle.append(worker)
+
+    def _start_worker(self) -> None:
+        """A new worker, made ready in the background, then free for whoever waits."""
+        worker: Worker | None = None
         try:
+            worker = Worker(self.spec, self.env)
             worker.wait_ready()
-        except Exception:
-            self.discard(worker)
-            raise
-        return worker
+        except Exception as exc:
+            logger.warning("%s: a worker did not start: %s", self.spec.logical_id, exc)
+            if worker is not None:
+                worker.kill()
+            with self._cond:
+                self._starting -= 1
+                self._start_failure = f"the worker did not start: {exc}"
+                self._cond.notify_all()
+            return
+        with self._cond:
+            self._starting -= 1
+            closed = self._closed
+            if not closed:
+                self._all.add(worker)
+                self._hand_over(worker)
+        if closed:
+            worker.stop(timeout=1.0)
 
     def release(self, worker: Worker) -> None:
         with self._cond:
-            if worker.alive and not self._closed:
-                self._idle.append(worker)
-            else:
-                self._all.discard(worker)
-            self._cond.notify()
+            self._hand_over(worker)
 
     def discard(self, worker: Worker) -> None:
         worker.kill()
         with self._cond:
             self._all.discard(worker)
-            self._cond.notify()
+            self._cond.notify_all()  # a waiter may start a new one in its place
 
     @property
     def size(self) -> int:

@@ -1,6 +1,7 @@
 """Demo data, so that every sample payload of the vendor docs (``tests/samples/``) is accepted as
-it stands: the configuration ``tests/conftest.py::seeded`` writes, the webhook secret, and the
-demo merchant's vendor credentials pointing at the sandboxes.
+it stands: the configuration ``tests/conftest.py::seeded`` writes (``local/demo-config.yaml``,
+applied through the config API's apply path), the webhook secret, and the demo merchant's vendor
+credentials pointing at the sandboxes.
 
 Where it goes comes from the deployed functions' own settings (``orderbridge.config.Settings``
 parsed from their environment): the config table, the webhook secret's name, the vendor
@@ -14,23 +15,21 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from dataclasses import dataclass, field
-from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+from orderbridge import ops_config
 from orderbridge.config import Settings
-from orderbridge.models.config import (
-    BlinkAddress,
-    Branch,
-    CourierProvider,
-    DeliveryMode,
-    ItemMapping,
-    Merchant,
-    Partner,
-    PartnerBranch,
-)
-from orderbridge.store.config import ConfigStore
+from orderbridge.deps import Deps
+from orderbridge.models.config import ConfigDocument
+from orderbridge_cli import config_file
 
+DEMO_CONFIG = Path(__file__).resolve().parents[1] / "demo-config.yaml"
+SEED_CALLER = "local-stack seed"  # "who" in the audit trail of the demo configuration
+
+# Ids of local/demo-config.yaml the e2e tests name (tests/unit/local/test_demo_config.py checks them).
 DEMO_MERCHANT = "m-demo"
 DEMO_PARTNER = "demo-partner"
 
@@ -97,97 +96,15 @@ DEMO_BLOQ_IDS = ("5d5a6e83d1682b7194fc5f91", "5e5fbcebd1195468b647aa02")
 DEMO_PICKUP_BLOQ_ID = DEMO_BLOQ_IDS[0]
 
 
-def demo_records() -> list[Any]:
-    """The records ``tests/conftest.py::seeded`` writes: Blink branch 12345 (blink id 50220),
+def demo_document() -> ConfigDocument:
+    """The demo configuration: ``local/demo-config.yaml`` (Blink branch 12345 with blink id 50220,
     branches 63 and 64, partner demo-partner routing its branch 14589 to 12345, item mappings for
-    partner items 1 and 2 and option 1."""
-    return [
-        Merchant(merchant_id=DEMO_MERCHANT, name="Demo Restaurant"),
-        # Locker delivery with Blink Logistics, to the Bloq.It sandbox's two Lisbon Bloqs; PICK-UP
-        # orders at the counter.
-        Branch(
-            branch_id="12345",
-            merchant_id=DEMO_MERCHANT,
-            name="XYZ road",
-            blink_id="50220",
-            address="XYZ road street 13",
-            latitude=Decimal("27.4654584"),
-            longitude=Decimal("64.846548"),
-            delivery_mode=DeliveryMode.LOCKER,
-            courier=CourierProvider.BLINK_LOGISTICS,
-            bloq_ids=list(DEMO_BLOQ_IDS),
-            blink_address=BlinkAddress(
-                house_num="13",
-                street="XYZ road",
-                area="Precinct-11A",
-                city="Karachi",
-                latitude=Decimal("27.4654584"),
-                longitude=Decimal("64.846548"),
-            ),
-        ),
-        # Home delivery with DispatchNINJA.
-        Branch(
-            branch_id="63",
-            merchant_id=DEMO_MERCHANT,
-            name="Clifton-Block 4",
-            blink_id="60001",
-            address="209 Bolvard center, caspian road",
-            delivery_mode=DeliveryMode.HOME,
-            courier=CourierProvider.DISPATCHNINJA,
-            blink_address=BlinkAddress(
-                house_num="209",
-                street="Caspian road",
-                building="Bolvard center",
-                area="Clifton Block 4",
-                city="Karachi",
-            ),
-        ),
-        # A branch with a Bloq of its own: PICK-UP orders go into one of its lockers for the customer.
-        Branch(
-            branch_id="64",
-            merchant_id=DEMO_MERCHANT,
-            name="SMCHS-12",
-            blink_id="60002",
-            address="Plot#212 Rae Avenue road",
-            delivery_mode=DeliveryMode.LOCKER,
-            courier=CourierProvider.BLINK_LOGISTICS,
-            bloq_ids=list(DEMO_BLOQ_IDS),
-            pickup_bloq_id=DEMO_PICKUP_BLOQ_ID,
-            blink_address=BlinkAddress(house_num="Plot#212", street="Rae Avenue road", area="SMCHS", city="Karachi"),
-        ),
-        # A delivery platform whose own riders collect its DELIVERY orders at the branch.
-        Partner(
-            partner_id=DEMO_PARTNER, name="Demo Delivery App", display_name="DemoApp", contact_phone="+351210000000"
-        ),
-        PartnerBranch(partner_id=DEMO_PARTNER, partner_branch_id="14589", merchant_id=DEMO_MERCHANT, branch_id="12345"),
-        ItemMapping(
-            partner_id=DEMO_PARTNER,
-            merchant_id=DEMO_MERCHANT,
-            kind="item",
-            partner_item_id="1",
-            product_id="prod-burger",
-            blink_id="257327",
-            name="Burger",
-        ),
-        ItemMapping(
-            partner_id=DEMO_PARTNER,
-            merchant_id=DEMO_MERCHANT,
-            kind="item",
-            partner_item_id="2",
-            product_id="prod-fries",
-            blink_id="257328",
-            name="Fries",
-        ),
-        ItemMapping(
-            partner_id=DEMO_PARTNER,
-            merchant_id=DEMO_MERCHANT,
-            kind="option",
-            partner_item_id="1",
-            product_id="prod-cheese",
-            blink_id="596996",
-            name="Extra cheese",
-        ),
-    ]
+    partner items 1 and 2 and option 1 — what ``tests/conftest.py::seeded`` writes too)."""
+    loaded = config_file.read(DEMO_CONFIG)
+    if loaded.document is None:
+        shown = "\n".join(error.show(str(DEMO_CONFIG)) for error in loaded.errors)
+        raise ValueError(f"{DEMO_CONFIG} is not a valid configuration:\n{shown}")
+    return loaded.document
 
 
 def app_settings(environments: list[dict[str, str]]) -> Settings:
@@ -207,9 +124,14 @@ def seed(
     dev: DevSecrets,
     vendor_credentials: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """Write the demo configuration and the secrets; returns what was written (names only)."""
-    records = demo_records()
-    ConfigStore(dynamodb, settings.config_table).put(*records)
+    """Apply the demo configuration (``local/demo-config.yaml``) through the config API's apply
+    path — the one a merchant's file takes — and write the secrets; returns what was written
+    (names and counts only)."""
+    clients = {"dynamodb": dynamodb, "secretsmanager": secretsmanager}
+    deps = Deps(settings, client=lambda service: clients[service])
+    began = time.monotonic()
+    applied = ops_config.apply_document(demo_document(), deps, who=SEED_CALLER)
+    config_ms = round((time.monotonic() - began) * 1000)
     _put_secret(
         secretsmanager,
         settings.webhook_secret_name,
@@ -225,7 +147,8 @@ def seed(
     )
     return {
         "config_table": settings.config_table,
-        "records": len(records),
+        "records": len(applied.changes),
+        "config_apply": {**applied.counts, "transactions": applied.transactions, "milliseconds": config_ms},
         "webhook_secret": settings.webhook_secret_name,
         "vendor_credentials_secret": credentials_name,
     }

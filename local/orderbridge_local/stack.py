@@ -26,7 +26,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from orderbridge_local import aws_emulator as emu
-from orderbridge_local import logs, seed
+from orderbridge_local import cognito, logs, seed
 from orderbridge_local import template as tpl
 from orderbridge_local.apigw import ApiFront, InvokeOutcome
 from orderbridge_local.runtime import Invocation, Runtime
@@ -129,6 +129,7 @@ class LocalStack:
         self._front_thread: threading.Thread | None = None
         self._schedule_matches: Any = None
         self.info: dict[str, Any] = {}
+        self.auth = cognito.LocalAuth()
         self.startup_seconds = 0.0
 
     # ------------------------------------------------------------------ start
@@ -151,6 +152,10 @@ class LocalStack:
             )
             self.emulator = emu.Emulator(port=self.config.emulator_port, region=self.config.region).start()
             self.deployed = emu.deploy(self.emulator, self.template, stack_name=self.config.stack_name)
+            # Cognito and the API keys (moto's CloudFormation makes neither), the dev user
+            self.deployed, self.auth = cognito.provision(
+                self.emulator, self.template, self.deployed, front_url=self.api_url, ops_api_key=self.dev.ops_api_key
+            )
             self._start_runtime()
             settings = seed.app_settings([f.environment for f in self.deployed.functions.values()])
             seeded = seed.seed(
@@ -171,9 +176,13 @@ class LocalStack:
                 self.template.routes,
                 self._invoke_route,
                 api_key=self.dev.ops_api_key,
+                api_keys=self.auth.api_keys,
+                region=self.config.region,
                 admin=AdminApp(self),
                 access_log=self.events.gateway,
             )
+            # /_cognito/: the emulator's Cognito on the front's origin (the console signs in there)
+            self._front_app.app = cognito.CognitoProxy(self._front_app.app, self.emulator.url, self.config.region)
             if self.config.warm:  # the functions behind routes; the others start on first use
                 assert self.runtime is not None
                 self.runtime.warm(sorted({r.function for r in self.template.routes}))
@@ -342,7 +351,7 @@ class LocalStack:
         assert self.runtime is not None
         invocation = self.runtime.invoke(route.function, event, source=f"{event['httpMethod']} {event['path']}")
         timed_out = bool(invocation.error and invocation.error.get("errorType") == "Sandbox.Timedout")
-        return InvokeOutcome(ok=invocation.ok, result=invocation.result, timed_out=timed_out)
+        return InvokeOutcome(ok=invocation.ok, result=invocation.result, timed_out=timed_out, error=invocation.error)
 
     # ------------------------------------------------------------------ stack.json
 
@@ -374,6 +383,14 @@ class LocalStack:
             "schedules": [s["logical_id"] or s["name"] for s in self.scheduler.summary()],
             "seeded": seeded,
             "pid": os.getpid(),
+            "console": {
+                "url": f"{self.api_url}/console/",
+                "username": self.auth.username,
+                "password": self.auth.password,
+                "user_pool_id": self.auth.user_pool_id,
+                "client_id": self.auth.client_id,
+                "cognito_endpoint": self.auth.endpoint,
+            },
             "dev_only": "every token and key in this file is a per-run development value",
         }
 
@@ -399,6 +416,11 @@ class LocalStack:
         lines += [row(f"webhook {name}", url) for name, url in info["webhooks"].items()]
         lines += [
             row("ops API key (dev only)", info["ops_api_key"]),
+            row("ops console", info["console"]["url"]),
+            row(
+                "console sign-in (dev only)",
+                f"{info['console']['username']} / {info['console']['password']}   (local dev secret, this run only)",
+            ),
             row("AWS emulator", f"{info['emulator']['endpoint_url']}   (AWS_ENDPOINT_URL, {self.config.region})"),
         ]
         lines += [row(f"sandbox {name}", url) for name, url in info["sandboxes"].items()]
@@ -493,6 +515,7 @@ class AdminApp:
     ``POST /_local/schedules/<name>/fire``        fire now (rule, schedule, or target function/state machine)
     ``GET  /_local/invocations?function=&source=`` recent invocations
     ``GET  /_local/workers``                      the worker processes (pids) per function
+    ``GET  /_local/memory``                       this process's memory and what the emulator holds
     """
 
     def __init__(self, stack: LocalStack) -> None:
@@ -505,6 +528,7 @@ class AdminApp:
                 Rule("/_local/schedules/<path:name>/fire", methods=["POST"], endpoint="fire"),
                 Rule("/_local/invocations", methods=["GET"], endpoint="invocations"),
                 Rule("/_local/workers", methods=["GET"], endpoint="workers"),
+                Rule("/_local/memory", methods=["GET"], endpoint="memory"),
             ]
         )
 
@@ -544,6 +568,29 @@ class AdminApp:
             )
         }
 
+    def _memory(self, request: Request) -> tuple[int, Any]:
+        from orderbridge_local import retention
+
+        runtime = self.stack.runtime
+        return 200, {
+            "rss_mb": _rss_mb(),
+            "emulator": retention.retained(),
+            "invocations_kept": len(runtime.recent) if runtime else 0,
+            "threads": threading.active_count(),
+        }
+
     def _workers(self, request: Request) -> tuple[int, Any]:
         assert self.stack.runtime is not None
         return 200, {"workers": {name: pool.pids() for name, pool in self.stack.runtime.pools.items()}}
+
+
+def _rss_mb() -> float | None:
+    """This process's resident memory (Linux), in MB."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None

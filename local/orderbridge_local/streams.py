@@ -2,7 +2,9 @@
 emulator), polled and delivered to their function as Lambda's poller does: batches of up to
 ``BatchSize`` records as ``{"Records": [...]}``, in order per shard, a failed batch retried
 (``MaximumRetryAttempts``, at most :data:`MAX_RETRIES` locally) before it is skipped, and
-``ReportBatchItemFailures`` honoured (the batch is retried from the first failed record).
+``ReportBatchItemFailures`` honoured (the batch is retried from the first failed record), and the
+mapping's ``FilterCriteria`` applied as Lambda applies them (:func:`passes_filters`): a record no
+filter matches is dropped without invoking the function.
 """
 
 from __future__ import annotations
@@ -42,6 +44,93 @@ def to_lambda_record(record: dict[str, Any], source_arn: str, region: str) -> di
     return out
 
 
+# -- Lambda's event filtering ------------------------------------------------------------------
+#
+# Lambda's rule syntax ("Control which events Lambda sends to your function", and for DynamoDB
+# "Using event filtering with a DynamoDB event source"): a pattern is JSON shaped like the record;
+# a nested object descends into the record, a list at a leaf holds the alternatives (any may
+# match; a record's list value matches when one of its elements does); the keys of one object must
+# all match. Alternatives: a literal (equals; null matches a null value), {"exists": bool} (a leaf
+# field present or not: a missing parent counts as missing), {"prefix"}, {"suffix"},
+# {"equals-ignore-case"}, {"anything-but": value or [values]}, {"numeric": [op, n, ...]}; and
+# "$or": [patterns] beside the keys. The filters of a mapping are ORed; no filter passes every
+# record. Written here because moto stores FilterCriteria but has no poller that applies them.
+
+_MISSING = object()
+_NUMERIC = {
+    "=": lambda a, b: a == b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def filter_patterns(criteria: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """A mapping's ``FilterCriteria`` as the patterns to match (each filter's ``Pattern`` parsed)."""
+    return [json.loads(f["Pattern"]) for f in (criteria or {}).get("Filters") or []]
+
+
+def passes_filters(criteria: dict[str, Any] | list[dict[str, Any]] | None, record: dict[str, Any]) -> bool:
+    """Whether Lambda hands ``record`` (as the function receives it) to the function: no filter,
+    or one that matches it. ``criteria``: the mapping's FilterCriteria, or its parsed patterns."""
+    patterns = criteria if isinstance(criteria, list) else filter_patterns(criteria)
+    return not patterns or any(matches(pattern, record) for pattern in patterns)
+
+
+def matches(pattern: dict[str, Any], event: Any) -> bool:
+    """One filter pattern against (a part of) the record."""
+    for key, rule in pattern.items():
+        if key == "$or":
+            if not any(matches(branch, event) for branch in rule):
+                return False
+            continue
+        value = event.get(key, _MISSING) if isinstance(event, dict) else _MISSING
+        if isinstance(rule, dict):
+            if not matches(rule, value if isinstance(value, dict) else {}):
+                return False
+        elif isinstance(rule, list):
+            if not _leaf_matches(rule, value):
+                return False
+        else:
+            raise ValueError(f"filter rule for {key!r} must be an object or a list, not {rule!r}")
+    return True
+
+
+def _leaf_matches(alternatives: list[Any], value: Any) -> bool:
+    leaf = value if not isinstance(value, dict) else _MISSING  # exists works on leaves only
+    values = leaf if isinstance(leaf, list) else [leaf]
+    for alternative in alternatives:
+        if isinstance(alternative, dict) and "exists" in alternative:
+            present = leaf is not _MISSING and (not isinstance(leaf, list) or bool(leaf))
+            if present is bool(alternative["exists"]):
+                return True
+        elif leaf is not _MISSING and any(_value_matches(alternative, v) for v in values):
+            return True
+    return False
+
+
+def _value_matches(alternative: Any, value: Any) -> bool:
+    if not isinstance(alternative, dict):
+        return bool(alternative == value and type(alternative) is type(value))
+    ((operator, operand),) = alternative.items()
+    if operator == "prefix":
+        return isinstance(value, str) and value.startswith(operand)
+    if operator == "suffix":
+        return isinstance(value, str) and value.endswith(operand)
+    if operator == "equals-ignore-case":
+        return isinstance(value, str) and value.lower() == str(operand).lower()
+    if operator == "anything-but":
+        excluded = operand if isinstance(operand, list) else [operand]
+        return not any(_value_matches(e, value) for e in excluded)
+    if operator == "numeric":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        pairs = zip(operand[::2], operand[1::2], strict=True)
+        return all(_NUMERIC[op](value, bound) for op, bound in pairs)
+    raise ValueError(f"filter operator {operator!r} is not one Lambda documents")
+
+
 class ShardPoller(threading.Thread):
     def __init__(
         self,
@@ -68,6 +157,7 @@ class ShardPoller(threading.Thread):
         if retries < 0:  # -1 means "forever" in Lambda; locally, a bounded number
             retries = MAX_RETRIES
         report_failures = "ReportBatchItemFailures" in (self.mapping.get("FunctionResponseTypes") or [])
+        patterns = filter_patterns(self.mapping.get("FilterCriteria"))
         try:
             iterator = self.streams.get_shard_iterator(
                 StreamArn=arn, ShardId=self.shard_id, ShardIteratorType=position
@@ -86,7 +176,8 @@ class ShardPoller(threading.Thread):
                     self._halt.wait(1.0)
                     continue
                 iterator = page.get("NextShardIterator") or iterator
-                pending = [to_lambda_record(r, arn, self.region) for r in page.get("Records", [])]
+                records = [to_lambda_record(r, arn, self.region) for r in page.get("Records", [])]
+                pending = [r for r in records if passes_filters(patterns, r)]
                 attempts = 0
                 if not pending:
                     self._halt.wait(POLL_SECONDS)

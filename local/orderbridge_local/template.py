@@ -45,6 +45,9 @@ LOCAL_TYPES = ("AWS::Scheduler::Schedule",)
 # Glue resources that only make sense next to what was left out (e.g. the permission that lets
 # API Gateway invoke a function): dropped with it.
 GLUE_TYPES = ("AWS::Lambda::Permission", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+# Left out of the emulator's CloudFormation but made after the deploy by the local stack, which
+# then puts their ids where the placeholders are (:mod:`orderbridge_local.cognito`): no warning.
+COMPLETED_LOCALLY = ("AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient", "AWS::ApiGateway::ApiKey")
 
 # The translator warns about its own unpublished metrics on every translation.
 logging.getLogger("samtranslator.metrics.metrics").setLevel(logging.ERROR)
@@ -83,6 +86,9 @@ class Route:
     api: str = ""  # logical id of the AWS::ApiGateway::RestApi
     stage: str = ""
     binary_media_types: tuple[str, ...] = ()
+    authorizer: str | None = None  # logical id of the Lambda REQUEST/TOKEN authorizer's function
+    authorizer_type: str = ""  # "request" or "token"
+    api_key_source: str = "HEADER"  # the API's ApiKeySourceType: HEADER or AUTHORIZER
 
 
 @dataclass
@@ -136,17 +142,22 @@ class LocalTemplate:
                     res.pop("DependsOn")
             props = res.get("Properties", {})
             if references(props) & left_out:
-                warnings.warn(
-                    f"{name} refers to {sorted(references(props) & left_out)}, which the emulator does not "
-                    "create; placeholders are used",
-                    stacklevel=2,
-                )
+                unresolved = {r for r in references(props) & left_out if self._kind(r) not in COMPLETED_LOCALLY}
+                if unresolved:
+                    warnings.warn(
+                        f"{name} refers to {sorted(unresolved)}, which the emulator does not create; "
+                        "placeholders are used",
+                        stacklevel=2,
+                    )
                 res["Properties"] = _placeholders(props, left_out)
             if res["Type"] == "AWS::StepFunctions::StateMachine":
                 res["Properties"] = state_machine_properties(props)
         outputs = template.get("Outputs") or {}
         template["Outputs"] = {k: v for k, v in outputs.items() if not references(v) & left_out}
         return template, sorted(left_out)
+
+    def _kind(self, logical_id: str) -> str:
+        return str(self.translated["Resources"].get(logical_id, {}).get("Type", ""))
 
     def resources_of_type(self, kind: str) -> dict[str, dict[str, Any]]:
         return {n: r for n, r in self.translated["Resources"].items() if r["Type"] == kind}
@@ -364,6 +375,16 @@ def _routes(local: LocalTemplate) -> list[Route]:
             if scheme.get("type") == "apiKey" and str(scheme.get("name", "")).lower() == "x-api-key"
         }
         binary = tuple(str(t).replace("~1", "/") for t in body.get("x-amazon-apigateway-binary-media-types") or [])
+        lambda_authorizers = {
+            name: (function, str(config.get("type", "token")).lower())
+            for name, scheme in schemes.items()
+            if scheme.get("x-amazon-apigateway-authtype") == "custom"
+            and isinstance(config := scheme.get("x-amazon-apigateway-authorizer") or {}, dict)
+            and (function := integrated_function(config.get("authorizerUri"))) is not None
+        }
+        key_source = str(
+            res["Properties"].get("ApiKeySourceType") or body.get("x-amazon-apigateway-api-key-source") or "HEADER"
+        ).upper()
         for resource, operations in (body.get("paths") or {}).items():
             for method, operation in operations.items():
                 if method not in _HTTP_METHODS and method != _ANY_METHOD:
@@ -381,6 +402,15 @@ def _routes(local: LocalTemplate) -> list[Route]:
                     )
                     continue
                 security = operation.get("security", body.get("security")) or []
+                authorizer = next(
+                    (
+                        lambda_authorizers[name]
+                        for requirement in security
+                        for name in requirement
+                        if name in lambda_authorizers
+                    ),
+                    None,
+                )
                 routes.append(
                     Route(
                         method="ANY" if method == _ANY_METHOD else method.upper(),
@@ -390,6 +420,9 @@ def _routes(local: LocalTemplate) -> list[Route]:
                         api=api,
                         stage=stage,
                         binary_media_types=binary,
+                        authorizer=authorizer[0] if authorizer else None,
+                        authorizer_type=authorizer[1] if authorizer else "",
+                        api_key_source=key_source,
                     )
                 )
     return routes

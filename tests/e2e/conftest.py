@@ -7,6 +7,7 @@ can be waited for; every other scenario drops off within seconds). Started once 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,11 +23,14 @@ from tests.e2e.support import (
     WORKFLOW_BLINK_END_TIMEOUT_SECONDS,
     WORKFLOW_DROPOFF_TIMEOUT_SECONDS,
     RunningStack,
+    logged_secrets_and_personal_data,
+    sent_secrets_and_personal_data,
     start_stack,
     write_test_template,
 )
 
 SCHEDULE_SPEED = "15"  # rate(1 minute) fires every 4 s
+SCAN_LOGS = os.environ.get("E2E_LOG_SCAN") == "1"
 
 
 SYNCS = (
@@ -63,11 +67,16 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
         # every 20 s on every test's orders); the status reconciliation on statuses unmoved for 2 s
         *(f"{sync}Schedule=rate(1 day)" for sync in SYNCS),
         "BlinkStatusStaleSeconds=2",
+        *(["--verbose"] if SCAN_LOGS else []),
     )
     try:
         yield running
     finally:
         running.stop()
+    if SCAN_LOGS:
+        # Every line the functions logged in this session, scanned for what the tests sent.
+        leaks = logged_secrets_and_personal_data(running.log(), sent_secrets_and_personal_data(running.info))
+        assert leaks == [], "personal data or secrets in the logs:\n" + "\n".join(leaks[:20])
 
 
 @pytest.fixture(scope="session")

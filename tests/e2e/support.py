@@ -30,7 +30,7 @@ from samtranslator.yaml_helper import yaml_parse
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-START_TIMEOUT_SECONDS = 60.0
+START_TIMEOUT_SECONDS = 120.0  # bounded; a loaded 2-core machine takes over a minute
 # The session stack's drop-off deadline (conftest.py): short enough to wait for in a test.
 WORKFLOW_DROPOFF_TIMEOUT_SECONDS = 40
 # The session stack's lead time of a pre-order, and how long counter pickups, dine-ins and platform
@@ -213,3 +213,61 @@ def invocations(info: dict[str, Any], function: str | None = None, source: str |
     response = httpx.get(f"{info['admin']}/invocations", params=params, timeout=5.0, trust_env=False)
     response.raise_for_status()
     return response.json()["invocations"]
+
+
+# -- personal data and secrets never reach the logs (issue 13 point 5) ---------------------------------
+
+SAMPLES = ROOT / "tests" / "samples"
+# Shorter values (a house number, "1") would match unrelated text; what is sent is longer.
+MIN_SCANNED_LENGTH = 6
+# Values of personal keys in the doc samples that are not personal: a doc placeholder, and Blink's
+# sample address description, which is also an order type.
+NOT_PERSONAL = frozenset({"string", "PICK-UP"})
+
+
+def _personal_values(value: Any, key: str = "") -> set[str]:
+    """The string leaves of ``value`` that the masking policy calls personal or secret."""
+    from orderbridge.observability import is_pii_key
+
+    if isinstance(value, dict):
+        return set().union(*(_personal_values(v, k) for k, v in value.items()))
+    if isinstance(value, list):
+        return set().union(*(_personal_values(v, key) for v in value))
+    if key and is_pii_key(key) and isinstance(value, str | int | float) and not isinstance(value, bool):
+        text = str(value).strip()
+        return {text} if len(text) >= MIN_SCANNED_LENGTH else set()
+    return set()
+
+
+def sent_secrets_and_personal_data(info: dict[str, Any]) -> set[str]:
+    """What the e2e suite sends that must never appear in a log line: the personal data of every
+    vendor sample (by the masking policy's own keys), the run's tokens and keys, the vendor
+    credentials and the console's dev password."""
+    from orderbridge.web.request import parse_json
+    from orderbridge_local.seed import DEV_VENDOR_CREDENTIALS
+
+    found: set[str] = set()
+    for sample in sorted(SAMPLES.iterdir()):
+        found |= _personal_values(parse_json(sample.read_text()))
+    from tests.e2e.flow import CUSTOMER
+
+    found |= _personal_values(CUSTOMER)
+    found -= NOT_PERSONAL
+    found |= {str(info[k]) for k in ("ops_api_key", "bloq_webhook_secret") if info.get(k)}
+    found |= {str((info.get("console") or {}).get("password") or "")} - {""}
+    for url in (info.get("webhooks") or {}).values():
+        found |= {v for k, v in httpx.URL(url).params.multi_items() if k == "token"}
+    found |= {value for creds in DEV_VENDOR_CREDENTIALS.values() for value in creds.values() if "dev-only" in value}
+    return found
+
+
+def logged_secrets_and_personal_data(log_text: str, sent: set[str]) -> list[str]:
+    """The function log lines (``--verbose``: ``| <line>``) holding any of ``sent``, each with what it holds."""
+    leaks = []
+    for number, line in enumerate(log_text.splitlines(), 1):
+        if "| " not in line:
+            continue
+        held = sorted(value for value in sent if value in line)
+        if held:
+            leaks.append(f"line {number} holds {held}: {line.strip()[:300]}")
+    return leaks

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.apigw import invoke
+from tests.support.apigw import LambdaContext, handler_module, invoke
 from tests.support.hub import bloq_headers
 from tests.support.template import function_routes
 
@@ -19,7 +20,22 @@ FUNCTION_EVENTS = {
     "BlinkTaskStatusWebhookFunction": "blink_task_status_webhook.json",
     "BloqWebhookFunction": "bloq_webhook.json",
     "OpsApiFunction": "ops_api_get_order.json",
+    "ConsoleFunction": "ops_console_asset.json",
 }
+
+
+@dataclass
+class _Status:
+    status: int
+
+
+def console_asset(event: dict) -> _Status:
+    """The console's sample asks for its script: answered as JavaScript."""
+    result = handler_module("ConsoleFunction").lambda_handler(event, LambdaContext(function_name="ConsoleFunction"))
+    headers = result.get("headers") or {k: v[-1] for k, v in result["multiValueHeaders"].items()}
+    assert headers["Content-Type"].startswith("text/javascript")
+    assert 'addEventListener("hashchange"' in result["body"]
+    return _Status(result["statusCode"])
 
 
 def test_every_api_function_has_a_sample_event():
@@ -37,6 +53,9 @@ def test_every_sample_event_is_accepted(hub):
 
             body = base64.b64decode(event["body"]).decode()
             event["headers"].update(bloq_headers(body, timestamp=str(int(time.time() * 1000))))
+        if function == "ConsoleFunction":  # JavaScript, not JSON
+            answers[function] = console_asset(event)
+            continue
         answers[function] = invoke(function, event)
     assert {f: a.status for f, a in answers.items()} == {
         "BlinkOrderWebhookFunction": 200,
@@ -45,6 +64,7 @@ def test_every_sample_event_is_accepted(hub):
         "BlinkTaskStatusWebhookFunction": 202,  # no task of ours has that id yet
         "BloqWebhookFunction": 200,
         "OpsApiFunction": 200,
+        "ConsoleFunction": 200,
     }
     assert answers["OpsApiFunction"].body["status"] == "rejected"  # the status sample rejected it
     assert invoke("OpsApiFunction", json.loads((EVENTS / "ops_api_list_orders.json").read_text())).status == 200

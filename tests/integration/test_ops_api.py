@@ -72,6 +72,7 @@ def test_ops_routes_require_an_api_key_in_api_gateway():
         ("get", "/ops/orders/{order_id}", True),
         ("patch", "/ops/orders/{order_id}", True),
         ("get", "/ops/orders", True),
+        ("get", "/ops/orders/counts", True),
         ("post", "/ops/orders/{order_id}/resume", True),
         ("post", "/ops/orders/{order_id}/retry", True),
         ("get", "/ops/catalog/{merchant_id}", True),
@@ -82,6 +83,12 @@ def test_ops_routes_require_an_api_key_in_api_gateway():
         ("get", "/ops/branches", True),
         ("get", "/ops/abandoned-carts", True),
         ("get", "/ops/abandoned-carts.csv", True),
+        ("get", "/ops/config", True),
+        ("put", "/ops/config", True),
+        ("get", "/ops/config/audit", True),
+        ("get", "/ops/config/{kind}", True),
+        ("get", "/ops/config/{kind}/{id}", True),
+        ("put", "/ops/config/{kind}/{id}", True),
     }
     usage_plan = template()["Resources"]["Api"]["Properties"]["Auth"]["UsagePlan"]
     assert usage_plan["CreateUsagePlan"] == "PER_API"

@@ -151,3 +151,50 @@ def test_task_event_for_an_unknown_task_is_kept_unmatched(hub):
     answer = hub.task_status(samples.text("blink_task_status_webhook.json"))
     assert (answer.status, answer.body) == (202, {"status": "unmatched"})
     assert [i["pk"] for i in table_items("OrdersTable")] == ["UNMATCHED#blink_logistics#XYZAB-12345"]
+
+
+def test_concurrent_statuses_meeting_transaction_conflicts_all_land_with_2xx(hub, monkeypatch):
+    # Given DynamoDB cancelling every other transaction for a conflict with a concurrent one (as it
+    # does when two writes touch one order item at once; moto never does on its own)
+    from moto.dynamodb.exceptions import TransactionCanceledException
+    from moto.dynamodb.models import DynamoDBBackend
+
+    hub.blink_order(samples.text("blink_order_webhook.json"))
+    real = DynamoDBBackend.transact_write_items
+    calls = {"n": 0, "conflicts": 0}
+
+    def conflicting(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] % 2:
+            calls["conflicts"] += 1
+            raise TransactionCanceledException([("TransactionConflict", "Transaction is ongoing for the item", None)])
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", conflicting)
+    events = [_status(s, f"2024-06-26 09:{m}:00") for s, m in ((1, 30), (6, 40), (2, 50), (3, 59))]
+
+    # When four statuses of the order arrive at once
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(hub.blink_status, events))
+
+    # Then every sender got a 2xx, every status is in the timeline, and the newest won
+    assert calls["conflicts"] >= 4
+    assert [a.status for a in answers] == [200, 200, 200, 200]
+    order = _order(hub)
+    assert order["status"] == "delivered"
+    assert len([e for e in order["timeline"] if e["kind"] == "blink_status"]) == 4
+
+
+def test_a_write_that_keeps_conflicting_is_a_retryable_503_with_nothing_half_written(hub, monkeypatch):
+    from moto.dynamodb.exceptions import TransactionCanceledException
+    from moto.dynamodb.models import DynamoDBBackend
+
+    hub.blink_order(samples.text("blink_order_webhook.json"))
+
+    def always(self, *args, **kwargs):
+        raise TransactionCanceledException([("TransactionConflict", "Transaction is ongoing for the item", None)])
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", always)
+    answer = hub.blink_status(_status(1, "2024-06-26 09:30:00"))
+    assert answer.status == 503
+    assert [e for e in _order(hub)["timeline"] if e["kind"] == "blink_status"] == []

@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "layers" / "shared" / "orderbrid
 
 # Our modules that are foundations every room may use.
 FOUNDATION = {"errors", "config", "observability"}
-USE_CASES = {"webhooks", "actions", "workflow", "ops", "syncs", "ops_records", "ops_catalog"}
+USE_CASES = {"webhooks", "actions", "workflow", "ops", "syncs", "ops_records", "ops_catalog", "ops_config"}
 # room -> the rooms of ours it may import (besides itself and FOUNDATION)
 MAY_IMPORT: dict[str, set[str]] = {
     "errors": set(),
@@ -34,6 +34,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "ops": {"models", "domain", "store", "web", "deps"},
     "ops_records": {"models", "domain", "store", "web", "deps"},
     "ops_catalog": {"models", "store", "web", "deps"},
+    "ops_config": {"models", "domain", "store", "web", "deps"},
     "syncs": {"models", "domain", "store", "vendors", "web", "webhooks", "actions", "workflow", "deps"},
     "aws": set(),
     "deps": {"aws", "models", "domain", "store", "vendors", "web"},

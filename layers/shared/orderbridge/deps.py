@@ -16,24 +16,25 @@ from datetime import datetime
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
 from orderbridge import aws
 from orderbridge.config import Settings, get_settings
 from orderbridge.models.types import utcnow
-from orderbridge.store.catalog import CatalogStore
-from orderbridge.store.config import ConfigStore
-from orderbridge.store.cursors import CursorStore
-from orderbridge.store.dead_letters import DeadLetters
-from orderbridge.store.orders import OrderStore
-from orderbridge.store.rents import RentStore
-from orderbridge.store.secrets import SecretsSource
-from orderbridge.store.waits import WaitStore
-from orderbridge.store.workflow import Workflow
 
-if TYPE_CHECKING:  # imported on first use: a webhook's cold start loads neither
+# Imported on first use: a cold start loads only the stores, clients and Powertools utilities its
+# first request needs (a webhook neither the vendor clients nor the idempotency layer, nothing at
+# all before its first request). tests/unit/test_deps.py holds the deny list.
+if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 
+    from orderbridge.store.catalog import CatalogStore
+    from orderbridge.store.config import ConfigStore
+    from orderbridge.store.cursors import CursorStore
+    from orderbridge.store.dead_letters import DeadLetters
+    from orderbridge.store.orders import OrderStore
+    from orderbridge.store.rents import RentStore
+    from orderbridge.store.secrets import SecretsSource
+    from orderbridge.store.waits import WaitStore
+    from orderbridge.store.workflow import Workflow
     from orderbridge.vendors.clients import VendorClients
 
 # A Step Functions retry of the same task within a day gets the first answer.
@@ -73,41 +74,61 @@ class Deps:
 
     @cached_property
     def orders(self) -> OrderStore:
+        from orderbridge.store.orders import OrderStore
+
         return OrderStore(self.dynamodb, self.settings.orders_table)
 
     @cached_property
     def config(self) -> ConfigStore:
+        from orderbridge.store.config import ConfigStore
+
         return ConfigStore(self.dynamodb, self.settings.config_table)
 
     @cached_property
     def rents(self) -> RentStore:
+        from orderbridge.store.rents import RentStore
+
         return RentStore(self.dynamodb, self.settings.rents_table)
 
     @cached_property
     def waits(self) -> WaitStore:
+        from orderbridge.store.waits import WaitStore
+
         return WaitStore(self.dynamodb, self.settings.orders_table)
 
     @cached_property
     def catalog(self) -> CatalogStore:
+        from orderbridge.store.catalog import CatalogStore
+
         return CatalogStore(self.dynamodb, self.settings.config_table)
 
     @cached_property
     def cursors(self) -> CursorStore:
+        from orderbridge.store.cursors import CursorStore
+
         return CursorStore(self.dynamodb, self.settings.config_table)
 
     @cached_property
     def dead_letters(self) -> DeadLetters:
+        from orderbridge.store.dead_letters import DeadLetters
+
         queue = self.settings.sync_dead_letter_queue_url
         return DeadLetters(self._client("sqs") if queue else None, queue)
 
     @cached_property
     def workflow(self) -> Workflow:
+        from orderbridge.store.workflow import Workflow
+
         return Workflow(self.stepfunctions, self.settings.order_workflow_arn)
 
     # -- secrets and vendors ----------------------------------------------------------------------
 
     @cached_property
     def secrets(self) -> SecretsSource:
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        from orderbridge.store.secrets import SecretsSource
+
         return SecretsSource(
             self.settings.webhook_secret_name,
             self.settings.secrets_max_age_seconds,
@@ -116,10 +137,12 @@ class Deps:
 
     @cached_property
     def vendors(self) -> VendorClients:
+        from orderbridge.observability import tracer
         from orderbridge.store.secrets import read_json_secret
         from orderbridge.vendors.clients import VendorClients
         from orderbridge.vendors.credentials import get_vendor_credentials
 
+        tracer.patch(["httpx"])  # the vendors' calls as X-Ray subsegments (when tracing is on)
         settings = self.settings.vendors
         return VendorClients(
             self.settings,

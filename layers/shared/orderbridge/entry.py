@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeAlias
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
@@ -40,7 +41,10 @@ Receive: TypeAlias = Callable[[WebhookRequest, Deps], tuple[int, BaseModel]]
 def orderbridge_middleware(handler: Handler, event: dict[str, Any], context: LambdaContext) -> Any:
     """Logging, tracing and metrics around one invocation of ``handler``."""
     observed = logger.inject_lambda_context(clear_state=True)(
-        tracer.capture_lambda_handler(metrics.log_metrics(capture_cold_start_metric=True)(handler))
+        # capture_response=False: an answer can hold personal data or a token (issue 13 point 5)
+        tracer.capture_lambda_handler(
+            metrics.log_metrics(capture_cold_start_metric=True)(handler), capture_response=False
+        )
     )
     return observed(event, context)
 
@@ -89,9 +93,9 @@ def webhook_handler(route: str, receive: Receive, *, error_shape: ErrorShape = "
 def ops_api_handler() -> Handler:
     """The ops API's Lambda (API key enforced by API Gateway): the orders' routes
     (:func:`_order_routes`), the catalog's (:func:`_catalog_routes`) and the Blink records'
-    (:func:`_record_routes`), one ``Router`` each."""
+    (:func:`_record_routes`) and the configuration's (:func:`_config_routes`), one ``Router`` each."""
     app = make_resolver()
-    for routes in (_order_routes(), _catalog_routes(), _record_routes()):
+    for routes in (_order_routes(), _catalog_routes(), _record_routes(), _config_routes()):
         app.include_router(routes)
     return _resolved(app)
 
@@ -139,6 +143,10 @@ def _order_routes() -> APIGatewayRouter:
     @router.get("/ops/orders")
     def _list_orders() -> Response[str]:
         return respond(ops.list_orders(_query(router), get_deps()), exclude_none=False)
+
+    @router.get("/ops/orders/counts")
+    def _count_orders() -> Response[str]:
+        return respond(ops.count_orders(_query(router), get_deps()))
 
     return router
 
@@ -210,11 +218,113 @@ def _record_routes() -> APIGatewayRouter:
     return router
 
 
+def _config_routes() -> APIGatewayRouter:
+    """``GET|PUT /ops/config``, ``GET /ops/config/audit``, ``GET /ops/config/{kind}``,
+    ``GET|PUT /ops/config/{kind}/{id}`` (``ops_config``)."""
+    from orderbridge import ops_config
+
+    router = _router()
+
+    def _who() -> str:
+        return ops_config.caller(router.current_event.raw_event)
+
+    @router.get("/ops/config")
+    def _get_config() -> Response[str]:
+        return respond(ops_config.get_document(get_deps()))
+
+    @router.put("/ops/config")
+    def _put_config() -> Response[str]:
+        dry_run = ops_config.dry_run_of(_query(router))
+        return respond(ops_config.put_document(_ops_body(router), get_deps(), who=_who(), dry_run=dry_run))
+
+    @router.get("/ops/config/audit")
+    def _config_audit() -> Response[str]:
+        return respond(ops_config.get_audit(_query(router), get_deps()), exclude_none=False)
+
+    @router.get("/ops/config/<kind>")
+    def _list_config(kind: str) -> Response[str]:
+        return respond(ops_config.list_records(path_id("kind", kind), get_deps()))
+
+    @router.get("/ops/config/<kind>/<record_id>")
+    def _get_config_record(kind: str, record_id: str) -> Response[str]:
+        found = ops_config.get_record(path_id("kind", kind), path_id("id", unquote(record_id)), get_deps())
+        return respond(found)
+
+    @router.put("/ops/config/<kind>/<record_id>")
+    def _put_config_record(kind: str, record_id: str) -> Response[str]:
+        dry_run = ops_config.dry_run_of(_query(router))
+        kind, record_id = path_id("kind", kind), path_id("id", unquote(record_id))
+        body = _ops_body(router)
+        return respond(ops_config.put_record(kind, record_id, body, get_deps(), who=_who(), dry_run=dry_run))
+
+    return router
+
+
+def console_handler() -> Handler:
+    """The ops console's Lambda: its page and assets (``web.console``), public — the data comes
+    from the ops API with the person's token."""
+    from orderbridge.web import console
+
+    app = make_resolver()
+
+    def _answer(found: console.ConsoleAnswer) -> Response[str]:
+        return Response(found.status_code, found.content_type, found.body, found.headers)
+
+    @app.get("/console")  # and "/console/": Powertools matches a path with or without its trailing slash
+    def _page() -> Response[str]:
+        return _answer(console.page(app.current_event.raw_event))
+
+    @app.get("/console/config.json")  # before <name>: the first route that matches answers
+    def _config() -> Response[str]:
+        from orderbridge.web.console_config import config_response
+
+        return config_response(app.current_event.raw_event)
+
+    @app.get("/console/<name>")
+    def _file(name: str) -> Response[str]:
+        version = app.current_event.get_query_string_value("v", "") or None
+        if_none_match = app.current_event.headers.get("If-None-Match") or app.current_event.headers.get("if-none-match")
+        return _answer(console.file(name, version=version, if_none_match=if_none_match))
+
+    return _resolved(app)
+
+
 def _resolved(app: APIGatewayRestResolver) -> Handler:
     def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return app.resolve(event, context)
 
     return _observed(resolve)
+
+
+def authorizer_handler() -> Handler:
+    """The ops API's Lambda REQUEST authorizer (``web.ops_auth``): a person's Cognito ID token or
+    a machine's API key. The pool's JWKS (cached, refetched for an unknown key id) and the
+    console's API key are read once per container, on first use."""
+    import jwt
+
+    from orderbridge import aws
+    from orderbridge.store.api_keys import api_key_value
+    from orderbridge.web.ops_auth import AuthSettings, AuthUnauthorized, OpsAuthorizer
+
+    settings = AuthSettings.from_env()
+    jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True, lifespan=3600, timeout=3)
+
+    def signing_key(token: str) -> Any:
+        return jwks.get_signing_key_from_jwt(token).key
+
+    def console_key() -> str:
+        return api_key_value(aws.client("apigateway"), settings.console_api_key_id)
+
+    authorizer = OpsAuthorizer(settings, signing_key=signing_key, console_key=console_key)
+
+    def run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        try:
+            return authorizer.authorize(event)
+        except AuthUnauthorized as refused:  # API Gateway answers 401 for exactly "Unauthorized"
+            logger.info("ops API request refused", extra={"reason": refused.reason, "path": event.get("path")})
+            raise
+
+    return _observed(run)
 
 
 # -- the order stream and schedules ----------------------------------------------------------------

@@ -15,18 +15,54 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.logging.types import LogRecord
 
 MASK = "*****"
-_PII_KEY_PARTS = ("phone", "email", "address", "contact", "customer_name", "full_name", "customername")
-# Keys that contain a PII word but carry none (ids and flags about the data, not the data).
-_NOT_PII = frozenset({"customer_address_latitude", "customer_address_longitude"})
+# The one masking policy: what is personal or secret, by key, in any case, with or without "_"/"-",
+# at any depth. Names, phones, e-mails, addresses, coordinates, free-text notes, tokens and the
+# locker codes. A key containing one of these parts is masked ...
+_PERSONAL_KEY_PARTS = (
+    "phone",
+    "mobile",
+    "msisdn",
+    "email",
+    "address",
+    "contact",
+    "customername",
+    "fullname",
+    "firstname",
+    "lastname",
+    "latitude",
+    "longitude",
+    "coordinates",
+    "note",
+    "comment",
+    "instruction",
+    "token",
+    "password",
+    "secret",
+    "apikey",
+    "authorization",
+    "pickupcode",
+    "dropoffcode",
+)
+# ... and so is a key that is exactly one of these: a short name that is also part of other words,
+# or a whole object about a person (its value masked entirely). Not "location": Powertools' own key
+# for the line of code that logged.
+_PERSONAL_KEYS = frozenset(
+    {"lat", "lng", "lon", "geo", "customer", "recipient", "receiver", "driver", "agent", "cookie"}
+)
+
+
+def _normal(key: str) -> str:
+    return key.lower().replace("_", "").replace("-", "")
 
 
 def is_pii_key(key: str) -> bool:
-    k = key.lower()
-    return k not in _NOT_PII and any(part in k for part in _PII_KEY_PARTS)
+    """Whether the value under ``key`` is personal data or a secret (the masking policy)."""
+    k = _normal(key)
+    return k in _PERSONAL_KEYS or any(part in k for part in _PERSONAL_KEY_PARTS)
 
 
 def mask_pii(value: Any) -> Any:
-    """A copy of ``value`` with every PII-named key's value replaced by a mask, at any depth."""
+    """A copy of ``value`` with every personal or secret key's value replaced by a mask, at any depth."""
     if isinstance(value, dict):
         return {
             k: (MASK if isinstance(k, str) and is_pii_key(k) and v not in (None, "") else mask_pii(v))
@@ -44,5 +80,10 @@ class PiiMaskingFormatter(LambdaPowertoolsFormatter):
 
 
 logger = Logger(logger_formatter=PiiMaskingFormatter())
-tracer = Tracer()
+# X-Ray (when the template's Tracing parameter leaves it on): the handler's segment and one
+# subsegment per AWS call. Not Powertools' default patch_all, which imports every library the X-Ray
+# SDK can trace that is installed (httpx, sqlite3, ...) at cold start; the vendor clients' httpx is
+# patched when they are built (``deps.Deps.vendors``). Responses are never recorded (entry.py).
+tracer = Tracer(auto_patch=False)
+tracer.patch(["botocore"])
 metrics = Metrics()

@@ -9,20 +9,24 @@ run; the local stack enforces the same key.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
 from orderbridge.deps import Deps
+from orderbridge.domain.ids import order_id_for
+from orderbridge.domain.statuses import TrackUpdate, new_courier_job
 from orderbridge.errors import BadRequest, Conflict, FieldError, NotFound, ServiceUnavailable
 from orderbridge.models.base import OurModel
-from orderbridge.models.config import BlinkAddress
+from orderbridge.models.blink_logistics import TaskEvent
+from orderbridge.models.config import BlinkAddress, Partner
 from orderbridge.models.order import (
     FINAL_STATES,
     Failure,
     Lifecycle,
     Order,
     OrderIdentity,
+    OrderSource,
     OrderState,
     OrderStatus,
     TimelineEntry,
@@ -45,6 +49,8 @@ class OrderDetail(OurModel):
     tracks: Tracks
     order: Order
     timeline: list[TimelineEntry]
+    # what a person may do with it now (``POST /ops/orders/{id}/<action>``): see :func:`actions_for`
+    actions: list[str] = Field(default_factory=list)
 
 
 class OrderSummary(OrderIdentity):
@@ -68,6 +74,23 @@ class OrderList(OurModel):
     filters: dict[str, str] = Field(default_factory=dict)
 
 
+class OrderCounts(OurModel):
+    """How many of a day's orders are in each lifecycle state (``GET /ops/orders/counts``)."""
+
+    date: str
+    states: dict[str, int]
+    filters: dict[str, str] = Field(default_factory=dict)
+
+
+def actions_for(state: OrderState) -> list[str]:
+    """The ops actions that fit an order in ``state``: ``retry`` once a person fixed what it
+    needed (needs attention), ``resume`` for one that failed, is stuck or never got going."""
+    actions = ["retry"] if state is OrderState.NEEDS_ATTENTION else []
+    if state in RESUMABLE and state is not OrderState.NEEDS_ATTENTION:
+        actions.append("resume")
+    return actions
+
+
 def get_order(order_id: str, deps: Deps, *, include_raw: bool = False) -> OrderDetail:
     view = deps.orders.get(order_id, include_raw=include_raw)
     if view is None:
@@ -83,6 +106,7 @@ def get_order(order_id: str, deps: Deps, *, include_raw: bool = False) -> OrderD
         tracks=view.tracks,
         order=view.order,
         timeline=view.timeline,
+        actions=actions_for(shown_state(life, deps.clock())),
     )
 
 
@@ -152,6 +176,17 @@ class OrderEdit(OurModel):
     customer_name: str | None = Field(default=None, min_length=1, max_length=200)
     customer_phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9 \-]{5,30}$")
     customer_email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    checked_at_vendor: VendorCheck | None = None
+
+
+class VendorCheck(OurModel):
+    """What a person found at a vendor about a call whose outcome was unknown (the order's failure
+    names it: DispatchNINJA's ``orders/add``, Blink's ``submitOrder``): ``found_id`` is the vendor's
+    id of what the call made (it is linked to the order), absent when the vendor has nothing (the
+    call may be sent again on retry)."""
+
+    call: Literal["dispatchninja_add", "blink_submit"]
+    found_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")
 
 
 class OrderEdited(OurModel):
@@ -177,11 +212,15 @@ def edit_order(order_id: str, body: str, deps: Deps) -> OrderEdited:
     }
     if customer:
         fields["customer"] = order.customer.model_copy(update=customer).model_dump()
-    if not fields:
+    if not fields and edit.checked_at_vendor is None:
         raise BadRequest("nothing to change", errors=[FieldError("body", "give at least one field to change")])
     changed = sorted(
         [*(["delivery_address"] if "delivery_address" in fields else []), *(f"customer.{k}" for k in customer)]
     )
+    alias, follow = None, None
+    if edit.checked_at_vendor is not None:
+        alias, follow = _checked_at_vendor(order_id, edit.checked_at_vendor, fields, deps)
+        changed.append(f"checked_at_vendor.{edit.checked_at_vendor.call}")
     now = deps.clock()
     event = TimelineEvent(
         event_key=f"ops:edit:{now.isoformat()}",
@@ -191,11 +230,84 @@ def edit_order(order_id: str, body: str, deps: Deps) -> OrderEdited:
         summary="edited by a person: " + ", ".join(changed),
         detail={"changed": changed},
     )
-    deps.orders.link_vendor(order_id, event, fields=fields)
+    deps.orders.link_vendor(order_id, event, fields=fields, alias=alias, follow=follow)
     return OrderEdited(order_id=order_id, changed=changed)
 
 
+# A call in doubt → the order's field and the alias source its vendor id is kept under.
+_FOUND_AT_VENDOR = {
+    "dispatchninja_add": ("dispatchninja_order_id", "dispatchninja"),
+    "blink_submit": ("blink_order_id", "blink"),
+}
+
+
+def _checked_at_vendor(
+    order_id: str, check: VendorCheck, fields: dict[str, Any], deps: Deps
+) -> tuple[tuple[str, str] | None, TrackUpdate | None]:
+    """Apply what a person found at the vendor: nothing there → the call's mark is cleared (a retry
+    sends it); found → its id joins ``fields`` (with the alias, and for a delivery the courier job)."""
+    if check.found_id is None:
+        deps.orders.clear_send(order_id, check.call)
+        return None, None
+    field, source = _FOUND_AT_VENDOR[check.call]
+    fields[field] = check.found_id
+    follow = new_courier_job(check.found_id, TaskEvent.TASK_CREATED) if check.call == "dispatchninja_add" else None
+    return (source, check.found_id), follow
+
+
+MAX_SEARCH = 100
+
+
+def find_orders(text: str, deps: Deps) -> OrderList:
+    """The orders any id names (``GET /ops/orders?q=``): ours, Blink's order id (a Blink order,
+    or a partner order we submitted to Blink), a partner's order id (any configured partner), a
+    Blink Logistics task, a DispatchNINJA order, a Bloq.It rent."""
+    text = text.strip()
+    if not text or len(text) > MAX_SEARCH:
+        raise BadRequest("invalid query", errors=[FieldError("q", f"an id of 1 to {MAX_SEARCH} characters")])
+    partners = [partner.partner_id for partner in deps.config.records(Partner)]
+    order_ids = [text, order_id_for(OrderSource.BLINK.value, text)]
+    order_ids += [order_id_for(f"{OrderSource.PARTNER.value}:{partner}", text) for partner in partners]
+    aliases = [(source, text) for source in (OrderSource.BLINK.value, "blink_logistics", "dispatchninja")]
+    rows = deps.orders.find(order_ids, aliases, rents=deps.rents, rent_id=text, now=deps.clock())
+    return OrderList(orders=[OrderSummary.model_validate(_strings(r)) for r in rows], filters={"q": text})
+
+
+def count_orders(query: dict[str, str], deps: Deps) -> OrderCounts:
+    """How many of a day's orders (``date``, default today) are in each state, of one ``branch``
+    or ``source`` when given."""
+    errors: list[FieldError] = []
+    day = _day(query, errors) or deps.clock().date().isoformat()
+    source = _source(query, errors)
+    if errors:
+        raise BadRequest("invalid query", errors=errors)
+    branch = query.get("branch") or None
+    counts = deps.orders.count_states(day, deps.clock(), branch=branch, source=source)
+    filters = {k: v for k, v in {"branch": branch, "source": source}.items() if v}
+    return OrderCounts(date=day, states={state.value: n for state, n in counts.items()}, filters=filters)
+
+
+def _day(query: dict[str, str], errors: list[FieldError]) -> str | None:
+    day = query.get("date") or None
+    if day:
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            errors.append(FieldError("date", "a date as YYYY-MM-DD"))
+            return None
+    return day
+
+
+def _source(query: dict[str, str], errors: list[FieldError]) -> str | None:
+    source = query.get("source") or None
+    if source and source not in {s.value for s in OrderSource}:
+        errors.append(FieldError("source", f"one of {', '.join(s.value for s in OrderSource)}"))
+    return source
+
+
 def list_orders(query: dict[str, str], deps: Deps) -> OrderList:
+    if query.get("q") is not None:
+        return find_orders(query["q"], deps)
     errors: list[FieldError] = []
     state = query.get("state") or None
     if state and state not in {s.value for s in OrderState}:
@@ -203,12 +315,8 @@ def list_orders(query: dict[str, str], deps: Deps) -> OrderList:
     status = query.get("status") or None
     if status and status not in {s.value for s in OrderStatus}:
         errors.append(FieldError("status", f"one of {', '.join(s.value for s in OrderStatus)}"))
-    day = query.get("date") or None
-    if day:
-        try:
-            date.fromisoformat(day)
-        except ValueError:
-            errors.append(FieldError("date", "a date as YYYY-MM-DD"))
+    day = _day(query, errors)
+    source = _source(query, errors)
     limit = page_limit(query, errors)
     cursor = decode_cursor(query.get("cursor"), errors)
     if errors:
@@ -224,10 +332,12 @@ def list_orders(query: dict[str, str], deps: Deps) -> OrderList:
         status=status,
         branch=branch,
         day=day,
+        source=source,
         limit=limit,
         cursor=cursor,
     )
-    filters = {k: v for k, v in {"state": state, "status": status, "branch": branch, "date": day}.items() if v}
+    shown = {"state": state, "status": status, "branch": branch, "date": day, "source": source}
+    filters = {k: v for k, v in shown.items() if v}
     return OrderList(
         orders=[OrderSummary.model_validate(_strings(r)) for r in rows],
         next_cursor=encode_cursor(last_key),

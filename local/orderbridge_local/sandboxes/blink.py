@@ -80,6 +80,10 @@ Admin routes
     Webhook body) and ``webhooks`` (its delivery records).
 ``POST /_admin/abandoned-carts``
     Overrides merged into the doc's sample cart; the cart is added.
+``POST /_admin/branches``
+    A branch is added to the merchant's account (Blink's side of onboarding a branch):
+    ``{"id": <its third-party code>, "blink_id": ..., "branch": <name>, "branch_address": ...}``
+    (live and active); ``submitOrder`` then takes its ``blink_branch_id`` and ``branches`` lists it.
 ``GET /_admin/menu``, ``POST /_admin/menu``, ``PATCH /_admin/menu/<item_id>``, ``DELETE /_admin/menu/<item_id>``
     The restaurant changes its menu in Blink: the items ``fetchMenu`` serves, in its ``data[]``
     shape. POST adds an item (``id``, ``name``, ``price`` required; the rest as the doc's sample
@@ -617,6 +621,7 @@ class BlinkSandbox(Sandbox):
             Rule("/_admin/orders", methods=["GET"], endpoint=self.admin_orders),
             Rule("/_admin/orders/<int:order_id>", methods=["GET"], endpoint=self.admin_order),
             Rule("/_admin/abandoned-carts", methods=["POST"], endpoint=self.admin_add_cart),
+            Rule("/_admin/branches", methods=["POST"], endpoint=self.admin_add_branch),
             Rule("/_admin/menu", methods=["GET"], endpoint=self.admin_menu),
             Rule("/_admin/menu", methods=["POST"], endpoint=self.admin_put_menu_item),
             Rule("/_admin/menu/<item_id>", methods=["PATCH"], endpoint=self.admin_change_menu_item),
@@ -1393,6 +1398,14 @@ class BlinkSandbox(Sandbox):
         if order is None:
             raise ApiError(404, {"error": "unknown order"})
         return Reply(self._admin_order_record(order))
+
+    def admin_add_branch(self, request: Request) -> Reply:
+        body = self.admin_json(request)
+        if _blank(body.get("id")) or _blank(body.get("blink_id")) or self._branch_by_blink_id(body["blink_id"]):
+            raise ApiError(422, {"error": "id and a blink_id no branch has are required"})
+        branch = {"branch": "", "branch_address": "", **body, "is_live": 1, "is_active": 1}
+        self.branches.append(branch)
+        return Reply(branch, 201)
 
     def admin_add_cart(self, request: Request) -> Reply:
         cart = deep_merge(ABANDONED_CART_SAMPLE, self.admin_json(request))

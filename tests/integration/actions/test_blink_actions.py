@@ -163,10 +163,34 @@ def test_status_sync_tells_blink_and_moves_the_order(act, vendors, submitted, ac
         "sent": True,
         "skipped": False,
         "reason": None,
+        "statuses_sent": [1],
     }
     assert tracks(action_deps, submitted)["status"] == "accepted"
     synced = [e for e in timeline(action_deps, submitted) if e["kind"] == "blink_status_sync"]
     assert [(e["detail"]["status"], e["applied"]) for e in synced] == [(1, True)]
+
+
+def test_ready_then_dispatched_are_sent_in_turn_in_one_invocation(act, vendors, submitted, action_deps):
+    # Given an accepted order whose courier has the goods
+    act(SYNC_STATUS, event("sync_order_status_to_blink", status=1))
+    # When the workflow's one step sets ready, then dispatched
+    out = act(SYNC_STATUS, event("sync_order_status_to_blink", status=6, then=[2]))
+    # Then Blink is told 6, then 2, and the order is dispatched with both on its timeline
+    assert [sent_json(vendors.sync_status, i)["status"] for i in range(3)] == [1, 6, 2]
+    assert (out["status"], out["order_status"], out["statuses_sent"]) == (2, "dispatched", [6, 2])
+    assert tracks(action_deps, submitted)["status"] == "dispatched"
+    synced = [e for e in timeline(action_deps, submitted) if e["kind"] == "blink_status_sync"]
+    assert sorted((e["detail"]["status"], e["applied"]) for e in synced) == [(1, True), (2, True), (6, True)]
+
+
+def test_a_run_after_ready_got_through_sends_only_dispatched(act, vendors, submitted, action_deps):
+    # Given Blink was told ready (a run that failed before dispatched, or a resumed execution)
+    act(SYNC_STATUS, event("sync_order_status_to_blink", status=6))
+    # When the step runs again in another execution
+    out = act(SYNC_STATUS, event("sync_order_status_to_blink", status=6, then=[2], execution="order-1-r1"))
+    # Then only dispatched is sent
+    assert [sent_json(vendors.sync_status, i)["status"] for i in range(vendors.sync_status.call_count)] == [6, 2]
+    assert (out["order_status"], out["statuses_sent"]) == ("dispatched", [2])
 
 
 def test_a_regressing_status_is_not_sent_and_says_skipped(act, vendors, submitted, action_deps):

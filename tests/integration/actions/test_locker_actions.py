@@ -10,6 +10,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from orderbridge.actions.common import ActionRefused, NoLockerAvailable
+from orderbridge.actions.lockers import MAX_LOCKER_CONFLICTS
 from orderbridge.actions.runtime import InvalidActionInput
 from orderbridge.models.config import Branch
 from orderbridge.vendors.http import RetryableVendorError, VendorConflict
@@ -466,3 +467,18 @@ def test_a_locker_another_order_took_meanwhile_is_left_for_the_next_free_one(act
     lockers_asked = [c.request.url.params["lockerID"] for c in vendors.create_delivery.calls]
     assert lockers_asked == [DOC_LOCKER_ID, "other-locker"]
     assert out["state"] == "reserved" and out["reused"] is False
+
+
+def test_lockers_that_keep_going_to_other_orders_end_in_the_no_locker_fallback(act, vendors, partner_order):
+    # Given every free locker taken by another order between our read and our rent
+    vendors.free_lockers.mock(return_value=json_response([locker(f"locker-{n}") for n in range(8)]))
+    vendors.create_delivery.mock(
+        return_value=httpx.Response(409, json={"code": "lockerNotAvailable", "message": "Locker is occupied"})
+    )
+
+    # When the locker is reserved
+    with pytest.raises(NoLockerAvailable, match="taken by other orders"):
+        act(RESERVE, event("reserve_locker"))
+
+    # Then a few were tried, and the order goes to its path's fallback (NoLockerAvailable), not a failure
+    assert vendors.create_delivery.call_count == MAX_LOCKER_CONFLICTS

@@ -91,3 +91,36 @@ def test_a_status_that_settles_a_wait_resumes_the_workflow(hub, recorder):
     hub.blink_status(samples.text("blink_order_status_webhook.json"))  # Blink rejects the order
     _run_stream(_record("MODIFY", _meta(), before))
     assert ("failure", "tok-1", "OrderRejected") in recorder.calls
+
+
+def test_registering_a_wait_applies_the_events_kept_for_a_courier_job_that_replaced_another(hub, recorder, seeded):
+    # Given an order whose first courier job was replaced by a second one ("t-2") after a cancel —
+    # a change of its courier job, which the order stream's filter does not pass (only a first one)
+    from datetime import UTC, datetime
+
+    from orderbridge.domain.statuses import TrackUpdate
+    from orderbridge.models.order import TimelineEvent
+
+    hub.blink_order(samples.text("blink_order_webhook.json"))
+    now = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    for job, key in (("t-1", "first"), ("t-2", "second")):
+        event = TimelineEvent(event_key=key, source="test", kind="test", received_at=now, summary=key)
+        seeded.orders.link_vendor(ORDER_ID, event, follow=TrackUpdate("courier_status", "TASK_CREATED", 20, owner=job))
+    # and the second courier's pickup (TASK_STARTED) that came before the job was linked, kept
+    started = {"eventId": 26, "event": "TASK_STARTED", "data": {"taskId": "t-2", "type": 1, "reason": ""}}
+    assert hub.task_status(started).status == 202
+    # When the workflow parks on the courier's pickup
+    module = handler_module("RegisterWaitFunction")
+    answer = module.lambda_handler(
+        {
+            "order_id": ORDER_ID,
+            "execution": ORDER_ID,
+            "wait": "courier_picked_up",
+            "token": "tok-1",
+            "timeout_seconds": 600,
+        },
+        LambdaContext(function_name="RegisterWaitFunction"),
+    )
+    # Then the kept event is applied first and settles the wait at once
+    assert answer["settled_now"] is True and recorder.calls == [("success", "tok-1")]
+    assert _meta()["courier_status"] == "TASK_STARTED" and "waiting_for" not in _meta()

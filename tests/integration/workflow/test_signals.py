@@ -68,6 +68,33 @@ def test_a_wait_is_parked_then_resumed_when_the_track_settles_it(signaller, seed
     assert not [i for i in table_items("OrdersTable") if i["sk"].startswith("WAIT#")]
 
 
+def waiting_for() -> set[str] | None:
+    (order,) = [i for i in table_items("OrdersTable") if i["sk"] == "META"]
+    return order.get("waiting_for")
+
+
+def test_the_order_item_names_its_open_waits_while_they_are_open(signaller, seeded):
+    # Given an order with no wait: its item names none (the stream's filter passes none of its changes)
+    assert waiting_for() is None
+    # When the workflow parks on the drop-off
+    signaller.register(ORDER_ID, WaitKind.DROPOFF, "tok-1", timeout_seconds=60)
+    # Then the order item names it, in the wait's own write
+    assert waiting_for() == {"dropoff"}
+    # And once the rent settles it, the order item names no wait any more
+    _move(seeded, "rent_state", "in_progress", 40, "e1")
+    signaller.settle(ORDER_ID)
+    assert waiting_for() is None and signaller.workflow.client.calls == [("success", "tok-1")]
+
+
+def test_a_wait_replaced_by_a_retry_keeps_one_mark_and_one_close_clears_it(signaller, seeded):
+    signaller.register(ORDER_ID, WaitKind.PICKUP, "tok-1", timeout_seconds=60)
+    signaller.register(ORDER_ID, WaitKind.PICKUP, "tok-2", timeout_seconds=60)
+    assert waiting_for() == {"pickup"}
+    _move(seeded, "rent_state", "collect_item", 60, "e1")
+    assert set(signaller.settle(ORDER_ID)) == {"pickup"}
+    assert waiting_for() is None and signaller.workflow.client.calls == [("success", "tok-2")]
+
+
 def test_an_event_that_came_before_the_wait_settles_it_at_once(signaller, seeded):
     _move(seeded, "rent_state", "in_progress", 40, "e1")
     result = signaller.register(ORDER_ID, WaitKind.DROPOFF, "tok-1", timeout_seconds=60)

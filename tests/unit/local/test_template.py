@@ -51,6 +51,12 @@ def test_routes_come_from_the_api_definition_with_their_api_key_requirement(loca
         ("GET", "/ops/catalog/{merchant_id}/flags"),
         ("DELETE", "/ops/catalog/{merchant_id}/flags/{flag_id}"),
         ("PUT", "/ops/catalog/{merchant_id}/items/{item_id}"),
+        ("GET", "/ops/config"),
+        ("PUT", "/ops/config"),
+        ("GET", "/ops/config/audit"),
+        ("GET", "/ops/config/{kind}"),
+        ("GET", "/ops/config/{kind}/{id}"),
+        ("PUT", "/ops/config/{kind}/{id}"),
     }
     assert {k for k, r in routes.items() if r.api_key_required} == {
         ("GET", "/ops/orders"),
@@ -66,6 +72,12 @@ def test_routes_come_from_the_api_definition_with_their_api_key_requirement(loca
         ("GET", "/ops/catalog/{merchant_id}/flags"),
         ("DELETE", "/ops/catalog/{merchant_id}/flags/{flag_id}"),
         ("PUT", "/ops/catalog/{merchant_id}/items/{item_id}"),
+        ("GET", "/ops/config"),
+        ("PUT", "/ops/config"),
+        ("GET", "/ops/config/audit"),
+        ("GET", "/ops/config/{kind}"),
+        ("GET", "/ops/config/{kind}/{id}"),
+        ("PUT", "/ops/config/{kind}/{id}"),
     }
     assert routes[("GET", "/ops/orders")].function == "OpsApiFunction"
     assert {r.stage for r in local.routes} == {"local"}

@@ -22,7 +22,12 @@ from orderbridge.models.blink import (
 )
 from orderbridge.vendors.blink import TOKEN_FALLBACK_TTL_SECONDS, BlinkClient
 from orderbridge.vendors.credentials import BlinkCredentials, MissingVendorCredentials, VendorCredentials
-from orderbridge.vendors.http import PermanentVendorError, RetryableVendorError, VendorAuthError
+from orderbridge.vendors.http import (
+    PermanentVendorError,
+    RetryableVendorError,
+    VendorAuthError,
+    VendorOutcomeUnknown,
+)
 
 from . import samples
 from .support import SleepRecorder, captured_logs, json_response
@@ -548,6 +553,33 @@ def test_submit_order_sends_the_doc_sample_and_returns_blinks_id() -> None:
     assert b'"total":"132"' in route.calls.last.request.content
     assert b'"latitude":24.918682' in route.calls.last.request.content
     assert (submitted.id, submitted.unique_code) == ("988278", "2349-JLMD3")
+
+
+def test_a_submission_whose_answer_is_lost_is_not_sent_again() -> None:
+    # Given submitOrder (no lookup by our reference) timing out after the request was sent
+    sandbox = BlinkSandbox()
+    route = sandbox.router.post("/interface/v1/submitOrder").mock(
+        side_effect=[httpx.ReadTimeout("read timed out"), json_response(samples.BLINK_SUBMIT_ORDER_RESPONSE, 201)]
+    )
+    order = BlinkSubmitOrderRequest.model_validate(json.loads(samples.BLINK_SUBMIT_ORDER_PAYLOAD, parse_float=Decimal))
+
+    # When it is submitted
+    with pytest.raises(VendorOutcomeUnknown):
+        sandbox.client().submit_order(order)
+
+    # Then Blink got it once: a second order in Blink is worse than a person checking
+    assert route.call_count == 1
+
+
+def test_a_submission_refused_a_connection_is_sent_again() -> None:
+    sandbox = BlinkSandbox()
+    route = sandbox.router.post("/interface/v1/submitOrder").mock(
+        side_effect=[httpx.ConnectError("connection refused"), json_response(samples.BLINK_SUBMIT_ORDER_RESPONSE, 201)]
+    )
+    order = BlinkSubmitOrderRequest.model_validate(json.loads(samples.BLINK_SUBMIT_ORDER_PAYLOAD, parse_float=Decimal))
+
+    assert sandbox.client().submit_order(order).id == "988278"
+    assert route.call_count == 2
 
 
 def test_a_delivery_order_without_an_address_is_refused_locally() -> None:

@@ -19,6 +19,7 @@ from orderbridge.vendors.http import (
     RetryableVendorError,
     VendorAuthError,
     VendorNotFound,
+    VendorOutcomeUnknown,
 )
 
 from . import samples
@@ -229,8 +230,8 @@ def test_a_non_200_code_inside_an_http_200_is_a_permanent_failure_sent_once(
     assert sleep.waits == []
 
 
-@pytest.mark.parametrize("code", ["500", 503, "429"])
-def test_a_5xx_like_code_inside_an_http_200_is_retried_then_raised(router, client, sleep, code) -> None:
+@pytest.mark.parametrize("code", [503, "429"])
+def test_a_not_acted_code_inside_an_http_200_is_retried_then_raised(router, client, sleep, code) -> None:
     route = router.post("/orders/add").mock(return_value=json_response({"code": code, "status": "server error"}))
 
     with pytest.raises(RetryableVendorError) as caught:
@@ -241,10 +242,46 @@ def test_a_5xx_like_code_inside_an_http_200_is_retried_then_raised(router, clien
     assert caught.value.vendor_code == str(code)
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        json_response({"code": "500", "status": "server error"}),
+        httpx.Response(502),
+        httpx.ReadTimeout("read timed out"),
+        httpx.RemoteProtocolError("server disconnected"),
+    ],
+    ids=["code 500 in a 200", "HTTP 502", "timeout after sending", "dropped connection"],
+)
+def test_an_add_order_that_may_have_reached_dispatchninja_is_never_sent_again(router, client, sleep, answer) -> None:
+    # Given orders/add, which DispatchNINJA offers no lookup for, failing after it was sent
+    route = router.post("/orders/add").mock(side_effect=[answer, json_response(samples.NINJA_ADD_ORDER_RESPONSE)])
+
+    # When it is called
+    with pytest.raises(VendorOutcomeUnknown) as caught:
+        client.add_order(ORDER)
+
+    # Then it was sent once, and the doubt is raised as such (not retryable)
+    assert route.call_count == 1
+    assert sleep.waits == []
+    assert not caught.value.retryable
+    assert "outcome is unknown" in caught.value.message
+
+
+def test_an_add_order_that_never_reached_dispatchninja_is_retried(router, client, sleep) -> None:
+    # Given orders/add refused a connection once (nothing reached DispatchNINJA)
+    route = router.post("/orders/add").mock(
+        side_effect=[httpx.ConnectError("connection refused"), json_response(samples.NINJA_ADD_ORDER_RESPONSE)]
+    )
+
+    # Then it is sent again, and the delivery is created once
+    assert client.add_order(ORDER).order_id == "1857"
+    assert route.call_count == 2
+
+
 def test_a_5xx_like_code_that_clears_returns_the_good_answer(router, client) -> None:
     route = router.post("/orders/add").mock(
         side_effect=[
-            json_response({"code": "500", "status": "500 error"}),
+            json_response({"code": "503", "status": "503 unavailable"}),
             json_response(samples.NINJA_ADD_ORDER_RESPONSE),
         ]
     )

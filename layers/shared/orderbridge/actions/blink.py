@@ -21,6 +21,7 @@ from orderbridge.actions.common import (
     customer_of,
     our_event,
     require_order,
+    sent_once,
 )
 from orderbridge.actions.runtime import action
 from orderbridge.deps import Deps
@@ -93,7 +94,8 @@ def submit_order_to_blink(*, request: SubmitOrderToBlinkInput, deps: Deps) -> Su
         order = _with_current_mappings(deps, order)
     submission = _submission(request, order, branch, partner)
     deps.orders.expect_submission(submission.blink_branch_id, submission.customer_name, order.order_id)
-    submitted = deps.vendors.blink(order.merchant_id).submit_order(submission)
+    with sent_once(deps, order.order_id, "blink_submit", 1, vendor="blink", what="the order in Blink"):
+        submitted = deps.vendors.blink(order.merchant_id).submit_order(submission)
     logger.append_keys(blink_order_id=submitted.id)
     deps.orders.link_vendor(
         order.order_id,
@@ -255,19 +257,24 @@ def _instructions(order: Order, partner: Partner | None, to_the_door: bool) -> s
 
 class SyncOrderStatusToBlinkInput(OrderInput):
     """Set the order's status in Blink: 0 pending, 1 accepted, 6 ready, 2 dispatched, 3 delivered,
-    4 rejected (4 needs ``comment``, the reason)."""
+    4 rejected (4 needs ``comment``, the reason). ``then``: the statuses set after it, each in turn,
+    in the same invocation (ready, then dispatched, once the courier has the goods)."""
 
     status: BlinkOrderStatus
+    then: list[BlinkOrderStatus] = Field(default_factory=list, max_length=4)
     comment: str | None = None
 
     @model_validator(mode="after")
     def _rejection_needs_a_comment(self) -> SyncOrderStatusToBlinkInput:
-        if self.status is BlinkOrderStatus.REJECTED and not (self.comment and self.comment.strip()):
+        rejects = BlinkOrderStatus.REJECTED in (self.status, *self.then)
+        if rejects and not (self.comment and self.comment.strip()):
             raise ValueError("status 4 (rejected) needs a comment: Blink requires the rejection reason")
         return self
 
 
 class SyncOrderStatusToBlinkOutput(OurModel):
+    """What the sync did for its (last) status; ``statuses_sent``: every status Blink was told."""
+
     order_id: str
     blink_order_id: str
     status: int
@@ -275,20 +282,35 @@ class SyncOrderStatusToBlinkOutput(OurModel):
     sent: bool  # Blink was told
     skipped: bool  # not sent: the order is already at or past this status
     reason: str | None = None
+    statuses_sent: list[int] = Field(default_factory=list)
 
 
 @action(idempotent=True)
 def sync_order_status_to_blink(*, request: SyncOrderStatusToBlinkInput, deps: Deps) -> SyncOrderStatusToBlinkOutput:
-    order, _ = require_order(deps, request.order_id)
+    """Each status in turn, every one read against the order as it is then: a status the order
+    has reached is not sent again (a retried or resumed run sends only what is missing)."""
+    done = _sync_one_status(request.order_id, request.status, request.comment, deps)
+    sent = [done.status] if done.sent else []
+    for status in request.then:  # the comment is a rejection's reason: only a rejection carries it
+        done = _sync_one_status(
+            request.order_id, status, request.comment if status is BlinkOrderStatus.REJECTED else None, deps
+        )
+        sent += [done.status] if done.sent else []
+    return done.model_copy(update={"statuses_sent": sent})
+
+
+def _sync_one_status(
+    order_id: str, status: BlinkOrderStatus, comment: str | None, deps: Deps
+) -> SyncOrderStatusToBlinkOutput:
+    order, _ = require_order(deps, order_id)
     blink_order_id = order.blink_order_id
     if not blink_order_id:
         raise ActionRefused(f"order {order.order_id} is not in Blink yet (no Blink order id): submit it first")
-    update = order_status_update(request.status)
-    status = request.status
+    update = order_status_update(status)
     detail = {
         "status": status.value,
         "status_name": status.name.lower(),
-        "comment": request.comment,
+        "comment": comment,
         "blink_order_id": blink_order_id,
     }
     key = f"orderbridge:blink_status_sync:{blink_order_id}:{status.value}"
@@ -296,7 +318,7 @@ def sync_order_status_to_blink(*, request: SyncOrderStatusToBlinkInput, deps: De
     sent = ORDER_STATUS_RANK[order.status] < update.rank
     reason = None if sent else f"the order is already {order.status.value}"
     if sent:
-        deps.vendors.blink(order.merchant_id).sync_order_status(blink_order_id, status, comment=request.comment)
+        deps.vendors.blink(order.merchant_id).sync_order_status(blink_order_id, status, comment=comment)
     told = "sent to Blink" if sent else f"not sent to Blink: {reason}"
     summary = f"status {status.value} {status.name.title()} {told}"
     event = our_event(deps, key, "blink_status_sync", summary, detail=detail, applied=sent)

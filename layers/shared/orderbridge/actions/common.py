@@ -10,6 +10,8 @@ The errors an action ends with reach Step Functions by class name (``ErrorEquals
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -20,6 +22,7 @@ from orderbridge.deps import Deps
 from orderbridge.errors import OrderbridgeError
 from orderbridge.models.base import OurModel
 from orderbridge.models.order import Customer, Order, TimelineEvent, Tracks
+from orderbridge.vendors.http import VendorError, VendorOutcomeUnknown
 
 SOURCE = "orderbridge"
 
@@ -55,7 +58,6 @@ RETRYABLE_ERRORS = (
     "WorkflowUnavailable",  # Step Functions did not take a wait's verdict (RegisterWait settling it)
     # Powertools idempotency: the same input is running right now; the idempotency table could
     # not be read or written; the record changed between two reads (a concurrent run or expiry).
-    "IdempotencyAlreadyInProgressError",
     "IdempotencyPersistenceLayerError",
     "IdempotencyInconsistentStateError",
     # Lambda's transient service errors when invoking the function (a 500 from the Invoke API).
@@ -71,6 +73,8 @@ RETRYABLE_ERRORS = (
     # vendor before the end is for the action to find out on its next run.
     "Lambda.Unknown",
     "Sandbox.Timedout",
+    # The function's process ended mid-invocation (killed, crashed): Lambda's Runtime.ExitError.
+    "Runtime.ExitError",
     # Not here: States.Timeout. It is a Task's own TimeoutSeconds/HeartbeatSeconds running out,
     # which in this workflow is a wait for a vendor (a courier, a rent) passing its deadline: the
     # order is stuck, and waiting again from the start would hide it. Give action tasks no
@@ -84,6 +88,7 @@ PERMANENT_ERRORS = (
     "VendorNotFound",
     "TaskNotFound",  # Blink Logistics has no task for the order (VendorNotFound's documented case)
     "VendorConflict",
+    "VendorOutcomeUnknown",
     "InvalidActionInput",
     "ActionRefused",
     "NoLockerAvailable",
@@ -96,6 +101,10 @@ PERMANENT_ERRORS = (
 # A vendor answered 429 and asked us to come back later than the function can wait: the workflow
 # waits longer between these tries than between other retryable errors.
 RATE_LIMITED_ERRORS = ("VendorRateLimited",)
+# Powertools idempotency: a run of the same input is recorded "in progress". After a crash that
+# record stays until the crashed invocation's deadline (the function's timeout): the workflow waits
+# past it before trying again (``RETRY_IN_PROGRESS``), instead of spending its retries at once.
+IN_PROGRESS_ERRORS = ("IdempotencyAlreadyInProgressError",)
 # What a retry cannot fix and a person can: the order goes to "needs attention" (refused
 # submissions, unmapped items, an order that cannot be planned), where they fix it and retry.
 NEEDS_ATTENTION_ERRORS = (
@@ -104,6 +113,7 @@ NEEDS_ATTENTION_ERRORS = (
     "PermanentVendorError",
     "VendorConflict",
     "VendorNotFound",
+    "VendorOutcomeUnknown",  # a call that may have reached the vendor: a person checks there
 )
 
 
@@ -188,3 +198,26 @@ def our_event(
         summary=summary,
         detail=detail or {},
     )
+
+
+@contextmanager
+def sent_once(deps: Deps, order_id: str, call: str, attempt: int, *, vendor: str, what: str) -> Iterator[None]:
+    """Around a vendor call the vendor offers no lookup for (a new order, a new delivery): it is
+    marked on the order before it is sent, so a run after a crash or a lost answer finds the mark
+    and stops (``VendorOutcomeUnknown``: needs attention, a person checks at the vendor — see
+    ``PATCH /ops/orders/{id}`` ``checked_at_vendor``) instead of sending it a second time. The mark
+    is taken back when the vendor provably did not act (no connection, 429/503, a refusal)."""
+    if not deps.orders.claim_send(order_id, call, attempt, deps.clock()):
+        raise VendorOutcomeUnknown(
+            vendor,
+            f"{what} may exist already: an earlier attempt was sent and its answer not recorded; "
+            f"check at {vendor}, record what you found (checked_at_vendor) and retry",
+        )
+    try:
+        yield
+    except VendorOutcomeUnknown:
+        raise
+    except VendorError as error:
+        if not error.unreadable_answer:
+            deps.orders.clear_send(order_id, call)
+        raise

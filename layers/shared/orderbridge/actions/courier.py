@@ -29,6 +29,7 @@ from orderbridge.actions.common import (
     missing,
     our_event,
     require_order,
+    sent_once,
 )
 from orderbridge.actions.runtime import action
 from orderbridge.deps import Deps
@@ -452,7 +453,9 @@ def create_dispatchninja_order(*, request: CreateDispatchNinjaOrderInput, deps: 
         customer_phone=customer.phone,
         comments=request.comments or _courier_note(instruction, order),
     )
-    created = deps.vendors.dispatchninja(order.merchant_id).add_order(add)
+    attempt = request.attempt
+    with sent_once(deps, order.order_id, "dispatchninja_add", attempt, vendor=DISPATCHNINJA, what="the delivery"):
+        created = deps.vendors.dispatchninja(order.merchant_id).add_order(add)
     logger.append_keys(dispatchninja_order_id=created.order_id)
     event = our_event(
         deps,

@@ -198,12 +198,16 @@ class _LockerBooking:
             bloq, locker_id = chosen
             try:
                 return self._book(bloq, locker_id)
-            except VendorConflict:
+            except VendorConflict as conflict:
                 # Another order took this locker between the free-locker read and the rent: take another.
                 logger.info("the locker was taken meanwhile: choosing another", extra={"locker_id": locker_id})
                 taken.add(locker_id)
                 if len(taken) >= MAX_LOCKER_CONFLICTS:
-                    raise
+                    # Lockers keep going to other orders: as good as none free (the path's fallback).
+                    raise NoLockerAvailable(
+                        f"no locker could be rented for order {self.order.order_id}: "
+                        f"{len(taken)} free ones were taken by other orders first"
+                    ) from conflict
 
     def _book(self, bloq: Bloq, locker_id: str) -> _Booking:
         request, size = self.request, self.request.locker_size

@@ -43,7 +43,7 @@ from orderbridge.models.rent import Rent
 from orderbridge.store.batch import Key, batch_get
 from orderbridge.store.config import ConfigStore, branch_key, parse_as, partner_branch_key, partner_key
 from orderbridge.store.dynamo import ConditionFailed, aws_call, from_attrs, ints, query_items, to_attrs, to_value
-from orderbridge.store.rents import RentStore
+from orderbridge.store.rents import RentStore, rent_key
 
 TRACK_RANK_ATTR: dict[TrackName, str] = {
     "status": "status_rank",
@@ -530,6 +530,45 @@ class OrderStore:
         with aws_call("record the submission"):
             self.client.put_item(TableName=self.table, Item=to_attrs(item))
 
+    def claim_send(self, order_id: str, call: str, attempt: int, at: datetime) -> bool:
+        """Mark, before sending it, a vendor call that cannot be looked up afterwards (``call``: a
+        name, e.g. ``dispatchninja_add``; ``attempt``: which one of the order's). False when this
+        attempt is marked already: an earlier run sent it, or may have, and did not record the
+        answer — it must not be sent again before a person checked (:meth:`clear_send`)."""
+        try:
+            with aws_call("mark the vendor call", conditional=True):
+                self.client.update_item(
+                    TableName=self.table,
+                    Key=to_attrs(order_key(order_id)),
+                    UpdateExpression="SET #sent = :mark",
+                    ConditionExpression=(
+                        "attribute_exists(pk) AND (attribute_not_exists(#sent) OR #sent.attempt <> :attempt)"
+                    ),
+                    ExpressionAttributeNames={"#sent": f"sending_{call}"},
+                    ExpressionAttributeValues={
+                        ":mark": to_value({"attempt": attempt, "at": at}),
+                        ":attempt": to_value(attempt),
+                    },
+                )
+        except ConditionFailed:
+            return False
+        return True
+
+    def clear_send(self, order_id: str, call: str) -> None:
+        """Take back :meth:`claim_send`'s mark: the call provably did not reach the vendor, or a person
+        checked that the vendor has nothing of it."""
+        try:
+            with aws_call("clear the vendor call's mark", conditional=True):
+                self.client.update_item(
+                    TableName=self.table,
+                    Key=to_attrs(order_key(order_id)),
+                    UpdateExpression="REMOVE #sent",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeNames={"#sent": f"sending_{call}"},
+                )
+        except ConditionFailed as failed:
+            raise NotFound(f"no order {order_id!r}") from failed
+
     def record_unmatched(self, source: str, ref: str, event: TimelineEvent, raw: str) -> Written:
         """Keep an event we cannot attach to an order yet, with its raw body, under the vendor's
         ``ref`` (a Blink order id, a courier task id, a Bloq.It rent id), so nothing a vendor said is
@@ -753,14 +792,17 @@ class OrderStore:
         status: str | None = None,
         branch: str | None = None,
         day: str | None = None,
+        source: str | None = None,
         limit: int = 50,
         cursor: dict[str, Any] | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """Orders, newest first: by lifecycle state, by branch (optionally of one status), by status,
-        or by day. ``stuck`` is read as the ``in_progress`` orders whose deadline is before ``now``."""
+        or by day; ``day`` narrows the first three (their index's ``created_key`` starts with it),
+        ``source`` (``blink``, ``partner``) filters any. ``stuck`` is read as the ``in_progress``
+        orders whose deadline is before ``now``."""
         kwargs: dict[str, Any] = {
             "TableName": self.table,
-            **_list_query(state=state, now=now, status=status, branch=branch, day=day),
+            **_list_query(state=state, now=now, status=status, branch=branch, day=day, source=source),
             "ScanIndexForward": False,
             "Limit": limit,
         }
@@ -770,6 +812,60 @@ class OrderStore:
             page = self.client.query(**kwargs)
         rows = [from_attrs(i) for i in page.get("Items", [])]
         return [summary_of(r, now) for r in rows], page.get("LastEvaluatedKey")
+
+    def find(
+        self,
+        order_ids: Sequence[str],
+        aliases: Sequence[tuple[str, str]],
+        *,
+        rents: RentStore | None = None,
+        rent_id: str | None = None,
+        now: datetime | None = None,
+    ) -> Sequence[dict[str, Any]]:  # (``list`` is the method above)
+        """The orders any of these ids name, as list rows, newest first: ``order_ids`` (ours),
+        ``aliases`` (source, vendor id: a Blink order id, a courier task), ``rent_id`` (a Bloq.It
+        rent, from ``rents``). One BatchGetItem for them all, a second for the orders an alias or
+        the rent points to."""
+        wanted: dict[str, list[Key]] = {
+            self.table: [order_key(i) for i in order_ids] + [alias_key(*alias) for alias in aliases]
+        }
+        if rents is not None and rent_id:
+            wanted[rents.table] = [rent_key(rent_id)]
+        found = batch_get(self.client, wanted, consistent=False)
+        orders = {str(i["order_id"]): i for i in found[self.table] if i["sk"] == "META"}
+        pointed = {str(i["order_id"]) for i in found[self.table] if i["sk"] == "ALIAS"}
+        if rents is not None and rent_id:
+            pointed |= {str(i["rent_order_id"]) for i in found[rents.table] if i.get("rent_order_id")}
+        missing = sorted(pointed - set(orders))
+        if missing:
+            more = batch_get(self.client, {self.table: [order_key(i) for i in missing]}, consistent=False)
+            orders.update({str(i["order_id"]): i for i in more[self.table]})
+        rows = sorted(orders.values(), key=lambda item: str(item.get("created_key", "")), reverse=True)
+        return [summary_of(row, now) for row in rows]
+
+    def count_states(
+        self, day: str, now: datetime, *, branch: str | None = None, source: str | None = None
+    ) -> dict[OrderState, int]:
+        """How many of ``day``'s orders are in each state (``stuck`` apart from ``in_progress``):
+        one counting Query of the ``by_state`` index per state (``created_key`` starts with
+        ``day``), filtered on ``branch`` / ``source`` when given."""
+        counts: dict[OrderState, int] = {}
+        for state in OrderState:
+            query: dict[str, Any] = {
+                "TableName": self.table,
+                **_list_query(state=state, now=now, status=None, branch=branch, day=day, source=source),
+                "Select": "COUNT",
+            }
+            total = 0
+            with aws_call("count orders"):
+                while True:
+                    page = self.client.query(**query)
+                    total += int(page.get("Count", 0))
+                    if "LastEvaluatedKey" not in page:
+                        break
+                    query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            counts[state] = total
+        return counts
 
     # -- the scheduled syncs' walks ---------------------------------------------------------------
 
@@ -849,7 +945,13 @@ def _open_orders_query(table: str, state: str, unmoved_since: datetime | None, p
 
 
 def _list_query(
-    *, state: OrderState | None, now: datetime | None, status: str | None, branch: str | None, day: str | None
+    *,
+    state: OrderState | None,
+    now: datetime | None,
+    status: str | None,
+    branch: str | None,
+    day: str | None,
+    source: str | None = None,
 ) -> dict[str, Any]:
     """The index, key condition and filters of :meth:`OrderStore.list` (Query parameters)."""
     names: dict[str, str] = {}
@@ -879,7 +981,16 @@ def _list_query(
         names["#s"] = "status"
         values[":s"] = to_value(status)
         filters.append("#s = :s")
-    query: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": "#k = :k"}
+    if source:
+        names["#src"] = "source"
+        values[":src"] = to_value(source)
+        filters.append("#src = :src")
+    key_condition = "#k = :k"
+    if day and index != BY_DAY_INDEX:  # created_key is "<received_at ISO>#<order id>"
+        names["#ck"] = "created_key"
+        values[":day"] = to_value(day)
+        key_condition += " AND begins_with(#ck, :day)"
+    query: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": key_condition}
     if filters:
         query["FilterExpression"] = " AND ".join(filters)
     return {**query, "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}

@@ -9,6 +9,7 @@ from typing import Any
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.base import BaseProvider
 from botocore.exceptions import ClientError
+from pydantic import SecretStr
 
 from orderbridge.errors import OrderbridgeError, ServiceUnavailable
 from orderbridge.models.secrets import WebhookSecrets
@@ -58,6 +59,21 @@ class SecretsSource:
         except (SecretMissing, SecretNotJson):
             raise OrderbridgeError("the webhook secret is missing or not JSON") from None
         return WebhookSecrets.model_validate(raw)
+
+    def tokens_in(self, secret_name: str) -> list[SecretStr]:
+        """The tokens in a partner's own secret (``Partner.tokens_secret``): a JSON list of tokens
+        (or one), or ``{"tokens": [...]}``, cached like the webhook secret. A secret that is missing,
+        not JSON or of another shape holds no tokens (the partner is refused); one that cannot be
+        read is a 503."""
+        try:
+            raw = read_json_secret(secret_name, max_age=self.max_age, provider=self.provider)
+        except (SecretMissing, SecretNotJson):
+            return []
+        value = raw.get("tokens") if isinstance(raw, dict) else raw
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list):
+            return []
+        return [SecretStr(token) for token in values if isinstance(token, str) and token]
 
 
 def _not_found(error: parameters.GetParameterError) -> bool:

@@ -6,6 +6,11 @@
 
 The order stream settles an order's open waits when its tracks change (``workflow.signals``); the
 courier keeper reads the open courier waits (index ``open_courier_waits``) to keep them alive.
+
+The order item carries the kinds of its open waits (``waiting_for``, a string set), written in
+the same transaction as the wait item: the order stream's event filter (template.yaml,
+``OrderChanges``) passes an order item's change to the stream function only while a wait was open
+before and after it, so the writes that cannot settle a wait invoke nothing.
 """
 
 from __future__ import annotations
@@ -53,8 +58,13 @@ class WaitStore:
             "expires_at": expires_at,
             "keeper": keeper,
         }
-        with aws_call("register the wait"):
-            self.client.put_item(TableName=self.table, Item=to_attrs(item))
+        put = {"Put": {"TableName": self.table, "Item": to_attrs(item)}}
+        try:
+            with aws_call("register the wait", conditional=True):
+                self.client.transact_write_items(TransactItems=[put, self._waiting_for(order_id, kind, "ADD")])
+        except ConditionFailed:  # no such order: the wait alone (nothing will settle it but its timeout)
+            with aws_call("register the wait"):
+                self.client.put_item(TableName=self.table, Item=to_attrs(item))
 
     def open_waits(self, order_id: str) -> list[Wait]:
         with aws_call("read the waits"):
@@ -69,18 +79,43 @@ class WaitStore:
     def close(self, wait: Wait) -> bool:
         """Remove the wait if it still holds this token. False if another signaller got there first
         (or a newer token replaced it): then this one must not signal."""
+        delete = {
+            "Delete": {
+                "TableName": self.table,
+                "Key": to_attrs(wait_key(wait.order_id, wait.kind)),
+                "ConditionExpression": "#token = :token",
+                "ExpressionAttributeNames": {"#token": "token"},
+                "ExpressionAttributeValues": {":token": to_value(wait.token)},
+            }
+        }
         try:
             with aws_call("close the wait", conditional=True):
-                self.client.delete_item(
-                    TableName=self.table,
-                    Key=to_attrs(wait_key(wait.order_id, wait.kind)),
-                    ConditionExpression="#token = :token",
-                    ExpressionAttributeNames={"#token": "token"},
-                    ExpressionAttributeValues={":token": to_value(wait.token)},
+                self.client.transact_write_items(
+                    TransactItems=[delete, self._waiting_for(wait.order_id, wait.kind, "DELETE")]
                 )
-        except ConditionFailed:
-            return False
+        except ConditionFailed as failed:
+            if failed.at(0, 1):
+                return False
+            # the order is gone: close the wait alone
+            try:
+                with aws_call("close the wait", conditional=True):
+                    self.client.delete_item(**delete["Delete"])
+            except ConditionFailed:
+                return False
         return True
+
+    def _waiting_for(self, order_id: str, kind: str, verb: str) -> dict[str, Any]:
+        """The Update (for the wait's transaction) that adds ``kind`` to the order's open waits,
+        or takes it out (``verb``: ADD, DELETE; DynamoDB removes the set once it is empty)."""
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": to_attrs(order_key(order_id)),
+                "UpdateExpression": f"{verb} waiting_for :kind",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": {":kind": {"SS": [kind]}},
+            }
+        }
 
     def kept(self, keeper: str, *, limit: int = 500) -> list[Wait]:
         """Open waits on the keeper's index, oldest first (at most ``limit``, one page at a time)."""
@@ -99,6 +134,18 @@ class WaitStore:
                     break
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return waits[:limit]
+
+    def vendor_ids(self, order_id: str) -> dict[str, Any]:
+        """The vendor ids the order is known by (``blink_order_id``, ``courier_job``, ``rent_id``;
+        those it has), strongly consistent: what a wait's events are kept under before it."""
+        with aws_call("read the order"):
+            answer = self.client.get_item(
+                TableName=self.table,
+                Key=to_attrs(order_key(order_id)),
+                ConsistentRead=True,
+                ProjectionExpression="blink_order_id, courier_job, rent_id",
+            )
+        return from_attrs(answer.get("Item") or {})
 
     def tracks(self, order_id: str) -> Tracks | None:
         """The order's status tracks (strongly consistent), or None if there is no such order."""

@@ -21,6 +21,10 @@ as its ``failure`` (``kind``: :data:`WAIT_PAST_DEADLINE`, :data:`WORKFLOW_ENDED`
 
 Idempotent: a marked order is counted and left alone; of two runs at once, one marks it. One scope
 (``all``); the cursor is where a run that stopped for time goes on (``syncs.open_orders``).
+
+Each run also measures the needs-attention queue (orders a person must act on): how many there
+are (``NeedsAttentionOrders``) and how long the oldest has waited (``NeedsAttentionOldestSeconds``,
+alarmed past ``NeedsAttentionMaxAgeMinutes`` in ``template.yaml``) — in the run's metric line.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from orderbridge.syncs.runner import SyncReport, SyncRun, run_sync
 SYNC = "stuck_orders"
 SCOPE = "all"
 OPEN_STATES = (OrderState.RECEIVED, OrderState.IN_PROGRESS)
+NEEDS_ATTENTION = (OrderState.NEEDS_ATTENTION,)
 ENDED = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 WAIT_PAST_DEADLINE = "WaitPastDeadline"
@@ -71,6 +76,23 @@ def _walk(run: SyncRun, cursor: Cursor, deps: Deps, tally: Tally) -> None:
     metrics.add_metric(name="OrdersStuck", unit=MetricUnit.Count, value=tally.stuck)
     if tally.stuck:
         run.lag(tally.longest_seconds)
+    _measure_needs_attention(run, deps)
+
+
+def _measure_needs_attention(run: SyncRun, deps: Deps) -> None:
+    """Count the ``needs_attention`` orders (the ``by_state`` index) and find how long the oldest
+    has waited: since its lifecycle was set (an order without that time: since it was received).
+    Read only, nothing marked; a run out of time stops counting and publishes what it saw."""
+    now = deps.clock()
+    waiting, oldest = 0, 0.0
+    for order in deps.orders.open_orders(NEEDS_ATTENTION):
+        if not run.time_left():
+            break
+        waiting += 1
+        since = order.lifecycle.at or order.received_at
+        oldest = max(oldest, (now - since).total_seconds())
+    metrics.add_metric(name="NeedsAttentionOrders", unit=MetricUnit.Count, value=waiting)
+    metrics.add_metric(name="NeedsAttentionOldestSeconds", unit=MetricUnit.Seconds, value=round(oldest, 3))
 
 
 def _judged(deps: Deps, order: OpenOrder, tally: Tally) -> bool:

@@ -304,8 +304,11 @@ class BlinkClient:
     # -- Orders -------------------------------------------------------------------------------------------
 
     def submit_order(self, order: BlinkSubmitOrderRequest) -> BlinkSubmittedOrder:
-        """Push an order into Blink (POST /interface/v1/submitOrder): Blink's id and unique code."""
-        return self._send(BlinkSubmitOrderResponse, "POST", SUBMIT_ORDER_PATH, body=order).data
+        """Push an order into Blink (POST /interface/v1/submitOrder): Blink's id and unique code.
+
+        Sent once: Blink offers no lookup by our reference, so a request that may have reached it is
+        never repeated (``VendorOutcomeUnknown``: a person checks)."""
+        return self._send(BlinkSubmitOrderResponse, "POST", SUBMIT_ORDER_PATH, body=order, once=True).data
 
     def get_order(self, order_id: str | int, *, unique_code: str | None = None) -> BlinkOrderDetails:
         """One order (GET /interface/v1/getOrder)."""
@@ -364,8 +367,9 @@ class BlinkClient:
         *,
         params: Mapping[str, Any] | None = None,
         body: BlinkRequest | None = None,
+        once: bool = False,
     ) -> BaseModelT:
-        response = self._http.request(method, path, params=params, json=body.to_body() if body else None)
+        response = self._http.request(method, path, params=params, json=body.to_body() if body else None, once=once)
         answer = decode_json(response)
         raise_for_soft_failure(answer, status_code=response.status_code)
         return parse_answer(VENDOR, model, answer, status_code=response.status_code)

@@ -65,8 +65,11 @@ class DispatchNinjaClient(VendorApiClient[DispatchNinjaCredentials]):
     _vendor = VENDOR
 
     def add_order(self, order: DispatchNinjaAddOrderRequest) -> DispatchNinjaAddOrderResult:
-        """Create a delivery (POST orders/add); keep the answer's ``order_id`` to poll its status."""
-        return self._post(DispatchNinjaAddOrderResponse, ADD_ORDER_PATH, order.to_form()).response
+        """Create a delivery (POST orders/add); keep the answer's ``order_id`` to poll its status.
+
+        Sent once: DispatchNINJA offers no lookup by our reference, so a request that may have
+        reached it is never repeated (``VendorOutcomeUnknown``: a person checks)."""
+        return self._post(DispatchNinjaAddOrderResponse, ADD_ORDER_PATH, order.to_form(), once=True).response
 
     def order_details(self, order_id: str | int) -> DispatchNinjaOrderDetails:
         """The delivery's current state (POST orders/details): see ``is_completed``/``is_canceled``."""
@@ -74,6 +77,6 @@ class DispatchNinjaClient(VendorApiClient[DispatchNinjaCredentials]):
             raise ValueError("order_id is required")
         return self._post(DispatchNinjaOrderDetailsResponse, ORDER_DETAILS_PATH, {"order_id": str(order_id)}).response
 
-    def _post(self, model: type[E], path: str, form: Mapping[str, Any]) -> E:
-        response = self._http.request("POST", path, data=form, check=raise_for_answer_code)
+    def _post(self, model: type[E], path: str, form: Mapping[str, Any], *, once: bool = False) -> E:
+        response = self._http.request("POST", path, data=form, check=raise_for_answer_code, once=once)
         return parse_answer(VENDOR, model, decode_json(response), status_code=response.status_code)

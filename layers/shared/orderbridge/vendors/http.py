@@ -17,6 +17,8 @@ client the same behaviour:
   again later, instead of the Lambda timing out in the middle of a wait;
 - one log line per attempt (method, path without query, status, duration, attempt) and nothing
   else: never headers, tokens, bodies, query values or customer data;
+- one ``VendorErrors`` metric value per attempt, by ``Vendor`` (:func:`count_vendor_call`): the
+  per-vendor error rate the alarms and the dashboard in ``template.yaml`` read;
 - ``Decimal`` in and out: JSON bodies are written and read without going through ``float``.
 """
 
@@ -36,12 +38,13 @@ from enum import Enum
 from typing import Any, TypeVar
 
 import httpx
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from pydantic import BaseModel, ValidationError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
-from orderbridge.observability import logger
+from orderbridge.observability import logger, metrics
 
 # Backoff between attempts when the vendor does not say how long to wait: full jitter
 # (a random wait between 0 and min(BACKOFF_MAX, BACKOFF_MULTIPLIER * 2**attempt) seconds).
@@ -66,6 +69,9 @@ class VendorError(Exception):
     """
 
     retryable: bool = False
+    # The vendor answered 2xx in a shape we cannot read (:func:`parse_answer`): whatever the request
+    # asked for may have been done.
+    unreadable_answer: bool = False
 
     def __init__(
         self,
@@ -121,6 +127,13 @@ class VendorNotFound(PermanentVendorError):
 
 class VendorConflict(PermanentVendorError):
     """409: the resource's state at the vendor does not allow the request."""
+
+
+class VendorOutcomeUnknown(PermanentVendorError):
+    """A call the vendor offers no way to look up (:meth:`VendorHttpClient.request` with
+    ``once=True``) may have had its effect: the request was sent and no clear answer came back
+    (a timeout after sending, a dropped connection, a 5xx other than 503). Sending it again could
+    make a second order or delivery, so it is not retried: a person checks at the vendor."""
 
 
 def error_for_status(
@@ -209,11 +222,13 @@ def parse_answer(vendor: str, model: type[M], body: Any, *, status_code: int | N
         return model.model_validate(body)
     except ValidationError as exc:
         fields = ", ".join(".".join(str(part) for part in error["loc"]) or "(body)" for error in exc.errors())
-        raise PermanentVendorError(
+        error = PermanentVendorError(
             vendor,
             f"the answer does not match {model.__name__} at: {fields}"[:MAX_MESSAGE_CHARS],
             status_code=status_code,
-        ) from None
+        )
+        error.unreadable_answer = True
+        raise error from None
 
 
 # The standard library cannot write a Decimal as a JSON number without passing it through float
@@ -361,6 +376,38 @@ def current_deadline() -> Deadline | None:
 # Failures where the request may simply be tried again; other transport errors (unsupported
 # protocol, a malformed request of ours, too many redirects) are bugs, not weather.
 _RETRYABLE_TRANSPORT_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+# Failures that prove the request never reached the vendor: no connection was made (refused, DNS,
+# TLS — httpx raises ConnectError for each), or none was free in our own pool. Only these are
+# retried for a call sent ``once``.
+_NEVER_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Answers that say the vendor did not act on the request (assumed; docs/vendor-assumptions.md):
+# rate limited, or unavailable. Any other 5xx may come after the vendor acted.
+_NOT_ACTED_STATUSES = frozenset({429, 503})
+
+
+VENDOR_ERRORS_METRIC = "VendorErrors"
+
+
+def vendor_failed_us(error: VendorError | None) -> bool:
+    """Whether an attempt's outcome counts against the vendor's health: no answer or a 5xx / 429 /
+    timeout (retryable), or its refusal of our credentials. Other 4xx answers (not found, conflict,
+    invalid) are about our request, not the vendor, and do not count."""
+    return error is not None and (error.retryable or isinstance(error, VendorAuthError))
+
+
+def count_vendor_call(vendor: str, error: VendorError | None) -> None:
+    """One ``VendorErrors`` value for an attempt: 1 when :func:`vendor_failed_us`, else 0 - so its
+    Sum is the vendor's errors, its SampleCount the calls and its Average the error rate, by the
+    ``Vendor`` dimension (with Powertools' ``service``). Its own metric line (``single_metric``): the
+    ``Vendor`` dimension must not reach the invocation's other metrics. Without a metrics namespace
+    (a script, not a Lambda) nothing is written."""
+    if not metrics.namespace:
+        return
+    value = 1 if vendor_failed_us(error) else 0
+    with single_metric(
+        name=VENDOR_ERRORS_METRIC, unit=MetricUnit.Count, value=value, namespace=metrics.namespace
+    ) as metric:
+        metric.add_dimension(name="Vendor", value=vendor)
 
 
 class wait_retry_after_or(wait_base):  # noqa: N801 - tenacity's naming for wait strategies
@@ -380,6 +427,13 @@ class wait_retry_after_or(wait_base):  # noqa: N801 - tenacity's naming for wait
 
 def _is_retryable(error: BaseException) -> bool:
     return isinstance(error, RetryableVendorError)
+
+
+def _never_acted(error: RetryableVendorError) -> bool:
+    """The request did not reach the vendor (no connection), or its answer says it was not acted on."""
+    if error.status_code is not None:  # an answer: by its HTTP status, or the code inside a 200
+        return error.status_code in _NOT_ACTED_STATUSES or error.vendor_code in {str(s) for s in _NOT_ACTED_STATUSES}
+    return isinstance(error.__cause__, _NEVER_SENT_ERRORS)
 
 
 @dataclass(frozen=True)
@@ -531,6 +585,7 @@ class VendorHttpClient:
         data: Mapping[str, Any] | None = None,
         check: Callable[[httpx.Response], None] | None = None,
         check_error: Callable[[httpx.Response], None] | None = None,
+        once: bool = False,
     ) -> httpx.Response:
         """Send a request (retrying what is retryable) and return the 2xx response.
 
@@ -547,6 +602,11 @@ class VendorHttpClient:
         with less than :data:`MIN_REQUEST_SECONDS` left is not sent (a retryable error), and a
         retry whose wait leaves less than that is not made: the last error is raised instead —
         as :class:`VendorRateLimited` when it is a 429 asking for longer than is left.
+
+        ``once`` is for a call with an effect the vendor offers no way to look up (a new order, a
+        new delivery): it is repeated only when it provably never reached the vendor (no
+        connection, or a 429/503 answer); any other failure after sending is raised as
+        :class:`VendorOutcomeUnknown`, never retried.
         """
         outgoing = _Outgoing.of(params, json=json, data=data)
         attempts = itertools.count(1)
@@ -562,7 +622,17 @@ class VendorHttpClient:
                 timeout=self._timeout_within_deadline(),
             )
             request.extensions["orderbridge_vendor"] = self.vendor
-            return self._send(request, attempt=next(attempts), check=check, check_error=check_error)
+            try:
+                return self._send(request, attempt=next(attempts), check=check, check_error=check_error)
+            except RetryableVendorError as error:
+                if once and not _never_acted(error):
+                    raise VendorOutcomeUnknown(
+                        self.vendor,
+                        f"sent, but its outcome is unknown ({error.message})",
+                        status_code=error.status_code,
+                        vendor_code=error.vendor_code,
+                    ) from error
+                raise
 
         try:
             return self._retrying(send_once)
@@ -653,6 +723,7 @@ class VendorHttpClient:
             logger.warning("vendor call failed", extra=fields)
         else:
             logger.info("vendor call", extra=fields)
+        count_vendor_call(self.vendor, error)
 
     def _log_retry_left_to_workflow(self, retry_state: Any, seconds_left: float) -> None:
         outcome = retry_state.outcome

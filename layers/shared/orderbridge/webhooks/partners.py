@@ -17,6 +17,7 @@ from orderbridge.errors import FieldError, UnknownBranch, UnknownPartner
 from orderbridge.models.blend import BlendAnswer, BlendOrderCreated
 from orderbridge.models.config import Partner, PartnerBranch
 from orderbridge.models.order import Order, OrderSource, TimelineEvent
+from orderbridge.models.types import ID_MAX_LENGTH
 from orderbridge.observability import logger
 from orderbridge.store.orders import Written
 from orderbridge.web.auth import verify_token
@@ -52,6 +53,11 @@ def _verified_partner(request: WebhookRequest, deps: Deps) -> str:
     """The partner of the path, once its token is checked: a partner we have no tokens for is a 404."""
     partner_id = request.path.get("partner", "")
     tokens = deps.secrets.get().partners.get(partner_id)
+    if not tokens and partner_id:
+        # A partner with a tokens secret of its own (its configuration names it: docs/configuration.md)
+        configured = deps.config.partner(partner_id) if len(partner_id) <= ID_MAX_LENGTH else None
+        if configured is not None and configured.tokens_secret:
+            tokens = deps.secrets.tokens_in(configured.tokens_secret)
     if not tokens:
         raise UnknownPartner(
             "no such delivery partner", errors=[FieldError("partner", f"partner {partner_id!r} is not configured")]

@@ -28,6 +28,7 @@ from orderbridge.models.base import OurModel
 from orderbridge.models.order import FINAL_STATES, Failure, Lifecycle, OrderSource, OrderState
 from orderbridge.observability import logger, metrics
 from orderbridge.workflow.signals import Signaller
+from orderbridge.workflow.unmatched import replay_for
 
 # A wait still open this long after its deadline means the workflow did not react: stuck.
 STUCK_GRACE = timedelta(seconds=30)
@@ -92,7 +93,14 @@ class WaitRegistered(OurModel):
 
 @action(idempotent=False)
 def register_wait(*, request: WaitInput, deps: Deps) -> WaitRegistered:
+    """Park on the task token — or settle the wait at once when the order's tracks already do.
+
+    Events kept before the order was known by a vendor id (``workflow/unmatched.py``) are applied
+    first: the order stream applies them when an id is set the first time, and this catches an id
+    that changed since (a second courier job, a rent booked again), whose change the stream's
+    filter does not pass."""
     _in_progress(deps, request.order_id, request.wait.value, request.timeout_seconds)
+    replay_for(deps, request.order_id, None, deps.waits.vendor_ids(request.order_id))
     settled = Signaller.of(deps).register(
         request.order_id, request.wait, request.token, timeout_seconds=request.timeout_seconds
     )

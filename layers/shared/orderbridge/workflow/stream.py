@@ -7,8 +7,11 @@
 - a change of an order's status tracks (MODIFY of an order item) re-judges the order's open
   waits and resumes the workflow where a wait is settled.
 
-Timeline events, aliases and waits pass by untouched. Records are processed one by one with
-partial batch failure reporting: a failed record is retried by Lambda without replaying the rest.
+Timeline events, aliases and waits pass by untouched — most never reach the function: the event
+source mapping's filter (template.yaml, ``OrderChanges``) passes a new order, a vendor id set for
+the first time, and a change while a wait is open (``store/waits.py``: ``waiting_for``). Records
+are processed one by one with partial batch failure reporting: a failed record is retried by
+Lambda without replaying the rest.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ def handle_record(record: DynamoDBRecord, deps: Deps) -> str:
         replayed = replay_for(deps, order_id, change.old_image, change.new_image)
         if _tracks_changed(change.old_image, change.new_image):
             settled = Signaller.of(deps).settle(order_id)
+            logger.info("order tracks judged", extra={"settled": sorted(settled), "replayed": replayed})
             return (f"settled {sorted(settled)}" if settled else "no wait settled") + _replayed(replayed)
         if replayed:
             return _replayed(replayed).lstrip("; ")

@@ -1,0 +1,457 @@
+"""What the emulator keeps, bounded — and what it would redo for every execution, done once.
+
+moto is built for tests that live seconds; the local stack lives for hours and takes bursts. Left
+alone, its memory grows with every request (issue 13 point 7) and Step Functions re-parses the
+workflow for every execution (issue 12 point 4). :func:`install` patches, for the emulator's
+lifetime (this process only):
+
+* **Shard iterators** (DynamoDB Streams): moto keeps every iterator it ever returned — the stream
+  pollers ask for records four times a second per shard, and each answer is a new iterator of
+  ~1.6 KB, kept forever. Here an iterator expires as in AWS (15 minutes after it was returned), a
+  used one soon after its successor was handed out (:data:`USED_ITERATOR_GRACE_SECONDS`: a
+  client's retry of a lost answer still works), and at most :data:`MAX_SHARD_ITERATORS` are kept.
+  An expired one is ``ExpiredIteratorException``, as in AWS.
+* **Stream records**: moto keeps every record — both item images of every write — forever. Here a
+  record is dropped once every reader's iterator is past it (and it is
+  :data:`MIN_RECORD_SECONDS` old), after 24 hours (AWS's retention) regardless, and a shard keeps
+  at most :data:`MAX_STREAM_RECORDS`. A reader behind the oldest record kept reads from there on.
+* **Finished executions** (Step Functions): an execution's environment (its state, heap, callback
+  endpoints, frames) stays with it after it ended. Here an ended execution keeps its history
+  (``GetExecutionHistory``), its status and output, nothing else; a state machine keeps its
+  newest :data:`MAX_FINISHED_EXECUTIONS` ended executions (running ones always).
+* **Worker threads list**: moto's Step Functions engine appends every thread it starts to one
+  module-level list and never empties it; finished threads are dropped from it.
+* **The workflow program**: each execution parsed its state machine's definition with ANTLR (tens
+  of milliseconds of CPU in the one process that serves every AWS call, for each order). The
+  program is a tree of immutable components (an execution's state lives in its environment), so
+  it is parsed once per definition and shared.
+
+:func:`retained` counts what is held (the admin endpoint and the tests read it).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+from unittest import mock
+
+from orderbridge_local.emulator import dynamodb_lock
+
+logger = logging.getLogger("orderbridge_local.retention")
+
+ITERATOR_LIFETIME_SECONDS = 15 * 60.0  # AWS: a shard iterator expires 15 minutes after it is returned
+USED_ITERATOR_GRACE_SECONDS = 30.0
+MAX_SHARD_ITERATORS = 5_000
+RECORD_RETENTION = datetime.timedelta(hours=24)  # AWS: stream records are kept 24 hours
+MIN_RECORD_SECONDS = 30.0
+MAX_STREAM_RECORDS = 10_000  # per shard
+MAX_FINISHED_EXECUTIONS = 500  # per state machine
+PROGRAM_CACHE_SIZE = 16
+
+
+# ------------------------------------------------------------------------------ shard iterators
+
+
+@dataclass
+class _Held:
+    iterator: Any  # moto's ShardIterator
+    expires: float  # time.monotonic()
+    used: bool = False
+
+
+class ShardIterators:
+    """The live shard iterators of one streams backend (replaces its ``shard_iterators`` dict,
+    which is kept empty). Purging costs what it removes: unused iterators expire in the order
+    they were made, used ones in the order they were used."""
+
+    def __init__(self) -> None:
+        self.held: OrderedDict[str, _Held] = OrderedDict()
+        self._unused: dict[str, _Held] = {}
+        self._used: deque[tuple[float, str]] = deque()
+
+    def adopt(self, backend: Any) -> None:
+        """Take the iterators moto just made (it puts them in ``backend.shard_iterators``)."""
+        made = backend.shard_iterators
+        now = time.monotonic()
+        while made:
+            arn, iterator = made.popitem()
+            self.held[arn] = self._unused[arn] = _Held(iterator, now + ITERATOR_LIFETIME_SECONDS)
+        self.purge(now)
+
+    def take(self, arn: str) -> Any:
+        """The iterator ``arn`` names, marked used (it expires soon); ``ExpiredIteratorException``
+        when it is unknown or expired."""
+        now = time.monotonic()
+        self.purge(now)
+        held = self.held.get(arn)
+        if held is None or held.expires <= now:
+            from moto.core.exceptions import JsonRESTError
+
+            raise JsonRESTError("ExpiredIteratorException", "Iterator expired: request a new one with GetShardIterator")
+        if not held.used:
+            held.used = True
+            held.expires = min(held.expires, now + USED_ITERATOR_GRACE_SECONDS)
+            self._unused.pop(arn, None)
+            self._used.append((held.expires, arn))
+        return held.iterator
+
+    def purge(self, now: float) -> None:
+        while self._used and self._used[0][0] <= now:
+            self._forget(self._used.popleft()[1])
+        while self.held and next(iter(self.held.values())).expires <= now:
+            self._forget(next(iter(self.held)))
+        while len(self.held) > MAX_SHARD_ITERATORS:  # the oldest first
+            self._forget(next(iter(self.held)))
+
+    def _forget(self, arn: str) -> None:
+        self.held.pop(arn, None)
+        self._unused.pop(arn, None)
+
+    def reading(self, shard: Any) -> list[int]:
+        """Where the readers of ``shard`` are: the positions of its unused live iterators."""
+        return [h.iterator.sequence_number for h in self._unused.values() if h.iterator.stream_shard is shard]
+
+
+def _iterators(backend: Any) -> ShardIterators:
+    registry = backend.__dict__.get("_orderbridge_iterators")
+    if registry is None:
+        registry = backend.__dict__.setdefault("_orderbridge_iterators", ShardIterators())
+    return registry
+
+
+def _get_shard_iterator(original: Any) -> Any:
+    def get_shard_iterator(backend: Any, *args: Any, **kwargs: Any) -> Any:
+        with dynamodb_lock():
+            iterator = original(backend, *args, **kwargs)
+            _iterators(backend).adopt(backend)
+            return iterator
+
+    return get_shard_iterator
+
+
+def _get_records(backend: Any, iterator_arn: str, limit: int) -> dict[str, Any]:
+    with dynamodb_lock():  # a write (or a transaction's rollback) never interleaves
+        registry = _iterators(backend)
+        iterator = registry.take(iterator_arn)
+        shard = iterator.stream_shard
+        if iterator.sequence_number < shard.starting_sequence_number:
+            logger.warning("stream %s: a reader behind the oldest record kept reads on from there", shard.table.name)
+            iterator.sequence_number = shard.starting_sequence_number
+        answer: dict[str, Any] = iterator.get(limit)
+        registry.adopt(backend)
+        trim_records(shard, registry.reading(shard))
+        return answer
+
+
+# ------------------------------------------------------------------------------ stream records
+
+
+def trim_records(shard: Any, readers: list[int] | None = None) -> int:
+    """Drop the shard's records no one needs any more (see the module docstring); their sequence
+    numbers stay as they were. Caller holds the DynamoDB lock. Returns how many were dropped."""
+    items = shard.items
+    if not items:
+        return 0
+    now = datetime.datetime.now(datetime.UTC)
+    floor = min(readers) if readers else None
+    start = shard.starting_sequence_number
+    excess = len(items) - MAX_STREAM_RECORDS
+    dropped = 0
+    while dropped < len(items):
+        created = _created(items[dropped])
+        read_by_all = floor is not None and start + dropped < floor
+        if (
+            dropped < excess
+            or now - created > RECORD_RETENTION
+            or (read_by_all and (now - created).total_seconds() > MIN_RECORD_SECONDS)
+        ):
+            dropped += 1
+            continue
+        break
+    if dropped:
+        del items[:dropped]
+        shard.starting_sequence_number = start + dropped
+    return dropped
+
+
+def _created(record: Any) -> datetime.datetime:
+    moment = record.record["dynamodb"]["ApproximateCreationDateTime"]
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+def after_stream_add(shard: Any) -> None:
+    """Called after a record was added (inside the write: the DynamoDB lock is held): a shard
+    nobody reads still keeps at most :data:`MAX_STREAM_RECORDS`."""
+    if len(shard.items) > MAX_STREAM_RECORDS:
+        trim_records(shard)
+
+
+# ------------------------------------------------------------------------------ executions
+
+
+class _NoCallbacks:
+    """An ended execution's callback endpoints: none (a token of it is no longer valid)."""
+
+    def get(self, callback_id: str) -> None:
+        return None
+
+    def notify(self, callback_id: str, outcome: Any) -> bool:
+        return False
+
+    def heartbeat(self, callback_id: str) -> bool:
+        return False
+
+
+class _NoMapRuns:
+    def get(self, map_run_arn: str) -> None:
+        return None
+
+    def get_all(self) -> list[Any]:
+        return []
+
+
+class _History:
+    def __init__(self, events: list[Any]) -> None:
+        self.events = events
+
+    def get_event_history(self) -> list[Any]:
+        return list(self.events)
+
+
+class EndedEnvironment:
+    """What an ended execution keeps of its environment: its history and its end."""
+
+    def __init__(self, env: Any) -> None:
+        self.event_manager = _History(env.event_manager.get_event_history())
+        self._state = env.program_state()
+        self.callback_pool_manager = _NoCallbacks()
+        self.map_run_record_pool_manager = _NoMapRuns()
+
+    def program_state(self) -> Any:
+        return self._state
+
+    def is_running(self) -> bool:
+        return False
+
+    def set_stop(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _terminated(original: Any) -> Any:
+    def terminated(comm: Any) -> None:
+        original(comm)  # the execution's status, output and error are set from the environment
+        execution = comm.execution
+        worker = execution.exec_worker
+        if worker is not None and worker.env is not None and not isinstance(worker.env, EndedEnvironment):
+            worker.env = EndedEnvironment(worker.env)
+        _forget_old_executions(execution)
+
+    return terminated
+
+
+def _forget_old_executions(execution: Any) -> None:
+    """Keep the newest :data:`MAX_FINISHED_EXECUTIONS` ended executions of the execution's machine."""
+    backend = _parser_backend(execution)
+    if backend is None:
+        return
+    for machine in list(backend.state_machines):
+        executions = machine.executions
+        if not any(e is execution for e in reversed(executions)):
+            continue
+        ended = [e for e in list(executions) if e.status != "RUNNING"]
+        for old in ended[: max(0, len(ended) - MAX_FINISHED_EXECUTIONS)]:
+            with suppress(ValueError):  # another thread forgot it first
+                executions.remove(old)
+        return
+
+
+def _parser_backend(execution: Any) -> Any:
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    try:
+        return stepfunctions_parser_backends[execution.account_id][execution.region_name]
+    except (KeyError, AttributeError):
+        return None
+
+
+# ------------------------------------------------------------------------------ the program
+
+
+class Programs:
+    """Parsed definitions, newest :data:`PROGRAM_CACHE_SIZE` kept. One parse per definition even
+    when a burst starts hundreds of executions at once (they wait for the first one's parse)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._programs: OrderedDict[str, Any] = OrderedDict()
+        self._parsing: dict[str, threading.Lock] = {}
+        self.parses = 0
+        self.hits = 0
+
+    def get(self, definition: str) -> Any:
+        with self._lock:
+            program = self._programs.get(definition)
+            if program is not None:
+                self._programs.move_to_end(definition)
+                self.hits += 1
+                return program
+            parsing = self._parsing.setdefault(definition, threading.Lock())
+        with parsing:
+            with self._lock:
+                program = self._programs.get(definition)
+                if program is not None:
+                    self.hits += 1
+                    return program
+            program = parse_program(definition)
+            with self._lock:
+                self.parses += 1
+                self._programs[definition] = program
+                while len(self._programs) > PROGRAM_CACHE_SIZE:
+                    self._programs.popitem(last=False)
+                self._parsing.pop(definition, None)
+            return program
+
+    def __len__(self) -> int:
+        return len(self._programs)
+
+
+PROGRAMS = Programs()
+
+
+def parse_program(definition: str) -> Any:
+    """The evaluation component of a definition (its heap keys made now, so that executions
+    sharing it never race to make them)."""
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    program = AmazonStateLanguageParser.parse(definition)[0]
+    for component in _components(program):
+        if isinstance(component, EvalComponent):
+            _ = component.heap_key
+    return program
+
+
+def _components(root: Any) -> Iterator[Any]:
+    from moto.stepfunctions.parser.asl.component.component import Component
+
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        item = todo.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, Component):
+            yield item
+            todo.extend(vars(item).values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            todo.extend(item)
+        elif isinstance(item, dict):
+            todo.extend(item.values())
+
+
+def _entrypoint(worker: Any) -> Any:
+    return PROGRAMS.get(worker._evaluation_details.state_machine_details.definition)
+
+
+# ------------------------------------------------------------------------------ threads
+
+
+class ThreadListPruner:
+    """Drops finished threads from moto's Step Functions ``TMP_THREADS`` list every few seconds."""
+
+    def __init__(self, interval: float = 5.0) -> None:
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="emulator-thread-pruner", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            prune_threads()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(2.0)
+            self._thread = None
+
+
+def prune_threads() -> int:
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    finished = [t for t in list(TMP_THREADS) if not t.is_alive()]
+    for thread in finished:
+        with suppress(ValueError):
+            TMP_THREADS.remove(thread)
+    return len(finished)
+
+
+# ------------------------------------------------------------------------------ install / count
+
+
+def patchers() -> list[Any]:
+    """The patches of this module (started and stopped with the emulator's other patches)."""
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    return [
+        mock.patch.object(
+            DynamoDBStreamsBackend, "get_shard_iterator", _get_shard_iterator(DynamoDBStreamsBackend.get_shard_iterator)
+        ),
+        mock.patch.object(DynamoDBStreamsBackend, "get_records", _get_records),
+        mock.patch.object(
+            BaseExecutionWorkerCommunication, "terminated", _terminated(BaseExecutionWorkerCommunication.terminated)
+        ),
+        mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", _entrypoint),
+    ]
+
+
+def retained() -> dict[str, Any]:
+    """Counts of what the emulator holds now (every account and region)."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    iterators = 0
+    for _, _, backend in _backends(dynamodbstreams_backends):
+        iterators += len(backend.shard_iterators) + len(_iterators(backend).held)
+    records: dict[str, int] = {}
+    for _, _, backend in _backends(dynamodb_backends):
+        for name, table in list(backend.tables.items()):
+            if table.stream_shard is not None:
+                records[name] = len(table.stream_shard.items)
+    running = ended = 0
+    for _, _, backend in _backends(stepfunctions_parser_backends):
+        for machine in list(backend.state_machines):
+            for execution in list(machine.executions):
+                if execution.status == "RUNNING":
+                    running += 1
+                else:
+                    ended += 1
+    return {
+        "shard_iterators": iterators,
+        "stream_records": records,
+        "executions_running": running,
+        "executions_ended": ended,
+        "step_functions_threads": len(TMP_THREADS),
+        "parsed_programs": len(PROGRAMS),
+    }
+
+
+def _backends(backend_dict: Any) -> Iterator[tuple[str, str, Any]]:
+    for account, regions in list(backend_dict.items()):
+        for region, backend in list(regions.items()):
+            yield account, region, backend
