@@ -21,7 +21,7 @@ from bench.common import process_tree, ratio, rss_kb, summary, table
 from bench.localstack import BARE_PATH
 
 TIMEOUT_SECONDS = 30.0
-LIST_ATTEMPTS = 24
+LIST_PATIENCE_SECONDS = 600.0
 BRANCH = "12345"  # seeded: Blink branch 50220
 
 
@@ -59,19 +59,22 @@ def _burst(url: str, bodies: list[str], concurrency: int, accepted: set[str] | N
 
 
 def _listed(info: dict[str, Any], wanted: set[str]) -> Counter[str]:
-    """How many times the ops API lists each wanted order (every page of the branch's listing)."""
+    """How many times the ops API lists each wanted order (every page of the branch's listing).
+    Right after a burst the stack is still starting the orders' workflows and the listing may time
+    out (504) or be refused (503): each page is retried until :data:`LIST_PATIENCE_SECONDS`."""
     seen: Counter[str] = Counter()
     cursor: str | None = None
+    deadline = time.monotonic() + LIST_PATIENCE_SECONDS
     with httpx.Client(timeout=60.0, trust_env=False) as client:
         while True:
-            params = {"branch": BRANCH, "limit": "200", **({"cursor": cursor} if cursor else {})}
-            for _ in range(10):  # a 503 says "busy, retry" (the stack is working off the burst)
+            params = {"branch": BRANCH, "limit": "100", **({"cursor": cursor} if cursor else {})}
+            while True:
                 answer = client.get(
                     f"{info['api']}/ops/orders", params=params, headers={"X-Api-Key": info["ops_api_key"]}
                 )
-                if answer.status_code != 503:
+                if answer.status_code not in (502, 503, 504) or time.monotonic() > deadline:
                     break
-                time.sleep(2.0)
+                time.sleep(5.0)
             answer.raise_for_status()
             page = answer.json()
             seen.update(o["order_id"] for o in page["orders"] if o["order_id"] in wanted)
@@ -107,6 +110,7 @@ def run(info: dict[str, Any], stack_pid: int, *, requests: int, concurrency: int
     answered: set[str] = set()
     real = _burst(info["webhooks"]["blink_orders"], bodies, concurrency, answered)
     wanted = {order_id_for("blink", b) for b in blink_ids}
+    listing_began = time.perf_counter()
     accepted = {order_id_for("blink", json.loads(body)["blink_order_id"]) for body in answered}
     try:
         listed = _listed(info, wanted)
@@ -131,6 +135,7 @@ def run(info: dict[str, Any], stack_pid: int, *, requests: int, concurrency: int
             "accepted_orders_listed_once": sum(1 for order_id in accepted if listed[order_id] == 1),
             "ok": once == distinct,
             "error": listing_error,
+            "listing_seconds": round(time.perf_counter() - listing_began, 1),
         },
         "memory_before": memory_before,
         "memory_after": memory(stack_pid),

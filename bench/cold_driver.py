@@ -46,7 +46,7 @@ def main() -> None:
                 "outcome": outcome,
                 "modules": len(modules),
                 "botocore_from": getattr(sys.modules.get("botocore"), "__file__", None),
-                "xray_botocore_patch": "aws_xray_sdk.ext.botocore" in sys.modules,
+                "xray_botocore_patch": "aws_xray_sdk.ext.botocore" in sys.modules,  # after import + answer
             },
             out,
         )

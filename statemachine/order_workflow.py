@@ -76,6 +76,8 @@ BLINK_STATUS = {"accepted": 1, "ready": 6, "dispatched": 2, "delivered": 3, "rej
 CATCH_ALL = "States.ALL"
 TIMED_OUT = "States.Timeout"
 ON_REJECTED = (["OrderRejected"], "OrderRejected")
+# A person cancelled the order (ops API): every wait and the plan end with it (docs/workflow.md).
+ON_CANCELLED = (["OrderCancelled"], "RejectCancelledInBlink")
 ON_COURIER_CANCELLED = (["CourierCancelled"], "CourierCancelled")
 ON_DROPOFF_MISSED = ([TIMED_OUT, "RentCancelled"], "DropOffMissed")
 ON_PICKUP_TIMED_OUT = ([TIMED_OUT], "CheckCollectDeadline")
@@ -217,7 +219,9 @@ def wait(
     }
     if heartbeat:
         state["HeartbeatSecondsPath"] = limit("courier_heartbeat")
-    state["Catch"] = [{"ErrorEquals": errors, "ResultPath": "$.error", "Next": to} for errors, to in catch]
+    # every wait ends when a person cancels the order (domain.waits: the cancel request is judged first)
+    rules = [ON_CANCELLED, *catch]
+    state["Catch"] = [{"ErrorEquals": errors, "ResultPath": "$.error", "Next": to} for errors, to in rules]
     state["Catch"].append({"ErrorEquals": [CATCH_ALL], "ResultPath": "$.error", "Next": failed_step(name)})
     state["Next"] = nxt
     states[name] = state
@@ -301,6 +305,38 @@ def lane_rules(first: Callable[[Lane], str]) -> list[dict[str, Any]]:
     return rules
 
 
+def release_rent(names: tuple[str, str, str], after: str, nxt: str, *, tolerate_failure: bool = False) -> None:
+    """An order that ends early gives its locker back (``names``: release, check, cancel): an empty
+    rent is cancelled and finished (``ReleaseEmptyLocker``); one holding the goods is only cancelled
+    (a person collects them). ``tolerate_failure``: a failed release still goes on to ``nxt``."""
+    release, check, cancel = names
+    task(
+        release,
+        "ReleaseEmptyLocker",
+        check,
+        result="release",
+        args={"after": after},
+        fail_to=nxt if tolerate_failure else None,
+        error_path="$.release_error" if tolerate_failure else "$.error",
+        comment="an empty rent is cancelled and finished; one holding the goods is only cancelled",
+    )
+    choice(
+        check,
+        [
+            {
+                "And": [
+                    {"Variable": "$.release.result.released", "BooleanEquals": False},
+                    {"Variable": "$.release.result.rent_id", "IsPresent": True},
+                    {"Not": {"Variable": "$.release.result.rent_id", "IsNull": True}},
+                ],
+                "Next": cancel,
+            }
+        ],
+        nxt,
+    )
+    task(cancel, "CancelRent", nxt)
+
+
 def build() -> dict[str, Any]:
     states.clear()
     needs = NEEDS_ATTENTION_ERRORS
@@ -326,7 +362,7 @@ def build() -> dict[str, Any]:
         "Route",
         result="plan",
         also={"limits": limits_selector()},
-        catch=[(list(needs), "PlanOrderNeedsAttention")],
+        catch=[ON_CANCELLED, (list(needs), "PlanOrderNeedsAttention")],
     )
     default = LANES[DEFAULT_LANE].accept
     choice("Route", [submit, pre_order, *paths], default)
@@ -537,32 +573,32 @@ def build() -> dict[str, Any]:
         ],
         "RecordRejected",
     )
-    task(
-        "ReleaseRentOfRejected",
-        "ReleaseEmptyLocker",
-        "RentStillHoldsTheGoods",
-        result="release",
-        args={"after": "rejected"},
-        fail_to="RecordRejected",
-        error_path="$.release_error",
-        comment="an empty rent is cancelled and finished; one holding the goods is only cancelled",
-    )
-    choice(
-        "RentStillHoldsTheGoods",
-        [
-            {
-                "And": [
-                    {"Variable": "$.release.result.released", "BooleanEquals": False},
-                    {"Variable": "$.release.result.rent_id", "IsPresent": True},
-                    {"Not": {"Variable": "$.release.result.rent_id", "IsNull": True}},
-                ],
-                "Next": "CancelRentOfRejected",
-            }
-        ],
+    release_rent(
+        ("ReleaseRentOfRejected", "RentStillHoldsTheGoods", "CancelRentOfRejected"),
+        "rejected",
         "RecordRejected",
+        tolerate_failure=True,
     )
-    task("CancelRentOfRejected", "CancelRent", "RecordRejected")
     outcome("RecordRejected", "rejected", None, reason="rejected in Blink")
+
+    # -- cancelled by a person (POST /ops/orders/{id}/cancel): a wait or the plan ends with
+    # OrderCancelled. Blink is told rejected (4) with the person's reason (not when Blink has it
+    # rejected or delivered already, nor when the order never reached Blink), then the rent goes
+    # the rejected order's way; no courier step: neither courier's API offers a cancel (the outcome
+    # names a courier job still open). A step failing takes the failure path: cancel it again.
+    task(
+        "RejectCancelledInBlink",
+        "SyncOrderStatusToBlink",
+        "ReleaseRentOfCancelled",
+        args={"status": BLINK_STATUS["rejected"], "cancelled": True},
+        comment="the comment is the cancel request's reason, read from the order",
+    )
+    release_rent(
+        ("ReleaseRentOfCancelled", "CancelledRentStillHoldsTheGoods", "CancelRentOfCancelled"),
+        "cancelled",
+        "RecordCancelled",
+    )
+    outcome("RecordCancelled", "cancelled", None, reason="cancelled by a person")
 
     # -- a person must act (an unmapped item, a refused submission): no retry can help
     for step in ("PlanOrder", "SubmitToBlink"):

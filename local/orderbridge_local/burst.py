@@ -43,7 +43,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 BARE_CODE = Path(__file__).resolve().with_name("bare")
 BARE_FUNCTION = "BurstBareFunction"
 BARE_PATH = "/_burst/bare"
-START_TIMEOUT_SECONDS = 90.0
+START_TIMEOUT_SECONDS = 180.0
 REQUEST_TIMEOUT_SECONDS = 30.0
 SAMPLE_ORDER = REPO_ROOT / "tests" / "samples" / "blink_order_webhook.json"
 
@@ -401,7 +401,7 @@ def burst(
     *,
     runs: int = 1,
     bare: bool = True,
-    settle_seconds: float = 5.0,
+    settle_seconds: float = 40.0,
     max_workers: int = 4,
     folder: Path | None = None,
     keep_stack: bool = False,
@@ -478,6 +478,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=1, help="bursts one after another on one stack (memory growth)")
     parser.add_argument("--no-bare", action="store_true", help="skip the bare baseline")
     parser.add_argument("--max-workers", type=int, default=4)
+    parser.add_argument(
+        "--settle", type=float, default=40.0, help="seconds after each run before memory is read (idle workers stop)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument(
         "--sustain",
@@ -500,7 +503,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             args.json.write_text(json.dumps(outcome, indent=1) + "\n")
         return 0 if outcome["all_2xx"] else 1
-    result = burst(args.requests, args.concurrency, runs=args.runs, bare=not args.no_bare, max_workers=args.max_workers)
+    result = burst(
+        args.requests,
+        args.concurrency,
+        runs=args.runs,
+        bare=not args.no_bare,
+        max_workers=args.max_workers,
+        settle_seconds=args.settle,
+    )
     print(table(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")

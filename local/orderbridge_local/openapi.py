@@ -23,7 +23,16 @@ from orderbridge.models.blink_logistics import TaskStatusWebhook
 from orderbridge.models.bloqit import BloqWebhookEvent
 from orderbridge.models.catalog import StockAndPriceChange
 from orderbridge.models.config import ConfigDocument
-from orderbridge.ops import OrderCounts, OrderDetail, OrderEdit, OrderEdited, OrderList, WorkflowResumed
+from orderbridge.ops import (
+    CancelAsked,
+    OrderCancelling,
+    OrderCounts,
+    OrderDetail,
+    OrderEdit,
+    OrderEdited,
+    OrderList,
+    WorkflowResumed,
+)
 from orderbridge.web.resolver import ErrorAnswer
 from orderbridge.webhooks.answers import WebhookAck
 from pydantic import BaseModel
@@ -87,6 +96,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("patch", "/ops/orders/{order_id}"): Operation("Fix an order before a retry", OrderEdit, OrderEdited),
     ("post", "/ops/orders/{order_id}/resume"): Operation("Resume a failed or stuck order", answer=WorkflowResumed),
     ("post", "/ops/orders/{order_id}/retry"): Operation("Retry an order that needed attention", answer=WorkflowResumed),
+    ("post", "/ops/orders/{order_id}/cancel"): Operation("Cancel an order", CancelAsked, OrderCancelling),
     ("get", "/ops/branches"): Operation("Branches", query={"merchant": "", "flag": "", **_PAGING}),
     ("get", "/ops/abandoned-carts"): Operation(
         "Abandoned carts", query={"merchant": "", "from": "", "to": "", "format": "csv", **_PAGING}

@@ -39,6 +39,9 @@ logger = logging.getLogger("orderbridge_local.runtime")
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 READY_TIMEOUT_SECONDS = 30.0
 ACQUIRE_TIMEOUT_SECONDS = 30.0
+# A worker idle this long is stopped (one per function stays warm): the pool a burst grew (up to
+# --max-workers per function, ~70 MB each) shrinks back once the burst is over.
+IDLE_WORKER_SECONDS = 30.0
 
 # Defaults the local runtime adds under the function's own variables: there is no X-Ray daemon, and
 # the in-process emulator (one Python process for every AWS API) answers slower than AWS does when
@@ -146,6 +149,7 @@ class Worker:
         self.cold = True
         self.init_ms: float | None = None
         self.init_logs: list[str] = []
+        self.idle_since = time.monotonic()
         self._messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.process = subprocess.Popen(
             [sys.executable, "-u", str(WORKER_SCRIPT)],
@@ -316,7 +320,22 @@ class FunctionPool:
                 ticket.worker = worker
                 self._cond.notify_all()
                 return
+        worker.idle_since = time.monotonic()
         self._idle.append(worker)
+
+    def reap(self, idle_seconds: float, keep: int = 1) -> int:
+        """Stop the workers idle for ``idle_seconds`` beyond the ``keep`` most recently used, as
+        Lambda reclaims idle execution environments: a burst's workers do not stay forever."""
+        stopped: list[Worker] = []
+        now = time.monotonic()
+        with self._cond:
+            while len(self._all) > keep and self._idle and now - self._idle[0].idle_since >= idle_seconds:
+                worker = self._idle.popleft()  # the least recently used
+                self._all.discard(worker)
+                stopped.append(worker)
+        for worker in stopped:
+            worker.stop(timeout=1.0)
+        return len(stopped)
 
     def _start_worker(self) -> None:
         """A new worker, made ready in the background, then free for whoever waits."""
@@ -390,6 +409,7 @@ class Runtime:
         region: str,
         max_workers: int = 4,
         history: int = 500,
+        idle_seconds: float = IDLE_WORKER_SECONDS,
     ) -> None:
         self.functions = functions
         self.deployed = deployed
@@ -407,6 +427,18 @@ class Runtime:
         self.recent: deque[Invocation] = deque(maxlen=history)
         self._recent_lock = threading.Lock()
         self._async = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambda-async")
+        self.idle_seconds = idle_seconds
+        self._stopping = threading.Event()
+        self._reaper = threading.Thread(target=self._reap_loop, name="runtime-reaper", daemon=True)
+        self._reaper.start()
+
+    def _reap_loop(self) -> None:
+        while not self._stopping.wait(min(5.0, max(0.1, self.idle_seconds / 2))):
+            for pool in list(self.pools.values()):
+                try:
+                    pool.reap(self.idle_seconds)
+                except Exception:
+                    logger.exception("reaping idle workers of %s failed", pool.spec.logical_id)
 
     # ------------------------------------------------------------------ lookups
 
@@ -560,6 +592,7 @@ class Runtime:
             thread.join(READY_TIMEOUT_SECONDS)
 
     def stop(self) -> None:
+        self._stopping.set()
         self._async.shutdown(wait=False, cancel_futures=True)
         for pool in self.pools.values():
             pool.stop()

@@ -75,6 +75,7 @@ def test_ops_routes_require_an_api_key_in_api_gateway():
         ("get", "/ops/orders/counts", True),
         ("post", "/ops/orders/{order_id}/resume", True),
         ("post", "/ops/orders/{order_id}/retry", True),
+        ("post", "/ops/orders/{order_id}/cancel", True),
         ("get", "/ops/catalog/{merchant_id}", True),
         ("get", "/ops/catalog/{merchant_id}/history", True),
         ("get", "/ops/catalog/{merchant_id}/flags", True),

@@ -3,6 +3,12 @@ built on first use, so a cold start builds only the clients its request uses."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,23 +98,91 @@ def test_an_entry_refuses_a_function_whose_idempotency_is_not_declared():
         action_handler(undeclared)
 
 
-def test_a_webhooks_cold_start_loads_neither_the_vendor_clients_nor_the_idempotency():
-    # Given a fresh interpreter (a cold start)
-    import subprocess
-    import sys
-    from pathlib import Path
+# -- cold start: what a handler's import loads (counted, not timed; issue 12) -----------------------
 
-    app = Path(__file__).resolve().parents[2] / "functions" / "blink_order_webhook" / "app.py"
-    script = (
-        "import importlib.util, sys\n"
-        f"spec = importlib.util.spec_from_file_location('app', {str(app)!r})\n"
-        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
-        "print(sorted(m for m in ('orderbridge.vendors.clients', 'orderbridge.actions.runtime',"
-        " 'aws_lambda_powertools.utilities.idempotency') if m in sys.modules))\n"
-    )
+FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 
-    # When the webhook's handler module is imported
-    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+# Loaded by no handler's import: each is loaded by the first request that needs it.
+DENIED_AT_IMPORT = (
+    # The X-Ray SDK's patches: botocore's when the first AWS client is built (aws.client), httpx's
+    # with the vendor clients (Deps.vendors), no others (Powertools' patch_all imported httpx,
+    # sqlite3, ... and the botocore extension at import).
+    "aws_xray_sdk.ext",
+    "aws_lambda_powertools.utilities.parameters",  # and its appconfig: on the first secret read
+    "aws_lambda_powertools.utilities.validation",
+    "aws_lambda_powertools.utilities.feature_flags",
+    # boto3's resource layer: the stores use the client (its `boto3.resources` package itself is
+    # imported by `import boto3`, the bare handler's too: not ours to deny).
+    "boto3.dynamodb.table",
+    "boto3.dynamodb.conditions",
+)
+# ... and by no webhook's: a webhook records what it was sent, it calls no vendor and runs no action.
+DENIED_FOR_WEBHOOKS = (
+    "aws_lambda_powertools.utilities.idempotency",  # an action's (its first request uses it)
+    "httpx",
+    "httpcore",
+    "anyio",
+    "tenacity",
+    "orderbridge.vendors",
+    "orderbridge.actions",
+    "orderbridge.syncs",
+    "aws_lambda_powertools.utilities.batch",
+)
 
-    # Then what only actions use stayed unloaded
-    assert loaded.stdout.strip() == "[]"
+_IMPORT_HANDLER = """
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("app", sys.argv[1])
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
+from orderbridge.models.base import OurModel, VendorModel
+def subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from subclasses(sub)
+ours = {c for base in (OurModel, VendorModel) for c in subclasses(base)}
+built = sorted(c.__qualname__ for c in ours if c.__pydantic_complete__)
+print(json.dumps({"modules": sorted(sys.modules), "built_models": built}))
+"""
+
+
+def _kind(function: Path) -> str:
+    """The entry factory a function's app.py calls (``webhook_handler``, ``action_handler``, ...)."""
+    match = re.search(r"^lambda_handler = (\w+)", (function / "app.py").read_text(), re.MULTILINE)
+    assert match, f"{function.name}/app.py: no `lambda_handler = <factory>(...)`"
+    return match[1]
+
+
+def _cold_start_cases() -> list[Path]:
+    """Every webhook, and the first function (by name) of every other kind."""
+    functions = sorted(p for p in FUNCTIONS.iterdir() if (p / "app.py").exists())
+    cases: dict[str, Path] = {}
+    for function in functions:
+        kind = _kind(function)
+        cases.setdefault(function.name if kind == "webhook_handler" else kind, function)
+    return list(cases.values())
+
+
+@pytest.mark.parametrize("function", _cold_start_cases(), ids=lambda p: p.name)
+def test_a_cold_start_loads_only_what_its_first_request_needs(function: Path) -> None:
+    # Given a fresh interpreter as Lambda starts one, X-Ray tracing on (Tracing: Active)
+    env = {
+        **os.environ,
+        "LAMBDA_TASK_ROOT": str(function),
+        "AWS_LAMBDA_FUNCTION_NAME": function.name,
+        "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+        "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }
+    env.pop("POWERTOOLS_TRACE_DISABLED", None)
+
+    # When the function's handler module is imported
+    run = [sys.executable, "-c", _IMPORT_HANDLER, str(function / "app.py")]
+    loaded = json.loads(subprocess.run(run, capture_output=True, text=True, check=True, env=env).stdout)
+
+    # Then no module on the deny list was loaded, and (a webhook) no model of ours was built yet:
+    # models build on first use (models.base: defer_build)
+    webhook = _kind(function) == "webhook_handler"
+    denied = DENIED_AT_IMPORT + (DENIED_FOR_WEBHOOKS if webhook else ())
+    reached = [m for m in loaded["modules"] if any(m == d or m.startswith(d + ".") for d in denied)]
+    assert not reached, f"{function.name}: its import loads {reached}: import them where they are first used"
+    if webhook:
+        assert loaded["built_models"] == [], f"{function.name}: models built at import: {loaded['built_models']}"

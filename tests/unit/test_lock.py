@@ -140,3 +140,34 @@ def test_the_layer_lock_holds_everything_its_roots_pull_in() -> None:
             if marker is None or any(marker.evaluate({"extra": extra}) for extra in extras | {""}):
                 pending.append((canonicalize_name(requirement.name), set(requirement.extras)))
     assert closure == set(_pins(LAYER_LOCK))
+
+
+def test_the_layer_build_leaves_out_exactly_what_only_the_runtimes_botocore_needs() -> None:
+    """Given layers/shared/Makefile's RUNTIME_PROVIDED (left out of the layer at build time), when the
+    layer's lock is walked from its roots without entering botocore, then the packages left out are
+    boto3's own (boto3, s3transfer) and exactly those the lock holds only for botocore, which the
+    Lambda runtime ships with its boto3 — nothing the layer's own code needs is left out."""
+    makefile = (ROOT / "layers" / "shared" / "Makefile").read_text()
+    match = re.search(r"^RUNTIME_PROVIDED := (.+)$", makefile, re.MULTILINE)
+    assert match, "layers/shared/Makefile: no RUNTIME_PROVIDED line"
+    left_out = {canonicalize_name(name) for name in match[1].split()}
+
+    runtime_ships = {
+        canonicalize_name(n) for n in ("boto3", "botocore", "s3transfer", "urllib3", "python-dateutil", "six")
+    }
+    reachable: set[NormalizedName] = set()
+    pending = [(canonicalize_name(r.name), set(r.extras)) for r in _layer_roots()]
+    while pending:
+        name, extras = pending.pop()
+        if name in reachable or name == canonicalize_name("botocore"):
+            continue
+        reachable.add(name)
+        for text in metadata.requires(name) or []:
+            requirement = Requirement(text)
+            marker = requirement.marker
+            if marker is None or any(marker.evaluate({"extra": extra}) for extra in extras | {""}):
+                pending.append((canonicalize_name(requirement.name), set(requirement.extras)))
+    only_for_botocore = set(_pins(LAYER_LOCK)) - reachable
+
+    assert left_out <= runtime_ships, f"{left_out - runtime_ships} are not the runtime's to provide"
+    assert left_out & set(_pins(LAYER_LOCK)) == only_for_botocore

@@ -29,6 +29,9 @@ session = boto3.session.Session()
 
 @cache
 def client(service: str) -> Any:
+    from orderbridge.observability import tracer
+
+    tracer.patch(["botocore"])  # its calls as X-Ray subsegments (once; nothing when tracing is off)
     settings = get_settings()
     config = Config(
         connect_timeout=settings.aws_connect_timeout_seconds,

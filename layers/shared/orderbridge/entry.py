@@ -116,7 +116,7 @@ def _ops_body(router: APIGatewayRouter) -> str:
 
 def _order_routes() -> APIGatewayRouter:
     """``GET /ops/orders/{order_id}``, ``GET /ops/orders``, ``PATCH /ops/orders/{order_id}``,
-    ``POST .../resume`` and ``.../retry`` (``ops``)."""
+    ``POST .../resume``, ``.../retry`` and ``.../cancel`` (``ops``)."""
     from orderbridge import ops
 
     router = _router()
@@ -139,6 +139,13 @@ def _order_routes() -> APIGatewayRouter:
     @router.post("/ops/orders/<order_id>/retry")
     def _retry(order_id: str) -> Response[str]:
         return respond(ops.retry_order(path_id("order_id", order_id), get_deps()), 202)
+
+    @router.post("/ops/orders/<order_id>/cancel")
+    def _cancel(order_id: str) -> Response[str]:
+        from orderbridge.ops_config import caller
+
+        order, body = path_id("order_id", order_id), _ops_body(router)
+        return respond(ops.cancel_order(order, body, get_deps(), who=caller(router.current_event.raw_event)), 202)
 
     @router.get("/ops/orders")
     def _list_orders() -> Response[str]:

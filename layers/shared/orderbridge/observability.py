@@ -81,9 +81,9 @@ class PiiMaskingFormatter(LambdaPowertoolsFormatter):
 
 logger = Logger(logger_formatter=PiiMaskingFormatter())
 # X-Ray (when the template's Tracing parameter leaves it on): the handler's segment and one
-# subsegment per AWS call. Not Powertools' default patch_all, which imports every library the X-Ray
-# SDK can trace that is installed (httpx, sqlite3, ...) at cold start; the vendor clients' httpx is
-# patched when they are built (``deps.Deps.vendors``). Responses are never recorded (entry.py).
+# subsegment per AWS and vendor call. Not Powertools' default patch_all, which imports every library
+# the X-Ray SDK can trace that is installed (httpx, sqlite3, ...) at cold start: botocore is patched
+# when the first AWS client is built (``aws.client``), httpx when the vendor clients are
+# (``deps.Deps.vendors``). Responses are never recorded (entry.py).
 tracer = Tracer(auto_patch=False)
-tracer.patch(["botocore"])
 metrics = Metrics()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from orderbridge.deps import Deps
 from orderbridge.domain.ids import order_id_for
@@ -22,6 +22,7 @@ from orderbridge.models.blink_logistics import TaskEvent
 from orderbridge.models.config import BlinkAddress, Partner
 from orderbridge.models.order import (
     FINAL_STATES,
+    CancelRequest,
     Failure,
     Lifecycle,
     Order,
@@ -84,10 +85,13 @@ class OrderCounts(OurModel):
 
 def actions_for(state: OrderState) -> list[str]:
     """The ops actions that fit an order in ``state``: ``retry`` once a person fixed what it
-    needed (needs attention), ``resume`` for one that failed, is stuck or never got going."""
+    needed (needs attention), ``resume`` for one that failed, is stuck or never got going,
+    ``cancel`` for every order that has not ended."""
     actions = ["retry"] if state is OrderState.NEEDS_ATTENTION else []
     if state in RESUMABLE and state is not OrderState.NEEDS_ATTENTION:
         actions.append("resume")
+    if state not in FINAL_STATES:
+        actions.append("cancel")
     return actions
 
 
@@ -167,6 +171,95 @@ def retry_order(order_id: str, deps: Deps) -> WorkflowResumed:
     """Retry an order that needed a person, once they fixed what its failure said (mapped the item,
     entered the address): its workflow starts again and re-reads the configuration."""
     return resume_workflow(order_id, deps, only_from=frozenset({OrderState.NEEDS_ATTENTION}), why="retried")
+
+
+class CancelAsked(OurModel):
+    """``POST /ops/orders/{id}/cancel``'s body: why the order is cancelled (Blink's rejection
+    comment, and the order's timeline)."""
+
+    reason: str = Field(min_length=1, max_length=500)
+
+    @field_validator("reason")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("give the reason: Blink requires a comment when an order is rejected")
+        return value.strip()
+
+
+class OrderCancelling(OurModel):
+    """The cancel is under way: ``execution`` takes the workflow's cancel path — the running one
+    (its open wait ends at once, or its next wait does) or one ``started`` for it. ``courier``: a
+    courier job to cancel at the courier by hand (neither courier's API offers a cancel)."""
+
+    order_id: str
+    execution: str
+    started: bool
+    courier: str | None = None
+
+
+# Neither courier's API has a cancel: Blink Logistics offers create, update and status of a task,
+# DispatchNINJA orders/add and orders/details (vendor docs; docs/vendor-assumptions.md).
+_COURIER_GONE = frozenset({"TASK_CANCELLED", "TASK_FINISHED"})
+
+
+def cancel_order(order_id: str, body: str, deps: Deps, *, who: str) -> OrderCancelling:
+    """Cancel an order that has not ended (``POST /ops/orders/{id}/cancel``), by the workflow.
+
+    The request is recorded on the order (``cancel_request``, with the reason and ``who``, and on
+    its timeline): an open wait settles with ``OrderCancelled`` (the order stream judges it like a
+    track's move; a wait registered later judges it at once) and the workflow's cancel path tells
+    Blink rejected (4) with the reason, releases the locker and ends the order ``cancelled``. When
+    no execution runs (failed, needs attention, stuck after its execution ended), one is started
+    (``<order id>-r<n>``) whose plan goes straight to that path. 409 for an order that has ended.
+    """
+    asked = parse_model(CancelAsked, parse_json(body))
+    view = deps.orders.get(order_id)
+    if view is None:
+        raise NotFound(f"no order {order_id!r}", errors=[FieldError("order_id", "not found")])
+    now = deps.clock()
+    state = shown_state(view.lifecycle, now)
+    if state in FINAL_STATES:
+        raise Conflict(f"order {order_id!r} is {state.value}", errors=[FieldError("state", _ENDED.format(state.value))])
+    event = TimelineEvent(
+        event_key=f"ops:cancel:{now.isoformat()}",
+        source="ops",
+        kind="cancel_requested",
+        received_at=now,
+        summary=f"cancel asked by {who}: {asked.reason}",
+        detail={"reason": asked.reason, "by": who},
+    )
+    request = CancelRequest(reason=asked.reason, by=who, at=now)
+    try:
+        if not deps.orders.request_cancel(order_id, request, event, ended=FINAL_STATES):
+            raise Conflict(f"order {order_id!r} has ended", errors=[FieldError("state", _ENDED.format("ended"))])
+        execution, started = _cancelling_execution(order_id, deps)
+    except ServiceUnavailable as error:  # DynamoDB or Step Functions, as the store and its gateway say
+        raise ServiceUnavailable("could not cancel the order; please retry (asking again is safe)") from error
+    courier = None
+    job = view.order.blink_logistics_task_id or view.order.dispatchninja_order_id
+    if job and view.tracks.courier_status not in _COURIER_GONE:
+        name = "Blink Logistics" if view.order.blink_logistics_task_id else "DispatchNINJA"
+        courier = f"courier job {job}: {name}'s API offers no cancel; cancel it in its portal"
+    return OrderCancelling(order_id=order_id, execution=execution, started=started, courier=courier)
+
+
+_ENDED = "is {}: an order that has ended cannot be cancelled"
+
+
+def _cancelling_execution(order_id: str, deps: Deps) -> tuple[str, bool]:
+    """The execution that takes the cancel path: the order's running one, else a new one."""
+    resumes = deps.orders.count_resume(order_id)
+    last = order_id if resumes == 1 else f"{order_id}-r{resumes - 1}"
+    if deps.workflow.status(last) == "RUNNING":
+        deps.orders.count_resume(order_id, undo=True)
+        return last, False
+    name = f"{order_id}-r{resumes}"
+    lifecycle = Lifecycle(state=OrderState.IN_PROGRESS, step="cancelling", at=deps.clock())
+    deps.orders.set_state(order_id, lifecycle, unless=FINAL_STATES)
+    if not deps.workflow.start(order_id, name=name):
+        raise ServiceUnavailable(f"execution {name} already exists")
+    return name, True
 
 
 class OrderEdit(OurModel):

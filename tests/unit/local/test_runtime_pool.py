@@ -85,3 +85,36 @@ def test_waiting_requests_are_served_in_arrival_order(runtime):
     assert all(r.ok for r in results)
     finished = [r.started_at + r.duration_ms / 1000 for r in results]
     assert finished == sorted(finished)
+
+
+def test_workers_a_burst_started_are_stopped_once_idle_and_one_stays_warm(tmp_path: Path):
+    # Given a function whose pool grew to 3 workers in a burst
+    folder = tmp_path / "quick"
+    folder.mkdir()
+    (folder / "app.py").write_text("import time\ndef handler(event, context):\n    time.sleep(0.3)\n    return 1\n")
+    spec = FunctionSpec(logical_id="Quick", code_dir=folder, handler="app.handler", timeout=5)
+    deployed = DeployedFunction("Quick", "stack-Quick-X1", "arn:aws:lambda:eu-west-1:1:function:stack-Quick-X1", {})
+    runtime = Runtime(
+        {"Quick": spec},
+        {"Quick": deployed},
+        endpoint_url="http://127.0.0.1:9",
+        region="eu-west-1",
+        max_workers=3,
+        idle_seconds=0.5,
+    )
+    try:
+        with ThreadPoolExecutor(3) as pool:
+            assert all(r.ok for r in pool.map(lambda _: runtime.invoke("Quick", {}, source="test"), range(9)))
+        grown = runtime.pools["Quick"].size
+
+        # When the burst is over and its workers idle past their time
+        deadline = time.monotonic() + 10
+        while runtime.pools["Quick"].size > 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+        # Then one worker is left, warm: the next invocation is not a cold start
+        assert grown > 1
+        assert runtime.pools["Quick"].size == 1
+        assert runtime.invoke("Quick", {}, source="test").cold_init_ms is None
+    finally:
+        runtime.stop()

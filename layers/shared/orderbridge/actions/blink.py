@@ -9,7 +9,7 @@ at or past the one to send), so a resumed workflow does nothing twice.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
@@ -37,6 +37,10 @@ from orderbridge.models.blink import (
 from orderbridge.models.config import Branch, Partner, PartnerDelivery
 from orderbridge.models.order import Customer, Order, OrderSource, TimelineEvent
 from orderbridge.observability import logger
+from orderbridge.vendors.http import RetryableVendorError, VendorError, VendorOutcomeUnknown
+
+if TYPE_CHECKING:
+    from orderbridge.vendors.blink import BlinkClient
 
 ALIAS_SOURCE = OrderSource.BLINK.value  # the Blink status webhook looks orders up by this alias
 
@@ -263,11 +267,14 @@ class SyncOrderStatusToBlinkInput(OrderInput):
     status: BlinkOrderStatus
     then: list[BlinkOrderStatus] = Field(default_factory=list, max_length=4)
     comment: str | None = None
+    # The workflow's cancel path: the comment is the reason of the person's cancel request (on the
+    # order), and an order that never reached Blink (no Blink order id) has nothing to tell.
+    cancelled: bool = False
 
     @model_validator(mode="after")
     def _rejection_needs_a_comment(self) -> SyncOrderStatusToBlinkInput:
         rejects = BlinkOrderStatus.REJECTED in (self.status, *self.then)
-        if rejects and not (self.comment and self.comment.strip()):
+        if rejects and not self.cancelled and not (self.comment and self.comment.strip()):
             raise ValueError("status 4 (rejected) needs a comment: Blink requires the rejection reason")
         return self
 
@@ -276,7 +283,7 @@ class SyncOrderStatusToBlinkOutput(OurModel):
     """What the sync did for its (last) status; ``statuses_sent``: every status Blink was told."""
 
     order_id: str
-    blink_order_id: str
+    blink_order_id: str | None  # None: the order is not in Blink (a cancelled one never submitted)
     status: int
     order_status: str  # the order's status after the sync
     sent: bool  # Blink was told
@@ -289,6 +296,8 @@ class SyncOrderStatusToBlinkOutput(OurModel):
 def sync_order_status_to_blink(*, request: SyncOrderStatusToBlinkInput, deps: Deps) -> SyncOrderStatusToBlinkOutput:
     """Each status in turn, every one read against the order as it is then: a status the order
     has reached is not sent again (a retried or resumed run sends only what is missing)."""
+    if request.cancelled:
+        return _sync_cancelled(request, deps)
     done = _sync_one_status(request.order_id, request.status, request.comment, deps)
     sent = [done.status] if done.sent else []
     for status in request.then:  # the comment is a rejection's reason: only a rejection carries it
@@ -297,6 +306,67 @@ def sync_order_status_to_blink(*, request: SyncOrderStatusToBlinkInput, deps: De
         )
         sent += [done.status] if done.sent else []
     return done.model_copy(update={"statuses_sent": sent})
+
+
+def _sync_cancelled(request: SyncOrderStatusToBlinkInput, deps: Deps) -> SyncOrderStatusToBlinkOutput:
+    """A person cancelled the order: Blink is told ``request.status`` (rejected) with the cancel
+    request's reason as the comment — unless Blink already has it rejected or delivered (then
+    nothing is sent: ``_sync_one_status``), or the order never reached Blink."""
+    order, tracks = require_order(deps, request.order_id)
+    asked = tracks.cancel_request
+    if asked is None:
+        raise ActionRefused(f"order {order.order_id} has no cancel request: nothing to tell Blink")
+    if not order.blink_order_id:
+        key = f"orderbridge:blink_status_sync:none:{request.status.value}"
+        summary = (
+            f"status {request.status.value} {request.status.name.title()} not sent to Blink: the order is not in Blink"
+        )
+        event = our_event(
+            deps, key, "blink_status_sync", summary, detail={"status": request.status.value}, applied=False
+        )
+        deps.orders.record_event(order.order_id, event, None)
+        return SyncOrderStatusToBlinkOutput(
+            order_id=order.order_id,
+            blink_order_id=None,
+            status=request.status.value,
+            order_status=order.status.value,
+            sent=False,
+            skipped=True,
+            reason="the order is not in Blink",
+        )
+    done = _sync_one_status(order.order_id, request.status, asked.reason, deps)
+    return done.model_copy(update={"statuses_sent": [done.status] if done.sent else []})
+
+
+def _tell_blink(
+    deps: Deps, order_id: str, merchant_id: str, blink_order_id: str, status: BlinkOrderStatus, comment: str | None
+) -> bool:
+    """Send ``status`` to Blink once (issue 13 point 4). The send is marked on the order first; an
+    attempt whose answer was lost (a timeout after sending, a 5xx, a run killed mid-call) leaves
+    the mark, and the next attempt reads the order back from Blink (getOrder) before sending again.
+    True: sent now; False: Blink already has the status (or a later one) from an earlier attempt."""
+    client = deps.vendors.blink(merchant_id)
+    call = f"blink_status_{status.value}"
+    rank = order_status_update(status).rank
+    if not deps.orders.claim_send(order_id, call, 1, deps.clock()) and _blink_has(client, blink_order_id, rank):
+        return False
+    try:
+        client.sync_order_status(blink_order_id, status, comment=comment, once=True)
+    except VendorOutcomeUnknown as doubt:
+        if _blink_has(client, blink_order_id, rank):
+            return False
+        raise RetryableVendorError("blink", f"status {status.value} not in Blink after {doubt.message}") from doubt
+    except VendorError as error:
+        if not error.unreadable_answer:
+            deps.orders.clear_send(order_id, call)
+        raise
+    return True
+
+
+def _blink_has(client: BlinkClient, blink_order_id: str, rank: int) -> bool:
+    """Blink's order is at a status of ``rank`` or past it (getOrder)."""
+    found = client.get_order(blink_order_id).order_status
+    return found is not None and order_status_update(found).rank >= rank
 
 
 def _sync_one_status(
@@ -317,9 +387,10 @@ def _sync_one_status(
     # A regressing (or repeating) status is not sent to Blink; the attempt is kept in the timeline.
     sent = ORDER_STATUS_RANK[order.status] < update.rank
     reason = None if sent else f"the order is already {order.status.value}"
-    if sent:
-        deps.vendors.blink(order.merchant_id).sync_order_status(blink_order_id, status, comment=comment)
+    earlier = sent and not _tell_blink(deps, order.order_id, order.merchant_id, blink_order_id, status, comment)
     told = "sent to Blink" if sent else f"not sent to Blink: {reason}"
+    if earlier:
+        told = "sent to Blink (by an earlier attempt whose answer was lost: Blink has it, read with getOrder)"
     summary = f"status {status.value} {status.name.title()} {told}"
     event = our_event(deps, key, "blink_status_sync", summary, detail=detail, applied=sent)
     outcome = deps.orders.record_event(order.order_id, event, update if sent else None)

@@ -45,6 +45,15 @@ class NoLockerAvailable(ActionRefused):
     code = "no_locker_available"
 
 
+class OrderCancelled(OrderbridgeError):
+    """A person cancelled the order (``POST /ops/orders/{id}/cancel``): the workflow takes its
+    cancel path. Raised by ``PlanOrder`` for an order whose cancel was asked before its execution
+    started; a wait ends with the same name (``domain.waits``). Permanent: the Catch handles it."""
+
+    status_code = 409
+    code = "order_cancelled"
+
+
 # For the workflow's Retry/Catch, by exact name: every error an action task may end with that is
 # worth trying again later. Our own and Powertools' errors arrive under their class name; Lambda's
 # own failures under the names Step Functions gives them (AWS docs: "Handle Lambda service
@@ -95,6 +104,7 @@ PERMANENT_ERRORS = (
     "NotFound",
     "VendorCredentialsError",
     "MissingVendorCredentials",
+    "OrderCancelled",  # caught: the cancel path
 )
 
 

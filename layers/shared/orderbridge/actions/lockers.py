@@ -539,9 +539,10 @@ _EMPTY_STATES = {RentState.CREATED.value, RentState.RESERVED.value}
 
 
 class ReleaseLockerInput(OrderInput):
-    """Release the order's locker after its workflow ``failed`` or the order was ``rejected``."""
+    """Release the order's locker after its workflow ``failed`` or the order was ``rejected`` or
+    ``cancelled`` (by a person)."""
 
-    after: Literal["failed", "rejected"] = "failed"
+    after: Literal["failed", "rejected", "cancelled"] = "failed"
 
 
 @action(idempotent=True)

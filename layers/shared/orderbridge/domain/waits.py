@@ -61,6 +61,8 @@ _COLLECTED = {RentState.COLLECT_ITEM, RentState.PRICE_CALCULATION, RentState.PAY
 def verdict(kind: WaitKind, tracks: Tracks) -> Verdict | None:
     """``None`` while the wait goes on; a :class:`Verdict` once the tracks settle it."""
     status, courier, rent = tracks.status, tracks.courier_status, tracks.rent_state
+    if tracks.cancel_request is not None:  # a person cancelled it: every wait ends, the cancel path runs
+        return Verdict("OrderCancelled", "the order was cancelled by a person")
     if status == OrderStatus.REJECTED:
         return Verdict("OrderRejected", "the order was rejected in Blink")
     if kind is WaitKind.BLINK_COMPLETED:

@@ -183,13 +183,25 @@ TrackName = Literal["status", "courier_status", "rent_state"]
 StoredTime = Annotated[datetime, PlainSerializer(lambda value: value.isoformat(), return_type=str)]
 
 
+class CancelRequest(OurModel):
+    """A person asked to cancel the order (``POST /ops/orders/{id}/cancel``): why, who, when. The
+    order's open wait settles with ``OrderCancelled`` (``domain.waits``) and the workflow's cancel
+    path tells Blink (rejected, the reason as its comment) and releases the locker."""
+
+    reason: str = Field(min_length=1, max_length=500)
+    by: str = Field(min_length=1, max_length=200)
+    at: StoredTime
+
+
 class Tracks(OurModel):
-    """The order's three status tracks (``domain.statuses``) as the store last moved them."""
+    """The order's three status tracks (``domain.statuses``) as the store last moved them, and a
+    person's request to cancel it (which settles a wait like a track does)."""
 
     status: OrderStatus = OrderStatus.PENDING  # the order status, driven by Blink
     courier_status: str | None = None  # the current courier job's last event (a TaskEvent name)
     rent_state: str | None = None  # the current locker rent's state (a Bloq.It RentState value)
     updated_at: StoredTime | None = None  # when a track or a vendor's id on the order last changed
+    cancel_request: CancelRequest | None = None
 
 
 class TimelineEntry(OurModel):

@@ -38,7 +38,16 @@ from orderbridge.domain.statuses import (
 from orderbridge.errors import NotFound
 from orderbridge.models.bloqit import BloqWebhookEvent
 from orderbridge.models.config import Branch, Partner, PartnerBranch
-from orderbridge.models.order import Lifecycle, Order, OrderState, TimelineEntry, TimelineEvent, TrackName, Tracks
+from orderbridge.models.order import (
+    CancelRequest,
+    Lifecycle,
+    Order,
+    OrderState,
+    TimelineEntry,
+    TimelineEvent,
+    TrackName,
+    Tracks,
+)
 from orderbridge.models.rent import Rent
 from orderbridge.store.batch import Key, batch_get
 from orderbridge.store.config import ConfigStore, branch_key, parse_as, partner_branch_key, partner_key
@@ -637,6 +646,38 @@ class OrderStore:
                 ReturnValues="UPDATED_NEW",
             )
         return int(from_attrs(answer["Attributes"])["workflow_resumes"])
+
+    def request_cancel(
+        self, order_id: str, request: CancelRequest, event: TimelineEvent, *, ended: frozenset[OrderState]
+    ) -> bool:
+        """Record a person's cancel request on the order (``cancel_request``: it settles the open
+        wait, ``domain.waits``) with its timeline event, in one transaction — unless the order is in
+        one of ``ended``: False then. Asked again (after the cancel path failed), the newer request
+        replaces the older one."""
+        values: dict[str, Any] = {":request": to_value(request.model_dump())}
+        condition = "attribute_exists(pk)"
+        for index, state in enumerate(sorted(ended)):
+            values[f":ended{index}"] = to_value(state.value)
+            condition += f" AND #state <> :ended{index}"
+        update = {
+            "Update": {
+                "TableName": self.table,
+                "Key": to_attrs(order_key(order_id)),
+                "UpdateExpression": "SET cancel_request = :request",
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#state": "state"},
+                "ExpressionAttributeValues": values,
+            }
+        }
+        put = self._put(_event_item(order_id, event, None), new_only=True)
+        try:
+            with aws_call("record the cancel request", conditional=True):
+                self.client.transact_write_items(TransactItems=[update, put])
+        except ConditionFailed as failed:
+            if failed.at(0, 1):
+                return False
+            raise failed.unexpected() from failed
+        return True
 
     def put_alias(self, source: str, vendor_id: str, order_id: str) -> None:
         """Remember which order a vendor's id (a Blink order id, a courier task id) belongs to."""

@@ -148,13 +148,14 @@ class WaitStore:
         return from_attrs(answer.get("Item") or {})
 
     def tracks(self, order_id: str) -> Tracks | None:
-        """The order's status tracks (strongly consistent), or None if there is no such order."""
+        """The order's status tracks and cancel request (strongly consistent), or None if there is
+        no such order."""
         with aws_call("read the order"):
             answer = self.client.get_item(
                 TableName=self.table,
                 Key=to_attrs(order_key(order_id)),
                 ConsistentRead=True,
-                ProjectionExpression="#s, courier_status, rent_state",
+                ProjectionExpression="#s, courier_status, rent_state, cancel_request",
                 ExpressionAttributeNames={"#s": "status"},
             )
         item = answer.get("Item")

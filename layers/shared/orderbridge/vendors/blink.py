@@ -342,17 +342,23 @@ class BlinkClient:
             yield from answer.data.data
 
     def sync_order_status(
-        self, blink_order_id: str | int, status: BlinkOrderStatus | int, *, comment: str | None = None
+        self,
+        blink_order_id: str | int,
+        status: BlinkOrderStatus | int,
+        *,
+        comment: str | None = None,
+        once: bool = False,
     ) -> BlinkAck:
         """Set an order's status in Blink (POST /interface/v1/syncOrderStatus).
 
         Rejecting (status 4) needs ``comment``, the reason: without one this raises ``ValueError``
-        before anything is sent.
+        before anything is sent. ``once``: not sent again after a request that may have reached
+        Blink (``VendorOutcomeUnknown``): the caller reads the order back (``get_order``) first.
         """
         sync = BlinkOrderStatusSync(
             blink_order_id=str(blink_order_id), status=BlinkOrderStatus(status), comment=comment
         )
-        return self._send(BlinkAck, "POST", SYNC_ORDER_STATUS_PATH, body=sync)
+        return self._send(BlinkAck, "POST", SYNC_ORDER_STATUS_PATH, body=sync, once=once)
 
     # -- plumbing -----------------------------------------------------------------------------------------
 

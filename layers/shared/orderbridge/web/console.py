@@ -102,8 +102,8 @@ def page(event: dict[str, Any]) -> ConsoleAnswer:
 
 def file(name: str, *, version: str | None, if_none_match: str | None) -> ConsoleAnswer:
     """A script or stylesheet (``/console/{name}``): cached for good when asked for by its digest
-    (``?v=``), else revalidated by its ``ETag``; 404 for anything else (``config.json`` is the
-    auth's, served by its own route)."""
+    (``?v=``), else revalidated by its ``ETag``; 404 for anything else (``config.json`` has a
+    route of its own: ``web.console_config``)."""
     found = asset(name) if name != "index.html" else None
     if found is None:
         return ConsoleAnswer(

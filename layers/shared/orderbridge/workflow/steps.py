@@ -18,14 +18,14 @@ from typing import Literal
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ConfigDict, Field
 
-from orderbridge.actions.common import ActionRefused, OrderInput, our_event, require_order
+from orderbridge.actions.common import ActionRefused, OrderCancelled, OrderInput, our_event, require_order
 from orderbridge.actions.runtime import action
 from orderbridge.deps import Deps
 from orderbridge.domain import locker_rules
 from orderbridge.domain.plan import FINAL_STATE, OrderPath, OrderPlan, PlanRefused, plan
 from orderbridge.domain.waits import WaitKind
 from orderbridge.models.base import OurModel
-from orderbridge.models.order import FINAL_STATES, Failure, Lifecycle, OrderSource, OrderState
+from orderbridge.models.order import FINAL_STATES, Failure, Lifecycle, Order, OrderSource, OrderState, Tracks
 from orderbridge.observability import logger, metrics
 from orderbridge.workflow.signals import Signaller
 from orderbridge.workflow.unmatched import replay_for
@@ -53,8 +53,12 @@ def _in_progress(deps: Deps, order_id: str, step: str, seconds: float) -> None:
 
 @action(idempotent=False)
 def plan_order(*, request: OrderInput, deps: Deps) -> OrderPlan:
-    """Decide the order's path (``domain.plan``). What cannot be planned needs a person."""
-    order, _ = require_order(deps, request.order_id)
+    """Decide the order's path (``domain.plan``). What cannot be planned needs a person; an order
+    a person asked to cancel goes to the cancel path (an execution started by ``ops.cancel_order``
+    for an order that had none running)."""
+    order, tracks = require_order(deps, request.order_id)
+    if tracks.cancel_request is not None:
+        raise OrderCancelled(f"order {order.order_id} was cancelled by a person: taking the cancel path")
     branch = deps.config.branch(order.branch_id)
     if branch is None:
         raise ActionRefused(f"branch {order.branch_id!r} is not configured")
@@ -177,7 +181,9 @@ class OutcomeRecorded(OurModel):
 def record_outcome(*, request: OutcomeInput, deps: Deps) -> OutcomeRecorded:
     """Write how the workflow ended (or what needs a person) on the order's timeline and as the
     order's lifecycle state."""
-    order, _ = require_order(deps, request.order_id)
+    order, tracks = require_order(deps, request.order_id)
+    if request.outcome == "cancelled" and tracks.cancel_request is not None:
+        request = request.model_copy(update={"reason": _cancelled_text(order, tracks)})
     if request.outcome == "completed":
         if request.path is None:
             raise ActionRefused("a completed outcome needs the order's path")
@@ -212,6 +218,20 @@ def record_outcome(*, request: OutcomeInput, deps: Deps) -> OutcomeRecorded:
         },
     )
     return OutcomeRecorded(order_id=order.order_id, outcome=request.outcome, state=state.value if state else None)
+
+
+def _cancelled_text(order: Order, tracks: Tracks) -> str:
+    """Why and by whom the order was cancelled, and a courier job that is still the courier's to
+    cancel: neither Blink Logistics (create, update, status) nor DispatchNINJA (add, details)
+    offers a cancel in its API."""
+    asked = tracks.cancel_request
+    assert asked is not None
+    text = f"{asked.reason} (cancelled by {asked.by})"
+    job = order.blink_logistics_task_id or order.dispatchninja_order_id
+    if job and tracks.courier_status not in {"TASK_CANCELLED", "TASK_FINISHED"}:
+        courier = "Blink Logistics" if order.blink_logistics_task_id else "DispatchNINJA"
+        text += f"; courier job {job} not cancelled: {courier}'s API offers no cancel, cancel it in its portal"
+    return text
 
 
 # VendorError's text (vendors/http.py): "<vendor> HTTP <status> [<code>]: <message>".

@@ -29,7 +29,8 @@ from orderbridge.store.orders import order_id_of
 from orderbridge.workflow.signals import Signaller, start_workflow
 from orderbridge.workflow.unmatched import replay_for
 
-TRACKS = ("status", "courier_status", "rent_state")
+# What settles a wait: the three status tracks, and a person's request to cancel (ops.cancel_order).
+TRACKS = ("status", "courier_status", "rent_state", "cancel_request")
 
 
 def handle_record(record: DynamoDBRecord, deps: Deps) -> str:
