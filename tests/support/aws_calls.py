@@ -57,7 +57,12 @@ DYNAMODB_OPERATIONS = {
     "transact_get_items": "GetItem",  # IAM checks a TransactGetItems per item
 }
 # A transaction's items: IAM checks each as its own action.
-TRANSACTION_ITEMS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+TRANSACTION_ITEMS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
 STEP_FUNCTIONS_OPERATIONS = {
     "start_execution": "StartExecution",
     "describe_execution": "DescribeExecution",
@@ -359,16 +364,23 @@ class Package:
                 owner = typeof(node.value)
                 if owner in self.store_tables:
                     out.tables.add(self.store_tables[owner])
-            if isinstance(node, ast.Attribute) and node.attr in SETTINGS_TABLES and _name_of(node.value or "") != "":
-                if (_name_of(node.value) or "").endswith("settings"):
-                    out.tables.add(SETTINGS_TABLES[node.attr])
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in SETTINGS_TABLES
+                and (_name_of(node.value) or "").endswith("settings")
+            ):
+                out.tables.add(SETTINGS_TABLES[node.attr])
             if isinstance(node, ast.Name) and node.id.endswith("_INDEX"):
                 value = self._constant(module, node.id)
                 if value:
                     out.indexes.add(value)
             if isinstance(node, ast.Dict):
                 for k, v in zip(node.keys, node.values, strict=True):
-                    if isinstance(k, ast.Constant) and k.value in TRANSACTION_ITEMS and isinstance(v, ast.Dict | ast.Name):
+                    if (
+                        isinstance(k, ast.Constant)
+                        and k.value in TRANSACTION_ITEMS
+                        and isinstance(v, ast.Dict | ast.Name)
+                    ):
                         out.operations.add(TRANSACTION_ITEMS[k.value])
                     if isinstance(k, ast.Constant) and k.value == "IndexName" and isinstance(v, ast.Constant):
                         out.indexes.add(str(v.value))
@@ -659,7 +671,11 @@ def _guards(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[int, str]:
     ``if p:`` / ``if p is not None:`` bodies and ``a if p else b``'s ``a``."""
     args = function.args
     positional = [*args.posonlyargs, *args.args]
-    optional = {a.arg for a, d in zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True) if _is_none(d)}
+    optional = {
+        a.arg
+        for a, d in zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True)
+        if _is_none(d)
+    }
     optional |= {a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None and _is_none(d)}
     out: dict[int, str] = {}
 

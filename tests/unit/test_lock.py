@@ -152,9 +152,8 @@ def test_the_layer_build_leaves_out_exactly_what_only_the_runtimes_botocore_need
     assert match, "layers/shared/Makefile: no RUNTIME_PROVIDED line"
     left_out = {canonicalize_name(name) for name in match[1].split()}
 
-    runtime_ships = {
-        canonicalize_name(n) for n in ("boto3", "botocore", "s3transfer", "urllib3", "python-dateutil", "six")
-    }
+    shipped = ("boto3", "botocore", "s3transfer", "urllib3", "python-dateutil", "six")
+    runtime_ships = {canonicalize_name(name) for name in shipped}
     reachable: set[NormalizedName] = set()
     pending = [(canonicalize_name(r.name), set(r.extras)) for r in _layer_roots()]
     while pending:

@@ -437,9 +437,12 @@ function orderScreen(orderId) {
   show(h("p", {}, h("a", { href: "#/orders" }, "← Orders")), holder);
   const openRaw = new Set();
   let editForm = null; // made once: the poll's redraws keep what a person typed
+  let checkForm = null; // the same for the "checked at the vendor" form
   let shown = "";
   const render = (o) => {
     if (o.state === "needs_attention" && !editForm) editForm = editOrderForm(o.order);
+    const inDoubt = o.state === "needs_attention" && o.failure?.kind === "VendorOutcomeUnknown" && CALL_IN_DOUBT[o.failure.vendor];
+    if (inDoubt && !checkForm) checkForm = vendorCheckForm(orderId, CALL_IN_DOUBT[o.failure.vendor], o.failure.vendor);
     const order = o.order;
     const actions = o.actions || [];
     const facts = [
@@ -460,6 +463,7 @@ function orderScreen(orderId) {
       h("div", { class: "actions", "aria-label": "Actions" },
         actions.map((a) => h("button", { type: "button", class: a === "cancel" ? "danger" : "", "data-action": a, onclick: (e) => act(orderId, a, e.target) }, ACTION_LABEL[a] ?? a)),
         actions.length ? null : h("span", { class: "muted" }, "No action fits this order now.")),
+      inDoubt ? checkForm : null,
       o.state === "needs_attention" && unmapped.size ? h("p", {}, "Unmapped items: map them on ", h("a", { href: "#/attention" }, "Needs attention"), ", then retry.") : null,
       h("div", { class: "grid2" },
         h("section", { class: "card" }, h("h2", {}, "Tracks"), h("dl", { class: "facts" },
@@ -523,17 +527,61 @@ function timelineEntry(orderId, e, openRaw) {
 }
 
 async function act(orderId, action, button) {
-  const question = { cancel: "Cancel this order? The locker is released and Blink is told.", resume: "Resume this order's workflow from where it stands?", retry: "Retry this order now?" }[action];
-  if (question && !confirm(question)) return;
+  let body;
+  if (action === "cancel") {
+    // POST /ops/orders/{id}/cancel needs a reason (1 to 500 characters): Blink gets it as its rejection comment.
+    const reason = prompt("Cancel this order? The locker is released and Blink is told it is rejected.\nWhy (Blink gets this as the comment)?");
+    if (reason === null) return;
+    if (!reason.trim()) { notice("Cancel: give the reason (Blink requires a comment).", "error"); return; }
+    body = { reason: reason.trim().slice(0, 500) };
+  } else {
+    const question = { resume: "Resume this order's workflow from where it stands?", retry: "Retry this order now?" }[action];
+    if (question && !confirm(question)) return;
+  }
   button.disabled = true;
   try {
-    const answer = await api("POST", `/ops/orders/${encodeURIComponent(orderId)}/${action}`);
-    notice(`${ACTION_LABEL[action] ?? action}: done${answer?.execution ? ` (execution ${answer.execution})` : ""}.`);
+    const answer = await api("POST", `/ops/orders/${encodeURIComponent(orderId)}/${action}`, body);
+    notice(`${ACTION_LABEL[action] ?? action}: done${answer?.execution ? ` (execution ${answer.execution})` : ""}.${answer?.courier ? ` Note: ${answer.courier}.` : ""}`);
   } catch (error) {
     notice(`${ACTION_LABEL[action] ?? action} refused: ${Object.values(error.fields).join("; ") || error.message}`, "error");
   } finally {
     button.disabled = false;
   }
+}
+
+// A call whose outcome is unknown (failure kind VendorOutcomeUnknown), by the failure's vendor: the
+// call a person checks at the vendor (PATCH /ops/orders/{id} checked_at_vendor), then retries.
+const CALL_IN_DOUBT = { dispatchninja: "dispatchninja_add", blink: "blink_submit" };
+const VENDOR_NAME = { dispatchninja: "DispatchNINJA", blink: "Blink" };
+
+function vendorCheckForm(orderId, call, vendor) {
+  const errors = h("p", { class: "field-error", role: "alert" });
+  const name = VENDOR_NAME[vendor] ?? vendor;
+  const idInput = h("input", { name: "found_id", "aria-label": `The id at ${name}`, maxlength: "128", pattern: "[A-Za-z0-9._:\\-]+" });
+  return h("section", { class: "card", "data-test": "vendor-check" }, h("h2", {}, `Checked at ${name}?`),
+    h("p", { class: "muted" }, `The call to ${name} may have reached it: look there, say what you found, then it is retried.`),
+    h("form", { class: "grid", "aria-label": "Checked at the vendor", onsubmit: async (e) => {
+      e.preventDefault();
+      const data = Object.fromEntries(new FormData(e.target));
+      const check = { call };
+      if (data.found === "found") {
+        if (!data.found_id?.trim()) { errors.textContent = `found_id: give the id ${name} shows`; return; }
+        check.found_id = data.found_id.trim();
+      }
+      const submit = e.target.querySelector("button[type=submit]");
+      submit.disabled = true;
+      try {
+        await api("PATCH", `/ops/orders/${encodeURIComponent(orderId)}`, { checked_at_vendor: check });
+        const answer = await api("POST", `/ops/orders/${encodeURIComponent(orderId)}/retry`);
+        errors.textContent = "";
+        notice(`Recorded what ${name} has; retried (execution ${answer.execution}).`);
+      } catch (error) {
+        errors.textContent = Object.entries(error.fields || {}).map(([f, r]) => `${f}: ${r}`).join("; ") || error.message;
+      } finally { submit.disabled = false; }
+    } },
+    h("label", {}, h("input", { type: "radio", name: "found", value: "found", required: true }), ` Found at ${name}: id `, idInput),
+    h("label", {}, h("input", { type: "radio", name: "found", value: "nothing" }), ` Nothing at ${name} (the call is sent again)`),
+    h("div", { class: "actions wide" }, h("button", { type: "submit" }, "Record and retry")), errors));
 }
 
 function editOrderForm(order) {
