@@ -160,22 +160,25 @@ class Faults:
         self.thread = threading.Thread(target=self._run, name="faults", daemon=True)
         self.error: BaseException | None = None
 
-    def set_all(self, settings: dict[str, Any] | None) -> None:
-        for vendor in VENDORS:
+    def set_all(self, settings: dict[str, Any] | None, phase: int = 0) -> None:
+        for number, vendor in enumerate(VENDORS):
             if settings is None:
                 self.flow.admin(vendor, "DELETE", "/_admin/faults")
-            else:
-                self.flow.admin(vendor, "POST", "/_admin/faults", json=settings)
+                continue
+            # Setting faults re-seeds the draws from the seed: a fresh seed each phase, else every
+            # phase would fail the same few first calls (the ids' generator is not re-seeded).
+            self.flow.admin(vendor, "POST", "/_admin/settings", json={"seed": 7919 * phase + number})
+            self.flow.admin(vendor, "POST", "/_admin/faults", json=settings)
 
     def _run(self) -> None:
         try:
             for vendor in VENDORS:
                 self.flow.admin(vendor, "POST", "/_admin/settings", json={"fault_timeout_seconds": HOLD_SECONDS})
-            for name, settings in itertools.cycle(FAULT_KINDS):
+            for phase, (name, settings) in enumerate(itertools.cycle(FAULT_KINDS), 1):
                 if self.stop.is_set():
                     break
                 began = datetime.now(UTC)
-                self.set_all(settings)
+                self.set_all(settings, phase)
                 seconds = TIMEOUT_PHASE_SECONDS if settings.get("timeout") else PHASE_SECONDS
                 if name == "6 s latency" and not self.figures.killed:
                     self.stop.wait(LATENCY_MS / 2000)  # calls are held in the vendors: workers busy

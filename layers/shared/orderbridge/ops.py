@@ -233,7 +233,7 @@ def cancel_order(order_id: str, body: str, deps: Deps, *, who: str) -> OrderCanc
     try:
         if not deps.orders.request_cancel(order_id, request, event, ended=FINAL_STATES):
             raise Conflict(f"order {order_id!r} has ended", errors=[FieldError("state", _ENDED.format("ended"))])
-        execution, started = _cancelling_execution(order_id, deps)
+        execution, started = _cancelling_execution(order_id, deps, pre_order=view.lifecycle.step == "due_time")
     except ServiceUnavailable as error:  # DynamoDB or Step Functions, as the store and its gateway say
         raise ServiceUnavailable("could not cancel the order; please retry (asking again is safe)") from error
     courier = None
@@ -247,13 +247,17 @@ def cancel_order(order_id: str, body: str, deps: Deps, *, who: str) -> OrderCanc
 _ENDED = "is {}: an order that has ended cannot be cancelled"
 
 
-def _cancelling_execution(order_id: str, deps: Deps) -> tuple[str, bool]:
-    """The execution that takes the cancel path: the order's running one, else a new one."""
+def _cancelling_execution(order_id: str, deps: Deps, *, pre_order: bool) -> tuple[str, bool]:
+    """The execution that takes the cancel path: the order's running one, else a new one. A
+    pre-order's execution waiting for its start time (a ``Wait`` state: no wait of ours to settle,
+    and at its end it would book a locker and a courier first) is stopped and a new one started."""
     resumes = deps.orders.count_resume(order_id)
     last = order_id if resumes == 1 else f"{order_id}-r{resumes - 1}"
     if deps.workflow.status(last) == "RUNNING":
-        deps.orders.count_resume(order_id, undo=True)
-        return last, False
+        if not pre_order:
+            deps.orders.count_resume(order_id, undo=True)
+            return last, False
+        deps.workflow.stop(last, error="OrderCancelled", cause="cancelled by a person before its start time")
     name = f"{order_id}-r{resumes}"
     lifecycle = Lifecycle(state=OrderState.IN_PROGRESS, step="cancelling", at=deps.clock())
     deps.orders.set_state(order_id, lifecycle, unless=FINAL_STATES)

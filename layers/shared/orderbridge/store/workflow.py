@@ -59,6 +59,15 @@ class Workflow:
         execution = self._call("describe_execution", frozenset({"ExecutionDoesNotExist"}), executionArn=arn)
         return None if execution is None else str(execution["status"])
 
+    def stop(self, name: str, *, error: str, cause: str) -> bool:
+        """Stop the running execution named ``name`` (``error``, ``cause``: why, in its history).
+        False if there is no such execution (stopping one that has ended changes nothing)."""
+        arn = self.state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + name
+        stopped = self._call(
+            "stop_execution", frozenset({"ExecutionDoesNotExist"}), executionArn=arn, error=error, cause=cause
+        )
+        return stopped is not None
+
     def succeed(self, token: str, output: dict[str, Any]) -> bool:
         """Resume the task waiting on ``token`` with ``output``. False if the token is spent."""
         return self._call("send_task_success", SPENT_TOKEN, taskToken=token, output=json.dumps(output)) is not None
