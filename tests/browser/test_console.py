@@ -176,3 +176,28 @@ def test_a_branch_is_edited_and_the_change_is_audited(page: Page, stack, http):
     finally:
         restored = ops(http, stack, "PUT", "/config/branches/63", json=before.json())
         assert restored.status_code == 200, restored.text
+
+
+def test_an_order_waiting_for_its_drop_off_is_cancelled_with_a_reason(page: Page, stack, flow: Flow):
+    # Given a locker delivery waiting for the courier to drop it off
+    placed = flow.place()
+    order = flow.wait_courier_task(placed)
+    flow.advance_task(order["order"]["blink_logistics_task_id"], to=26)  # TASK_STARTED
+    flow.wait_order(placed, lambda o: o["step"] == "dropoff", "waiting for the drop-off", timeout=60)
+    reason = "Customer called: ordered twice"
+
+    # When a person opens it and cancels it, giving the reason the console asks for
+    sign_in(page, stack)
+    page.goto(f"{console_url(stack)}#/orders/{placed.order_id}")
+    expect(state_of(page)).to_have_attribute("data-state", "in_progress")
+    page.get_by_role("button", name="Cancel order").click()
+    page.get_by_label("Why is it cancelled?").fill(reason)
+    page.get_by_role("button", name="Cancel the order").click()
+    expect(page.locator("#notice")).to_contain_text("Cancel order: done")
+
+    # Then the order ends cancelled, Blink got the reason, and no action is offered any more
+    expect(state_of(page)).to_have_attribute("data-state", "cancelled", timeout=SLOW)
+    expect(page.get_by_role("button", name="Cancel order")).to_have_count(0)
+    expect(page.get_by_role("list", name="Timeline")).to_contain_text(reason)
+    rejections = [e for e in flow.blink_history(placed.blink_order_id) if e["status"] == 4]
+    assert [e.get("comment") for e in rejections] == [reason]

@@ -108,9 +108,9 @@ def test_counts_per_state_of_a_day(two_orders, deps, fixed_now):
 @pytest.mark.parametrize(
     ("state", "deadline", "actions"),
     [
-        (OrderState.NEEDS_ATTENTION, None, ["retry"]),
-        (OrderState.FAILED, None, ["resume"]),
-        (OrderState.IN_PROGRESS, timedelta(minutes=-1), ["resume"]),  # stuck
+        (OrderState.NEEDS_ATTENTION, None, ["retry", "cancel"]),
+        (OrderState.FAILED, None, ["resume", "cancel"]),
+        (OrderState.IN_PROGRESS, timedelta(minutes=-1), ["resume", "cancel"]),  # stuck
         (OrderState.DELIVERED, None, []),
         (OrderState.REJECTED, None, []),
     ],

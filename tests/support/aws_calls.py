@@ -66,6 +66,7 @@ TRANSACTION_ITEMS = {
 STEP_FUNCTIONS_OPERATIONS = {
     "start_execution": "StartExecution",
     "describe_execution": "DescribeExecution",
+    "stop_execution": "StopExecution",
     "send_task_success": "SendTaskSuccess",
     "send_task_failure": "SendTaskFailure",
     "send_task_heartbeat": "SendTaskHeartbeat",

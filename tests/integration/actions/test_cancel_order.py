@@ -57,6 +57,12 @@ class StepFunctions:
         self.calls.append(("start", name, json.loads(input)["order_id"]))
         return {"executionArn": f"{stateMachineArn}:{name}"}
 
+    def stop_execution(self, *, executionArn: str, error: str, cause: str) -> dict[str, str]:  # noqa: N803
+        name = executionArn.rsplit(":", 1)[-1]
+        self.running.discard(name)
+        self.calls.append(("stop", name, error))
+        return {}
+
     def send_task_failure(self, *, taskToken: str, error: str, cause: str) -> None:  # noqa: N803
         self.calls.append(("failure", taskToken, error))
 
@@ -294,6 +300,24 @@ def test_a_failed_order_holding_the_goods_gets_a_cancelling_execution_and_its_re
     assert (vendors.cancel.call_count, vendors.finish.call_count) == (1, 0)
     assert "CancelRentOfCancelled" in entered
     assert ended_cancelled(action_deps, order_id)
+
+
+def test_a_pre_order_waiting_for_its_start_time_is_stopped_and_cancelled_by_a_new_execution(
+    act, vendors, sfn, blink_order, action_deps
+):
+    # Given a pre-order whose execution waits for its start time (a Wait state: no token to settle)
+    action_deps.orders.set_state(blink_order, Lifecycle(state=OrderState.IN_PROGRESS, step="due_time", at=NOW))
+    # When a person cancels it
+    answer = cancel(blink_order, {"reason": REASON})
+    # Then that execution is stopped (it would book a locker and a courier at its start time) and a
+    # new one takes the cancel path: Blink is told once, nothing was booked
+    assert answer.status == 202 and answer.body["started"] is True
+    assert sfn.calls[0] == ("stop", blink_order, "OrderCancelled")
+    sfn.calls.pop(0)
+    run_cancel_path(act, blink_order, _started_and_planned_to_cancel(act, sfn, blink_order))
+    assert [b["status"] for b in status_4_sent(vendors)] == [4]
+    assert vendors.create_delivery.call_count == 0 and vendors.create_task.call_count == 0
+    assert ended_cancelled(action_deps, blink_order)
 
 
 def test_an_order_needing_attention_is_cancelled_by_a_new_execution(act, vendors, sfn, blink_order, action_deps):

@@ -438,6 +438,7 @@ function orderScreen(orderId) {
   const openRaw = new Set();
   let editForm = null; // made once: the poll's redraws keep what a person typed
   let checkForm = null; // the same for the "checked at the vendor" form
+  const cancelForm = cancelOrderForm(orderId); // opened by "Cancel order": asks for the reason
   let shown = "";
   const render = (o) => {
     if (o.state === "needs_attention" && !editForm) editForm = editOrderForm(o.order);
@@ -461,8 +462,9 @@ function orderScreen(orderId) {
         o.failure.vendor ? ` · ${o.failure.vendor}` : "", o.failure.http_status ? ` · HTTP ${o.failure.http_status}` : "",
         h("div", {}, o.failure.message)) : null,
       h("div", { class: "actions", "aria-label": "Actions" },
-        actions.map((a) => h("button", { type: "button", class: a === "cancel" ? "danger" : "", "data-action": a, onclick: (e) => act(orderId, a, e.target) }, ACTION_LABEL[a] ?? a)),
+        actions.map((a) => h("button", { type: "button", class: a === "cancel" ? "danger" : "", "data-action": a, onclick: (e) => (a === "cancel" ? cancelForm.open() : act(orderId, a, e.target)) }, ACTION_LABEL[a] ?? a)),
         actions.length ? null : h("span", { class: "muted" }, "No action fits this order now.")),
+      actions.includes("cancel") ? cancelForm : null,
       inDoubt ? checkForm : null,
       o.state === "needs_attention" && unmapped.size ? h("p", {}, "Unmapped items: map them on ", h("a", { href: "#/attention" }, "Needs attention"), ", then retry.") : null,
       h("div", { class: "grid2" },
@@ -526,18 +528,9 @@ function timelineEntry(orderId, e, openRaw) {
     rawBox);
 }
 
-async function act(orderId, action, button) {
-  let body;
-  if (action === "cancel") {
-    // POST /ops/orders/{id}/cancel needs a reason (1 to 500 characters): Blink gets it as its rejection comment.
-    const reason = prompt("Cancel this order? The locker is released and Blink is told it is rejected.\nWhy (Blink gets this as the comment)?");
-    if (reason === null) return;
-    if (!reason.trim()) { notice("Cancel: give the reason (Blink requires a comment).", "error"); return; }
-    body = { reason: reason.trim().slice(0, 500) };
-  } else {
-    const question = { resume: "Resume this order's workflow from where it stands?", retry: "Retry this order now?" }[action];
-    if (question && !confirm(question)) return;
-  }
+async function act(orderId, action, button, body) {
+  const question = { resume: "Resume this order's workflow from where it stands?", retry: "Retry this order now?" }[action];
+  if (question && !confirm(question)) return;
   button.disabled = true;
   try {
     const answer = await api("POST", `/ops/orders/${encodeURIComponent(orderId)}/${action}`, body);
@@ -547,6 +540,33 @@ async function act(orderId, action, button) {
   } finally {
     button.disabled = false;
   }
+}
+
+// POST /ops/orders/{id}/cancel needs a reason (1 to 500 characters): Blink gets it as its rejection comment.
+function cancelOrderForm(orderId) {
+  const errors = h("p", { class: "field-error", role: "alert" });
+  const reason = h("textarea", { name: "reason", required: true, maxlength: "500", rows: "2" });
+  const form = h("form", { class: "card grid", hidden: true, "aria-label": "Cancel the order", onsubmit: async (e) => {
+    e.preventDefault();
+    const text = reason.value.trim();
+    if (!text) { errors.textContent = "reason: give the reason (Blink requires a comment)"; return; }
+    const submit = form.querySelector("button[type=submit]");
+    submit.disabled = true;
+    try {
+      const answer = await api("POST", `/ops/orders/${encodeURIComponent(orderId)}/cancel`, { reason: text });
+      errors.textContent = "";
+      form.hidden = true;
+      notice(`${ACTION_LABEL.cancel}: done (execution ${answer.execution}).${answer.courier ? ` Note: ${answer.courier}.` : ""}`);
+    } catch (error) {
+      errors.textContent = Object.entries(error.fields || {}).map(([f, r]) => `${f}: ${r}`).join("; ") || error.message;
+    } finally { submit.disabled = false; }
+  } },
+    h("p", {}, "The locker is released and Blink is told the order is rejected, with this reason."),
+    h("label", { class: "wide" }, "Why is it cancelled?", reason),
+    h("div", { class: "actions wide" }, h("button", { type: "submit", class: "danger" }, "Cancel the order"),
+      h("button", { type: "button", onclick: () => { form.hidden = true; } }, "Keep it")), errors);
+  form.open = () => { form.hidden = false; reason.focus(); };
+  return form;
 }
 
 // A call whose outcome is unknown (failure kind VendorOutcomeUnknown), by the failure's vendor: the
