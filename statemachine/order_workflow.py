@@ -387,7 +387,10 @@ def build() -> dict[str, Any]:
             reserve_locker(steps.reserve, steps.accept)
         blink_status(steps.accept, "accepted", steps.create)
         handover = "WaitForCourierPickup" if to_locker else "WaitForCourierPickupToTheDoor"
-        task(steps.create, COURIER_FUNCTIONS[courier], handover, args=destination)
+        # A courier booking whose outcome is unknown (VendorOutcomeUnknown: DispatchNINJA has no
+        # lookup) waits for a person, who checks at the courier and retries: no blind second booking.
+        in_doubt = (["VendorOutcomeUnknown"], f"{steps.create}NeedsAttention")
+        task(steps.create, COURIER_FUNCTIONS[courier], handover, args=destination, catch=[in_doubt])
     for handover, told, then in (
         ("WaitForCourierPickup", "MarkReadyAndDispatchedInBlink", "WaitForDropOff"),
         ("WaitForCourierPickupToTheDoor", "MarkReadyAndDispatchedToTheDoor", "WaitForHomeDelivery"),
@@ -601,7 +604,7 @@ def build() -> dict[str, Any]:
     outcome("RecordCancelled", "cancelled", None, reason="cancelled by a person")
 
     # -- a person must act (an unmapped item, a refused submission): no retry can help
-    for step in ("PlanOrder", "SubmitToBlink"):
+    for step in ("PlanOrder", "SubmitToBlink", *sorted({lane.create for lane in LANES.values()})):
         states[f"{step}NeedsAttention"] = {
             "Type": "Pass",
             "Result": step,

@@ -348,13 +348,13 @@ def found_at_vendor(flow: Flow, driven: Driven, call: str) -> str | None:
         found = [
             o for o in flow.admin("dispatchninja", "GET", "/_admin/orders") if _dn_customer(o) == driven.customer_name
         ]
-        return str(found[0]["id"]) if found else None
+        return str(found[0]["details"]["id"]) if found else None
     record = driven.last["order"] if driven.last else {}
     name = f"{PARTNER_NAME} {record.get('source_order_id')}"
     found = [
         o for o in flow.admin("blink", "GET", "/_admin/orders") if (o.get("request") or {}).get("customer_name") == name
     ]
-    return str(found[0]["blink_order_id"]) if found else None
+    return str(found[0]["id"]) if found else None
 
 
 def _dn_customer(order: dict[str, Any]) -> Any:
@@ -418,8 +418,12 @@ def duplicates(flow: Flow, orders: list[Driven]) -> list[str]:
         mine_dn = [o for o in dn_orders if _dn_customer(o) == driven.customer_name]
         mine_tasks = [t for t in tasks if str(t.get("mappingKey", "")).startswith(oid)]
         mine_rents = [r for r in rents if r.get("externalID") == oid]
-        for what, made, key in (("DispatchNINJA order", mine_dn, "id"), ("Blink Logistics task", mine_tasks, "id")):
-            unknown = [str(m.get(key)) for m in made if str(m.get(key)) not in known]
+        made_ids = (
+            ("DispatchNINJA order", [str(m["details"]["id"]) for m in mine_dn]),
+            ("Blink Logistics task", [str(t["taskId"]) for t in mine_tasks]),
+        )
+        for what, made in made_ids:
+            unknown = [made_id for made_id in made if f"'{made_id}'" not in known]
             if unknown:
                 found.append(f"{oid}: {what}s {unknown} made but not the order's (of {len(made)})")
         if len(mine_rents) > 1:

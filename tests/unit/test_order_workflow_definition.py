@@ -401,3 +401,19 @@ def test_a_pre_order_and_a_partner_order_reach_the_same_lane():
     partner = happy_path({**PLANS["locker delivery"], "submit_to_blink": True})
     assert pre_order[:4] == ["PlanOrder", "Route", "WaitUntilDue", "RouteWhenDue"] and pre_order[4:] == lane
     assert partner[:4] == ["PlanOrder", "Route", "SubmitToBlink", "RouteAfterSubmit"] and partner[4:] == lane
+
+
+def test_a_booking_or_submission_in_doubt_waits_for_a_person_instead_of_failing():
+    # Given the tasks that call a vendor offering no lookup (Blink submitOrder, a DispatchNINJA booking)
+    in_doubt = [
+        name
+        for name, s in STATES.items()
+        if s["Type"] == "Task"
+        and any(f in json.dumps(s["Parameters"]) for f in ("SubmitOrderToBlink", "CreateDispatchNinja"))
+    ]
+    # Then each catches VendorOutcomeUnknown into the needs-attention path (a person checks at the
+    # vendor, then retries), not into the failure path that a resume would only repeat
+    assert in_doubt
+    for name in in_doubt:
+        targets = [c["Next"] for c in STATES[name]["Catch"] if "VendorOutcomeUnknown" in c["ErrorEquals"]]
+        assert targets and STATES[targets[0]]["Next"] == "RecordNeedsAttention", name
