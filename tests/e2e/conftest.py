@@ -30,7 +30,10 @@ from tests.e2e.support import (
 )
 
 SCHEDULE_SPEED = "15"  # rate(1 minute) fires every 4 s
-SCAN_LOGS = os.environ.get("E2E_LOG_SCAN") == "1"
+# Every line the functions log is kept (--verbose) and scanned at the end of the session for the
+# personal data and secrets the tests sent (issue 13: they never reach the logs). E2E_LOG_SCAN=0
+# skips it (a stack started only to look at).
+SCAN_LOGS = os.environ.get("E2E_LOG_SCAN", "1") == "1"
 
 
 SYNCS = (
