@@ -1,5 +1,5 @@
-"""The ops API (API key enforced by API Gateway): GET /ops/orders/{order_id}, GET /ops/orders,
-PATCH /ops/orders/{order_id}, POST /ops/orders/{order_id}/resume, POST /ops/orders/{order_id}/retry."""
+"""The ops API (every /ops/* route; the ops authorizer lets in a signed-in person or a machine's API
+key before it runs): orders, the catalog, the Blink records and the configuration — docs/openapi.json."""
 
 from orderbridge.entry import ops_api_handler
 

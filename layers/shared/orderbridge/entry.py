@@ -91,7 +91,7 @@ def webhook_handler(route: str, receive: Receive, *, error_shape: ErrorShape = "
 
 
 def ops_api_handler() -> Handler:
-    """The ops API's Lambda (API key enforced by API Gateway): the orders' routes
+    """The ops API's Lambda (behind the ops authorizer: a signed-in person or an API key): the orders' routes
     (:func:`_order_routes`), the catalog's (:func:`_catalog_routes`) and the Blink records'
     (:func:`_record_routes`) and the configuration's (:func:`_config_routes`), one ``Router`` each."""
     app = make_resolver()
