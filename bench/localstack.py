@@ -18,21 +18,11 @@ import httpx
 from samtranslator.yaml_helper import yaml_parse
 
 from bench.common import BARE_DIR, ROOT
+from tests.e2e.support import SYNCS
 
 BARE_FUNCTION = "BenchBareFunction"
 BARE_PATH = "/bench/bare"
 START_TIMEOUT_SECONDS = 240.0  # a shared 2-core machine: the stack's start-up can take a minute or more
-SYNCS = (
-    "SyncOrders",
-    "SyncBlinkStatuses",
-    "SyncRents",
-    "FindStuckOrders",
-    "SyncCatalog",
-    "PushStockAndPrice",
-    "SyncBranches",
-    "SyncCustomers",
-    "SyncAbandonedCarts",
-)
 
 
 def bench_template(folder: Path) -> Path:

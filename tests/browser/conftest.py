@@ -24,9 +24,9 @@ import httpx
 import pytest
 from botocore.config import Config
 
-from tests.e2e.conftest import SCHEDULE_SPEED, SYNCS
+from tests.e2e.conftest import SCHEDULE_SPEED
 from tests.e2e.flow import STATE_MACHINE, Flow
-from tests.e2e.support import RunningStack, start_stack, write_test_template
+from tests.e2e.support import SYNCS, RunningStack, start_stack, write_test_template
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"

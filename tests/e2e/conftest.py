@@ -20,6 +20,7 @@ from orderbridge_local.seed import DEMO_BLOQ_IDS
 from tests.e2e.flow import STATE_MACHINE, Flow
 from tests.e2e.support import (
     PRE_ORDER_LEAD_SECONDS,
+    SYNCS,
     WORKFLOW_BLINK_END_TIMEOUT_SECONDS,
     WORKFLOW_DROPOFF_TIMEOUT_SECONDS,
     RunningStack,
@@ -34,19 +35,6 @@ SCHEDULE_SPEED = "15"  # rate(1 minute) fires every 4 s
 # personal data and secrets the tests sent (issue 13: they never reach the logs). E2E_LOG_SCAN=0
 # skips it (a stack started only to look at).
 SCAN_LOGS = os.environ.get("E2E_LOG_SCAN", "1") == "1"
-
-
-SYNCS = (
-    "SyncOrders",
-    "SyncBlinkStatuses",
-    "SyncRents",
-    "FindStuckOrders",
-    "SyncCatalog",
-    "PushStockAndPrice",
-    "SyncBranches",
-    "SyncCustomers",
-    "SyncAbandonedCarts",
-)
 
 
 @pytest.fixture(scope="session")

@@ -38,6 +38,19 @@ WORKFLOW_DROPOFF_TIMEOUT_SECONDS = 40
 PRE_ORDER_LEAD_SECONDS = 10
 WORKFLOW_BLINK_END_TIMEOUT_SECONDS = 45
 
+# The scheduled syncs, which stacks started for tests fire on demand only (`<Name>Schedule=rate(1 day)`).
+SYNCS = (
+    "SyncOrders",
+    "SyncBlinkStatuses",
+    "SyncRents",
+    "FindStuckOrders",
+    "SyncCatalog",
+    "PushStockAndPrice",
+    "SyncBranches",
+    "SyncCustomers",
+    "SyncAbandonedCarts",
+)
+
 TEST_RESOURCES: dict[str, Any] = {
     "LocalTestTickFunction": {
         "Type": "AWS::Serverless::Function",

@@ -35,7 +35,7 @@ from botocore.config import Config
 from orderbridge_local.seed import DEMO_BLOQ_IDS
 
 from tests.e2e.flow import CUSTOMER, HOME_BRANCH, STATE_MACHINE, Flow, Placed, run_concurrently
-from tests.e2e.support import RunningStack, start_stack, write_test_template
+from tests.e2e.support import SYNCS, RunningStack, start_stack, write_test_template
 
 pytestmark = [pytest.mark.e2e, pytest.mark.reliability]
 
@@ -64,17 +64,6 @@ VENDOR_FUNCTIONS = (
     "NotifyLockerCustomerFunction",
     "CollectRentFunction",
     "FinishRentFunction",
-)
-SYNCS = (
-    "SyncOrders",
-    "SyncBlinkStatuses",
-    "SyncRents",
-    "FindStuckOrders",
-    "SyncCatalog",
-    "PushStockAndPrice",
-    "SyncBranches",
-    "SyncCustomers",
-    "SyncAbandonedCarts",
 )
 # The fault kinds, in turn: (name, the sandboxes' fault settings).
 FAULT_KINDS: list[tuple[str, dict[str, Any]]] = [
