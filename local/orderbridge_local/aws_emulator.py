@@ -21,6 +21,8 @@ active for the emulator's lifetime, in this process only):
   the local stream poller reads the stream like Lambda does (:mod:`.streams`).
 * Conditional writes are not atomic in moto: its DynamoDB writes are serialised
   (:func:`orderbridge_local.emulator.serialise_dynamodb_writes`, shared with the tests).
+* moto's Query sorts the whole table for every query: a query reads its partition
+  (:func:`orderbridge_local.emulator.partition_queries`).
 * CloudFormation reads ``DefinitionString`` only (no ``DefinitionSubstitutions``), and has no
   ``AWS::Scheduler::Schedule``: handled in :mod:`.template` and :mod:`.scheduler`.
 * A ``.waitForTaskToken`` task with a heartbeat whose token is answered while its Lambda is still
@@ -31,6 +33,8 @@ active for the emulator's lifetime, in this process only):
   execution, and moto marks an execution RUNNING before its thread has made the execution's
   environment: a token sent while another execution starts failed with InternalFailure. An
   execution without an environment holds no token yet and is passed over.
+* Step Functions made a new boto3 Lambda client for every Lambda task (milliseconds of CPU in the
+  one process that serves every AWS call, per task of every order): one client per region is kept.
 """
 
 from __future__ import annotations
@@ -39,9 +43,11 @@ import io
 import json
 import logging
 import os
+import re
 import threading
 import time
 import zipfile
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -57,7 +63,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from orderbridge_local import retention
-from orderbridge_local.emulator import serialise_dynamodb_writes
+from orderbridge_local.emulator import partition_queries, serialise_dynamodb_writes
 from orderbridge_local.template import ACCOUNT_ID, ARTIFACT_BUCKET, COMPLETED_LOCALLY, FRONT_TYPES, LocalTemplate
 
 logger = logging.getLogger("orderbridge_local.aws_emulator")
@@ -69,6 +75,34 @@ DEV_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local
 # SigV4 signing names that differ from the moto host prefix (from moto's server).
 _SIGNING_ALIASES = {"eventbridge": "events"}
 _DROPPED_ANSWER_HEADERS = ("status", "content-length", "transfer-encoding", "connection", "server", "date")
+# The caller of a request: a function's workers send ``app/<logical id>`` in their User-Agent
+# (``AWS_SDK_UA_APP_ID``, set by the local runtime); anything else is the stack itself.
+_APP_ID = re.compile(r"(?:^| )app/([A-Za-z0-9_.-]+)")
+_REQUESTS_KEPT = 20_000
+_requests: deque[tuple[float, str, str, float]] = deque(maxlen=_REQUESTS_KEPT)  # at, caller, service, ms
+
+
+def request_timings(since: float = 0.0) -> dict[str, Any]:
+    """The emulator's own time per request (moto's work and the wait for its locks, not the network)
+    by caller, for the requests that arrived at or after ``since`` (epoch seconds); with the time
+    DynamoDB writes waited for their lock."""
+    from orderbridge_local.emulator import lock_waits
+
+    by_caller: dict[str, list[float]] = {}
+    for at, caller, service, ms in list(_requests):
+        if at >= since:
+            by_caller.setdefault(f"{caller} {service}", []).append(ms)
+    out = {}
+    for key, values in sorted(by_caller.items()):
+        ordered = sorted(values)
+        out[key] = {
+            "requests": len(values),
+            "p50_ms": round(ordered[len(ordered) // 2], 1),
+            "p99_ms": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 1),
+            "total_s": round(sum(values) / 1000, 2),
+        }
+    return {"requests": out, "dynamodb_lock": lock_waits()}
+
 
 # (function name, payload, invocation type, log type) -> (payload, function error or None, log tail)
 LambdaRouter = Callable[[str, bytes, str, str | None], tuple[bytes, str | None, str]]
@@ -92,10 +126,12 @@ class MotoPatches:
         from moto.core.config import default_user_config
         from moto.dynamodb.models.table import StreamShard
         from moto.stepfunctions.models import StateMachine
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
         from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
         from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
         serialise_dynamodb_writes()
+        partition_queries()
         patches = self
         original_add = StreamShard.add
         original_setup_heartbeat = CallbackEndpoint.setup_heartbeat_endpoint
@@ -153,6 +189,7 @@ class MotoPatches:
             mock.patch.object(StreamShard, "add", stream_add),
             mock.patch.object(CallbackEndpoint, "setup_heartbeat_endpoint", setup_heartbeat),
             mock.patch.object(StepFunctionsParserBackend, "_get_executions", started_executions),
+            mock.patch.object(lambda_eval_utils, "boto_client_for", _kept_clients(lambda_eval_utils.boto_client_for)),
             *retention.patchers(),
         ]
         for patcher in self._patchers:
@@ -184,6 +221,43 @@ class MotoPatches:
         if tail:
             response_headers["x-amz-log-result"] = tail
         return answer
+
+
+def _kept_clients(make: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's ``boto_client_for`` with one client per (region, service) kept, made as moto makes it
+    (its endpoint, no retries, no timeout) but with a connection for each of many executions calling
+    at once. In-process (``mock_aws``) moto's own is used."""
+    from moto.core.models import botocore_stubber
+    from moto.settings import moto_server_port
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+
+    kept: dict[tuple[str, str], Any] = {}
+    lock = threading.Lock()
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        if botocore_stubber.enabled:
+            return make(region=region, service=service, state_credentials=state_credentials)
+        with lock:
+            client = kept.get((region, service))
+            if client is None:
+                client = kept[(region, service)] = boto3.session.Session().client(  # type: ignore[call-overload]
+                    service,
+                    region_name=region,
+                    aws_access_key_id="ak",
+                    aws_secret_access_key="sk",
+                    endpoint_url=f"http://localhost:{moto_server_port()}",
+                    config=Config(
+                        parameter_validation=False,
+                        retries={"max_attempts": 0, "total_max_attempts": 1},
+                        connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+                        read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+                        max_pool_connections=256,
+                        proxies={},
+                    ),
+                )
+            return client
+
+    return boto_client_for
 
 
 def _header(headers: Any, name: str) -> str | None:
@@ -237,12 +311,18 @@ class MotoApp:
         aws_request = AWSPreparedRequest(
             method=request.method, url=url, headers=forwarded, body=request.get_data(), stream_output=False
         )
+        arrived, began = time.time(), time.perf_counter()
         try:
             result = self._stubber.process_request(aws_request)
         except Exception as exc:  # a moto bug must not kill the server thread
             logger.exception("emulator: %s %s failed", request.method, url)
             body = json.dumps({"__type": "InternalFailure", "message": f"{type(exc).__name__}: {exc}"})
             return Response(body, 500, content_type="application/json")(environ, start_response)
+        finally:
+            app = _APP_ID.search(headers.get("user-agent", ""))
+            _requests.append(
+                (arrived, app.group(1) if app else "stack", host.split(".")[0], (time.perf_counter() - began) * 1000)
+            )
         if result is None:
             body = json.dumps({"message": f"no emulated service for {host}"})
             return Response(body, 404, content_type="application/json")(environ, start_response)

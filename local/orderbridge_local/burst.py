@@ -320,12 +320,44 @@ def run_burst(
     orders = blink_orders(distinct, prefix or f"9{int(time.time()) % 10**6:06d}")
     bodies = [body for body in orders.values() for _ in range(2)][:requests]
     random.Random(seed).shuffle(bodies)
-    began = time.perf_counter()
+    since, began = time.time(), time.perf_counter()
     answers = fire(info["webhooks"]["blink_orders"], bodies, concurrency)
     out = {"target": "blink_orders", "concurrency": concurrency, **figures(answers, time.perf_counter() - began)}
+    out["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    out["where_time_went"] = where_time_went(info, since, "BlinkOrderWebhookFunction")
     if check:
         out.update(check_orders(info, list(orders)))
     return out
+
+
+def where_time_went(info: dict[str, Any], since: float, function: str) -> dict[str, Any] | None:
+    """From the stack's ``GET /_local/timings``: for ``function``'s API invocations since ``since``,
+    the time waiting for a worker vs the handler's run (ms, p50/p99), the emulator's own time per
+    AWS request of that function, the background lane and the DynamoDB lock. None if not told."""
+    try:
+        response = httpx.get(
+            f"{info['admin']}/timings", params={"since": str(since)}, timeout=REQUEST_TIMEOUT_SECONDS, trust_env=False
+        )
+    except httpx.HTTPError:
+        return None
+    if response.status_code != 200:
+        return None
+    body = response.json()
+    front = (body["functions"].get(function) or {}).get("front") or {}
+    emulator = body.get("emulator") or {}
+    calls = {k.split(" ", 1)[1]: v for k, v in (emulator.get("requests") or {}).items() if k.startswith(function + " ")}
+    background = {k: v for k, v in (emulator.get("requests") or {}).items() if not k.startswith(function + " ")}
+    return {
+        "invocations": front.get("invocations", 0),
+        "queued_ms": front.get("queued_ms"),
+        "handler_ms": front.get("handler_ms"),
+        "total_ms": front.get("total_ms"),
+        "emulator_per_request": calls,
+        "emulator_other_requests": sum(v["requests"] for v in background.values()),
+        "emulator_other_seconds": round(sum(v["total_s"] for v in background.values()), 1),
+        "background_lane": body.get("background_lane"),
+        "dynamodb_lock": emulator.get("dynamodb_lock"),
+    }
 
 
 def retained(info: dict[str, Any]) -> dict[str, Any] | None:
@@ -339,9 +371,15 @@ def retained(info: dict[str, Any]) -> dict[str, Any] | None:
 
 def run_bare(info: dict[str, Any], *, requests: int = 1000, concurrency: int = 32) -> dict[str, Any]:
     """The same burst at the bare baseline function (a stack from :func:`start_stack`)."""
-    began = time.perf_counter()
+    since, began = time.time(), time.perf_counter()
     answers = fire(f"{info['api']}{BARE_PATH}", [b"{}"] * requests, concurrency)
-    return {"target": "bare", "concurrency": concurrency, **figures(answers, time.perf_counter() - began)}
+    return {
+        "target": "bare",
+        "concurrency": concurrency,
+        **figures(answers, time.perf_counter() - began),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "where_time_went": where_time_went(info, since, BARE_FUNCTION),
+    }
 
 
 def sustain(
@@ -468,7 +506,33 @@ def table(result: dict[str, Any]) -> str:
         )
     start = result["rss_mb"]["start"]
     lines.append(f"memory at start: stack {start['stack']} MB, tree {start['tree']} MB")
+    lines.append("where a request's time went (ms, p50/p99; the emulator's own time per AWS request):")
+    for index, run in enumerate(runs):
+        name = "bare" if run["target"] == "bare" else f"blink run {index if 'bare' in result else index + 1}"
+        lines.append(f"  {name:<12} {_where(run)}")
     return "\n".join(lines)
+
+
+def _where(run: dict[str, Any]) -> str:
+    where = run.get("where_time_went") or {}
+    if not where.get("queued_ms"):
+        return "(the stack did not say)"
+
+    def spread(part: dict[str, Any] | None) -> str:
+        return f"{part['p50']}/{part['p99']}" if part else "-"
+
+    calls = ", ".join(
+        f"{service} {v['requests']}× {v['p50_ms']}/{v['p99_ms']}"
+        for service, v in where["emulator_per_request"].items()
+    )
+    lock = where.get("dynamodb_lock") or {}
+    load = run.get("load_average") or ["-"]
+    return (
+        f"waiting for a worker {spread(where['queued_ms'])}, handler {spread(where['handler_ms'])}; "
+        f"emulator: {calls or '-'}; other callers {where['emulator_other_requests']} requests "
+        f"{where['emulator_other_seconds']} s; DynamoDB lock waited {lock.get('waited', '-')}× "
+        f"(max {lock.get('wait_ms_max', '-')} ms); load {load[0]}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,7 +33,7 @@ from orderbridge.ops import (
     OrderList,
     WorkflowResumed,
 )
-from orderbridge.web.resolver import ErrorAnswer
+from orderbridge.web.answers import ErrorAnswer
 from orderbridge.webhooks.answers import WebhookAck
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema

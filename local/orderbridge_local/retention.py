@@ -429,8 +429,10 @@ def retained() -> dict[str, Any]:
     for _, _, backend in _backends(dynamodbstreams_backends):
         iterators += len(backend.shard_iterators) + len(_iterators(backend).held)
     records: dict[str, int] = {}
+    items: dict[str, int] = {}
     for _, _, backend in _backends(dynamodb_backends):
         for name, table in list(backend.tables.items()):
+            items[name] = len(table)
             if table.stream_shard is not None:
                 records[name] = len(table.stream_shard.items)
     running = ended = 0
@@ -444,6 +446,7 @@ def retained() -> dict[str, Any]:
     return {
         "shard_iterators": iterators,
         "stream_records": records,
+        "dynamodb_items": items,  # the data itself: it grows with the orders, as in DynamoDB
         "executions_running": running,
         "executions_ended": ended,
         "step_functions_threads": len(TMP_THREADS),

@@ -8,6 +8,24 @@ per process, so two functions never see each other's configuration, and a handle
 past its ``Timeout`` is killed without touching anything else. A worker (:mod:`.worker`) is a
 standard-library script run with the project's interpreter; it imports the handler once (the
 cold start) and then serves invocations one at a time.
+
+The front door and the background (as in AWS, where each function has its own concurrency and a
+webhook's answer never waits behind a workflow): an invocation is either *front* (API Gateway, the
+``invoke`` command: someone waits for the answer) or *background* (Step Functions tasks, Lambda
+``Invoke`` from the emulator, ``Event`` invocations, schedules, stream pollers). On one machine
+they share the CPUs and the one emulator process, so the background is held back where it costs
+the front door:
+
+* at most ``background_concurrency`` background invocations run at once, across all functions
+  (:class:`Lane`: the others wait their turn, first come first served, without holding a worker);
+  a front invocation never waits for that lane;
+* the workers of functions that no route reaches run at a lower OS priority
+  (:data:`BACKGROUND_NICE`), so a webhook's worker gets the CPU first;
+* each function keeps its own pool, so a front function's workers are never busy with background
+  work of another function (the reserved concurrency of AWS).
+
+Every invocation records how long it waited (for the lane and a worker: ``queued_ms``) and how long
+its handler ran (``handler_ms``, AWS calls included); :meth:`Runtime.timings` sums them up.
 """
 
 from __future__ import annotations
@@ -23,7 +41,7 @@ import sys
 import threading
 import time
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
@@ -39,9 +57,18 @@ logger = logging.getLogger("orderbridge_local.runtime")
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 READY_TIMEOUT_SECONDS = 30.0
 ACQUIRE_TIMEOUT_SECONDS = 30.0
-# A worker idle this long is stopped (one per function stays warm): the pool a burst grew (up to
-# --max-workers per function, ~70 MB each) shrinks back once the burst is over.
+# A worker idle this long is stopped: the pool a burst grew (up to --max-workers per function,
+# ~70 MB each) shrinks back once the burst is over. A function behind a route keeps one warm; a
+# background function's last worker goes too (it starts again on the next invocation, as Lambda's).
 IDLE_WORKER_SECONDS = 30.0
+# The OS priority (nice) of the workers of background functions: the CPU goes to the front door's
+# workers first when both want it.
+BACKGROUND_NICE = 10
+# The front door is quiet once no front invocation has run for this long: the background lane then
+# widens from ``background_concurrency`` to ``background_idle_concurrency`` (its backlog drains).
+FRONT_QUIET_SECONDS = 1.0
+# How many recent invocations per function and lane :meth:`Runtime.timings` sums up.
+TIMINGS_KEPT = 2000
 
 # Defaults the local runtime adds under the function's own variables: there is no X-Ray daemon, and
 # the in-process emulator (one Python process for every AWS API) answers slower than AWS does when
@@ -88,7 +115,10 @@ def function_environment(
         "no_proxy": "127.0.0.1,localhost",
         "ORDERBRIDGE_LOCAL_PATH": os.pathsep.join(str(p) for p in spec.layer_dirs),
     }
-    return {**LOCAL_DEFAULTS, **deployed.environment, **reserved}
+    # Which function's workers an emulator request came from (its User-Agent: ``app/<logical id>``),
+    # for the emulator's timings; a function's own AWS_SDK_UA_APP_ID wins.
+    caller = {"AWS_SDK_UA_APP_ID": spec.logical_id[:50]}
+    return {**LOCAL_DEFAULTS, **caller, **deployed.environment, **reserved}
 
 
 # ----------------------------------------------------------------------------------- results
@@ -110,6 +140,9 @@ class Invocation:
     cold_init_ms: float | None = None
     status: str = ""  # what the log line shows: an HTTP status, "ok", an error type
     order_id: str | None = None
+    lane: str = "front"  # or "background" (see the module docstring)
+    queued_ms: float = 0.0  # waiting for the background lane and for a free worker
+    handler_ms: float | None = None  # the handler's own run, its AWS calls included (the worker's clock)
 
     def payload(self) -> bytes:
         if self.ok:
@@ -127,6 +160,9 @@ class Invocation:
             "order_id": self.order_id,
             "duration_ms": self.duration_ms,
             "cold_init_ms": self.cold_init_ms,
+            "lane": self.lane,
+            "queued_ms": self.queued_ms,
+            "handler_ms": self.handler_ms,
             "error": self.error.get("errorType") if self.error else None,
         }
 
@@ -143,7 +179,7 @@ class Worker:
 
     _ids = itertools.count(1)
 
-    def __init__(self, spec: FunctionSpec, env: dict[str, str]) -> None:
+    def __init__(self, spec: FunctionSpec, env: dict[str, str], nice: int = 0) -> None:
         self.spec = spec
         self.id = next(self._ids)
         self.cold = True
@@ -159,6 +195,14 @@ class Worker:
             cwd=str(spec.code_dir),
             start_new_session=True,  # Ctrl-C in the terminal is for the stack, which stops its workers
         )
+        self.nice = 0
+        if nice:
+            try:
+                base = os.getpriority(os.PRIO_PROCESS, 0)  # relative to the stack's own priority
+                os.setpriority(os.PRIO_PROCESS, self.process.pid, min(19, base + nice))
+                self.nice = nice
+            except OSError as exc:  # not allowed here: the worker runs at the stack's priority
+                logger.debug("could not lower the priority of a %s worker: %s", spec.logical_id, exc)
         self._reader = threading.Thread(target=self._read, name=f"worker-{spec.logical_id}-{self.id}", daemon=True)
         self._reader.start()
 
@@ -204,6 +248,17 @@ class Worker:
     @property
     def alive(self) -> bool:
         return self.process.poll() is None
+
+    def peak_kb(self) -> int:
+        """The process's resident memory high-water mark (VmHWM), while it runs; 0 once gone."""
+        try:
+            with open(f"/proc/{self.process.pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1])
+        except (OSError, ValueError):
+            pass
+        return 0
 
     def stop(self, timeout: float = 2.0) -> None:
         if self.process.poll() is None:
@@ -256,9 +311,10 @@ class FunctionPool:
     it started, a request in a burst waited out a whole cold start while warm workers came free
     many times over: seconds of p99 for a 100 ms function.)"""
 
-    def __init__(self, spec: FunctionSpec, env: dict[str, str], max_workers: int) -> None:
+    def __init__(self, spec: FunctionSpec, env: dict[str, str], max_workers: int, *, nice: int = 0) -> None:
         self.spec = spec
         self.env = env
+        self.nice = nice  # the OS priority of its workers (background functions: lower)
         self.max_workers = max(1, max_workers)
         self._idle: deque[Worker] = deque()
         self._all: set[Worker] = set()
@@ -267,6 +323,18 @@ class FunctionPool:
         self._start_failure: str | None = None
         self._cond = threading.Condition()
         self._closed = False
+        self.started = 0  # workers ever made ready
+        self._gone_peak_kb = 0  # the highest VmHWM of the workers stopped so far
+
+    def _retire(self, worker: Worker) -> None:
+        """Note a worker's peak memory before it is stopped or killed (B6 reads it afterwards)."""
+        self._gone_peak_kb = max(self._gone_peak_kb, worker.peak_kb())
+
+    def peak_mb(self) -> float:
+        """The highest resident memory any of this function's workers reached (live or stopped)."""
+        with self._cond:
+            live = [w.peak_kb() for w in self._all]
+        return round(max([self._gone_peak_kb, *live]) / 1024, 1)
 
     def acquire(self, timeout: float = ACQUIRE_TIMEOUT_SECONDS) -> Worker:
         """A free worker; requests that had to wait are served first come, first served."""
@@ -334,6 +402,7 @@ class FunctionPool:
                 self._all.discard(worker)
                 stopped.append(worker)
         for worker in stopped:
+            self._retire(worker)
             worker.stop(timeout=1.0)
         return len(stopped)
 
@@ -341,7 +410,7 @@ class FunctionPool:
         """A new worker, made ready in the background, then free for whoever waits."""
         worker: Worker | None = None
         try:
-            worker = Worker(self.spec, self.env)
+            worker = Worker(self.spec, self.env, self.nice)
             worker.wait_ready()
         except Exception as exc:
             logger.warning("%s: a worker did not start: %s", self.spec.logical_id, exc)
@@ -356,6 +425,7 @@ class FunctionPool:
             self._starting -= 1
             closed = self._closed
             if not closed:
+                self.started += 1
                 self._all.add(worker)
                 self._hand_over(worker)
         if closed:
@@ -366,6 +436,7 @@ class FunctionPool:
             self._hand_over(worker)
 
     def discard(self, worker: Worker) -> None:
+        self._retire(worker)
         worker.kill()
         with self._cond:
             self._all.discard(worker)
@@ -390,6 +461,110 @@ class FunctionPool:
             worker.stop(timeout=1.0)
 
 
+# -------------------------------------------------------------------------------------- lane
+
+
+class _Turn:
+    __slots__ = ("event", "granted")
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.granted = False
+
+
+class Lane:
+    """At most ``size`` holders at once. The others wait, each on its own event (a release wakes
+    exactly the next one, not every waiter), without a timeout (background work waits its turn as
+    an event source's backlog does in AWS), and the functions take turns: a freed slot goes to the
+    longest-waiting invocation of the next function in a round, so a stream batch waits behind one
+    invocation of each other function, not behind five hundred workflow tasks (in AWS each function
+    has its own concurrency)."""
+
+    def __init__(self, size: int, idle_size: int | None = None) -> None:
+        """``size`` at once while the front door is busy; ``idle_size`` (default: ``size``) while it
+        is quiet (:meth:`front_quiet`): the background drains its backlog when no one waits."""
+        self.size = max(1, size)
+        self.idle_size = max(self.size, idle_size or self.size)
+        self._capacity = self.size
+        self._held = 0
+        self._waiting: OrderedDict[str, deque[_Turn]] = OrderedDict()  # function -> its waiters; the round
+        self._count = 0
+        self._lock = threading.Lock()
+        self._closed = False
+        self.most_waiting = 0  # the longest the queue has been
+
+    def acquire(self, function: str = "") -> None:
+        with self._lock:
+            if self._closed:
+                raise WorkerGone("the runtime is stopping")
+            if self._held < self._capacity:
+                self._held += 1
+                return
+            turn = _Turn()
+            self._waiting.setdefault(function, deque()).append(turn)
+            self._count += 1
+            self.most_waiting = max(self.most_waiting, self._count)
+        turn.event.wait()
+        if not turn.granted:
+            raise WorkerGone("the runtime is stopping")
+
+    def release(self) -> None:
+        with self._lock:
+            self._held -= 1
+            self._grant()
+
+    def front_quiet(self, quiet: bool) -> None:
+        """The front door went quiet (the lane widens to ``idle_size``) or busy (back to ``size``:
+        running background invocations finish, no new one starts until the lane is below it)."""
+        with self._lock:
+            self._capacity = self.idle_size if quiet else self.size
+            self._grant()
+
+    def _grant(self) -> None:
+        """Hand free slots to the waiting, the functions taking turns (lock held)."""
+        while self._waiting and self._held < self._capacity:
+            function, turns = next(iter(self._waiting.items()))
+            turn = turns.popleft()
+            if turns:
+                self._waiting.move_to_end(function)  # the other functions' turn first
+            else:
+                del self._waiting[function]
+            self._count -= 1
+            self._held += 1
+            turn.granted = True
+            turn.event.set()
+
+    @property
+    def capacity(self) -> int:
+        return self._capacity
+
+    @property
+    def held(self) -> int:
+        return self._held
+
+    @property
+    def waiting(self) -> int:
+        return self._count
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            waiting = [turn for turns in self._waiting.values() for turn in turns]
+            self._waiting.clear()
+            self._count = 0
+        for turn in waiting:
+            turn.event.set()
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+
+    def at(share: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 1)
+
+    return {"p50": at(0.50), "p99": at(0.99), "max": round(ordered[-1], 1)}
+
+
 # ----------------------------------------------------------------------------------- runtime
 
 
@@ -410,19 +585,38 @@ class Runtime:
         max_workers: int = 4,
         history: int = 500,
         idle_seconds: float = IDLE_WORKER_SECONDS,
+        front: Iterable[str] | None = None,
+        background_concurrency: int | None = None,
+        background_idle_concurrency: int | None = None,
     ) -> None:
+        """``front``: the functions someone waits on (behind a route; default: all of them) — the
+        others' workers run at :data:`BACKGROUND_NICE`. ``background_concurrency``: how many
+        background invocations run at once while the front door is busy (default: the number of
+        CPUs, at least 2); ``background_idle_concurrency``: while it is quiet (default: twice that)."""
         self.functions = functions
+        self.front = set(functions if front is None else front)
         self.deployed = deployed
         self.endpoint_url = endpoint_url
         self.region = region
+        busy = background_concurrency or max(2, os.cpu_count() or 2)
+        self.lane = Lane(busy, background_idle_concurrency or 2 * busy)
+        self._front_in_flight = 0
+        self._front_last = 0.0  # time.monotonic() when the last front invocation ended
+        # A background function never runs more at once than the lane lets through: its pool never
+        # needs more workers than that (each one ~70 MB).
         self.pools = {
             name: FunctionPool(
                 spec,
                 function_environment(spec, deployed[name], endpoint_url=endpoint_url, region=region),
-                min(max_workers, spec.reserved_concurrency or max_workers),
+                min(
+                    max_workers if name in self.front else min(max_workers, self.lane.idle_size),
+                    spec.reserved_concurrency or max_workers,
+                ),
+                nice=0 if name in self.front else BACKGROUND_NICE,
             )
             for name, spec in functions.items()
         }
+        self._timings: dict[tuple[str, str], deque[tuple[float, float, float, float]]] = {}
         self.listeners: list[Listener] = []
         self.recent: deque[Invocation] = deque(maxlen=history)
         self._recent_lock = threading.Lock()
@@ -431,12 +625,36 @@ class Runtime:
         self._stopping = threading.Event()
         self._reaper = threading.Thread(target=self._reap_loop, name="runtime-reaper", daemon=True)
         self._reaper.start()
+        self._front_watch = threading.Thread(target=self._watch_front, name="runtime-front-watch", daemon=True)
+        self._front_watch.start()
+
+    def _watch_front(self) -> None:
+        """Widen the background lane while the front door is quiet (see :data:`FRONT_QUIET_SECONDS`)."""
+        while not self._stopping.wait(0.25):
+            with self._recent_lock:
+                quiet = not self._front_in_flight and time.monotonic() - self._front_last >= FRONT_QUIET_SECONDS
+            if quiet != (self.lane.capacity == self.lane.idle_size):
+                self.lane.front_quiet(quiet)
+
+    def _front_begins(self) -> None:
+        with self._recent_lock:
+            self._front_in_flight += 1
+            first = self._front_in_flight == 1
+        if first and self.lane.capacity != self.lane.size:
+            self.lane.front_quiet(False)  # at once: no new background invocation starts meanwhile
+
+    def _front_ends(self) -> None:
+        with self._recent_lock:
+            self._front_in_flight -= 1
+            self._front_last = time.monotonic()
 
     def _reap_loop(self) -> None:
         while not self._stopping.wait(min(5.0, max(0.1, self.idle_seconds / 2))):
-            for pool in list(self.pools.values()):
+            for name, pool in list(self.pools.items()):
                 try:
-                    pool.reap(self.idle_seconds)
+                    # as Lambda reclaims idle execution environments; a front function keeps one warm
+                    # (someone waits on its first answer: provisioned concurrency of one)
+                    pool.reap(self.idle_seconds, keep=1 if name in self.front else 0)
                 except Exception:
                     logger.exception("reaping idle workers of %s failed", pool.spec.logical_id)
 
@@ -454,21 +672,43 @@ class Runtime:
 
     # ------------------------------------------------------------------ invoking
 
-    def invoke(self, function: str, event: Any, *, source: str, timeout: float | None = None) -> Invocation:
+    def invoke(
+        self, function: str, event: Any, *, source: str, timeout: float | None = None, background: bool = False
+    ) -> Invocation:
+        """Run ``function`` on ``event``; ``background``: through the background lane (see the
+        module docstring) — Step Functions, the emulator's Invoke, async, schedules, streams."""
         logical = self.logical_id(function)
         spec = self.functions[logical]
         deployed = self.deployed[logical]
         pool = self.pools[logical]
-        invocation = Invocation(request_id=str(uuid.uuid4()), function=logical, source=source, started_at=time.time())
+        invocation = Invocation(
+            request_id=str(uuid.uuid4()),
+            function=logical,
+            source=source,
+            started_at=time.time(),
+            lane="background" if background else "front",
+        )
         limit = float(timeout if timeout is not None else spec.timeout)
         began = time.perf_counter()
         worker: Worker | None = None
+        in_lane = False
+        if not background:
+            self._front_begins()
         try:
+            if background:
+                try:
+                    self.lane.acquire(logical)
+                except WorkerGone as exc:
+                    invocation.error = {"errorType": "Runtime.ExitError", "errorMessage": str(exc)}
+                    return self._done(invocation, began)
+                in_lane = True
             try:
                 worker = pool.acquire()
             except TimeoutError as exc:  # every worker busy for too long: what Lambda calls throttling
                 invocation.error = {"errorType": "TooManyRequestsException", "errorMessage": str(exc)}
+                invocation.queued_ms = round((time.perf_counter() - began) * 1000, 1)
                 return self._done(invocation, began)
+            invocation.queued_ms = round((time.perf_counter() - began) * 1000, 1)
             if worker.cold:
                 invocation.cold_init_ms = worker.init_ms
                 invocation.logs.extend(worker.init_logs)
@@ -490,6 +730,7 @@ class Runtime:
             invocation.result = answer.get("result")
             invocation.error = answer.get("error")
             invocation.logs.extend(answer.get("logs") or [])
+            invocation.handler_ms = answer.get("duration_ms")
         except TimeoutError:
             invocation.error = {
                 "errorType": "Sandbox.Timedout",
@@ -506,12 +747,49 @@ class Runtime:
         finally:
             if worker is not None:
                 pool.release(worker)
+            if in_lane:
+                self.lane.release()
+            if not background:
+                self._front_ends()
         return self._done(invocation, began)
 
     def _done(self, invocation: Invocation, began: float) -> Invocation:
         invocation.duration_ms = round((time.perf_counter() - began) * 1000, 1)
+        with self._recent_lock:
+            kept = self._timings.get((invocation.function, invocation.lane))
+            if kept is None:
+                kept = self._timings[(invocation.function, invocation.lane)] = deque(maxlen=TIMINGS_KEPT)
+            handler = invocation.handler_ms if invocation.handler_ms is not None else -1.0
+            kept.append((invocation.started_at, invocation.queued_ms, handler, invocation.duration_ms))
         self._record(invocation)
         return invocation
+
+    def timings(self, since: float = 0.0) -> dict[str, Any]:
+        """Per function and lane, over its recent invocations that started at or after ``since``
+        (epoch seconds): how many, and p50/p99/max of the time waiting (lane and worker), of the
+        handler's run, and of the whole invocation, in ms; and the background lane now."""
+        with self._recent_lock:
+            kept = {key: [t for t in values if t[0] >= since] for key, values in self._timings.items()}
+        out: dict[str, Any] = {}
+        for (function, lane), values in sorted(kept.items()):
+            if not values:
+                continue
+            handlers = [t[2] for t in values if t[2] >= 0]
+            out.setdefault(function, {})[lane] = {
+                "invocations": len(values),
+                "queued_ms": _spread([t[1] for t in values]),
+                "handler_ms": _spread(handlers) if handlers else None,
+                "total_ms": _spread([t[3] for t in values]),
+            }
+        return {
+            "functions": out,
+            "background_lane": {
+                "size": self.lane.size,
+                "running": self.lane.held,
+                "waiting": self.lane.waiting,
+                "most_waiting": self.lane.most_waiting,
+            },
+        }
 
     def invoke_async(self, function: str, event: Any, *, source: str) -> str:
         """An ``Event`` invocation: accepted now, run in the background (no retries)."""
@@ -522,7 +800,7 @@ class Runtime:
 
     def _safe_invoke(self, function: str, event: Any, source: str) -> None:
         try:
-            self.invoke(function, event, source=source)
+            self.invoke(function, event, source=source, background=True)
         except Exception:
             logger.exception("async invocation of %s failed", function)
 
@@ -545,7 +823,7 @@ class Runtime:
             return b"", None, ""
         if invocation_type == "DryRun":
             return b"", None, ""
-        invocation = self.invoke(function_name, event, source=source)
+        invocation = self.invoke(function_name, event, source=source, background=True)
         tail = ""
         if log_type == "Tail":
             tail = base64.b64encode("\n".join(invocation.logs).encode()[-4096:]).decode()
@@ -593,6 +871,7 @@ class Runtime:
 
     def stop(self) -> None:
         self._stopping.set()
+        self.lane.close()
         self._async.shutdown(wait=False, cancel_futures=True)
         for pool in self.pools.values():
             pool.stop()

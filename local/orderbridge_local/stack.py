@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,7 @@ class StackConfig:
     sandboxes: bool = True
     schedule_speed: float = 1.0
     max_workers: int = 4
+    background_concurrency: int | None = None  # background invocations at once (runtime.Lane); None: CPUs
     warm: bool = True
     verbose: bool = False
 
@@ -168,7 +170,7 @@ class LocalStack:
             self._start_schedules()
             self.pollers = StreamPollers(
                 self.emulator.client("lambda"),
-                self.emulator.client("dynamodbstreams"),
+                InProcessStreams(self.config.region),
                 self._invoke_for_stream,
                 self.config.region,
             ).start()
@@ -241,6 +243,8 @@ class LocalStack:
         def strip_token(url: str | None) -> str | None:
             return url.split("?", 1)[0] if url else None
 
+        from orderbridge.domain.rent_events import ACTED_ON_EVENTS
+
         config = {
             "blink": {
                 "username": creds["blink"]["username"],
@@ -258,8 +262,14 @@ class LocalStack:
                 "api_key": creds["bloqit"]["api_key"],
                 "signature_header": parameters.get("BloqSignatureHeader", "x-bloq-signature"),
                 "timestamp_header": parameters.get("BloqTimestampHeader", "x-bloq-timestamp"),
+                # subscribed to what RegisterBloqWebhookFunction subscribes a deployment to
                 "webhooks": [
-                    {"url": webhooks["bloq"], "secret": self.dev.bloq_secret, "description": "Orderbridge local stack"}
+                    {
+                        "url": webhooks["bloq"],
+                        "secret": self.dev.bloq_secret,
+                        "description": "Orderbridge local stack",
+                        "enabledEvents": list(ACTED_ON_EVENTS),
+                    }
                 ]
                 if "bloq" in webhooks
                 else [],
@@ -283,6 +293,8 @@ class LocalStack:
             endpoint_url=self.emulator.url,
             region=self.config.region,
             max_workers=self.config.max_workers,
+            front=front_functions(self.template),
+            background_concurrency=self.config.background_concurrency,
         )
         self.runtime.listeners += [logs.annotate, self._invocation_listener()]
         self.emulator.patches.router = self.runtime.route_from_emulator
@@ -290,7 +302,7 @@ class LocalStack:
     def _invoke_for_stream(self, function: str, event: Any, source: str) -> Invocation:
         """The stream pollers' way to a function: through the runtime running now."""
         assert self.runtime is not None
-        return self.runtime.invoke(function, event, source=source)
+        return self.runtime.invoke(function, event, source=source, background=True)
 
     def _invocation_listener(self) -> Callable[..., Any]:
         """What hears of each invocation besides the log annotation."""
@@ -491,6 +503,57 @@ def _stop(part: Scheduler | StreamPollers | Runtime | emu.Emulator | None) -> No
         part.stop()
 
 
+class InProcessStreams:
+    """DynamoDB Streams as the stream pollers read them: from the emulator's backend in this
+    process, as Lambda's pollers read streams inside AWS — not through the emulator's HTTP API,
+    where every GetRecords (four a second per shard, each record with both item images) was
+    serialised by moto and parsed again by botocore in the one process that answers every AWS
+    call, and the poller fell behind a burst. The answers are shaped as the boto3 client's; the
+    emulator's patches (iterator expiry, record trimming, the DynamoDB lock) apply as they do to
+    the API."""
+
+    def __init__(self, region: str, account: str = tpl.ACCOUNT_ID) -> None:
+        self.region = region
+        self.account = account
+
+    def _backend(self) -> Any:
+        from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+        return dynamodbstreams_backends[self.account][self.region]
+
+    def describe_stream(self, StreamArn: str) -> dict[str, Any]:  # noqa: N803 - boto3's names
+        return {"StreamDescription": self._backend().describe_stream(StreamArn)}
+
+    def get_shard_iterator(
+        self,
+        StreamArn: str,  # noqa: N803
+        ShardId: str,  # noqa: N803
+        ShardIteratorType: str,  # noqa: N803
+        SequenceNumber: str | None = None,  # noqa: N803
+    ) -> dict[str, Any]:
+        iterator = self._backend().get_shard_iterator(StreamArn, ShardId, ShardIteratorType, SequenceNumber)
+        return {"ShardIterator": iterator.arn}
+
+    def get_records(self, ShardIterator: str, Limit: int = 1000) -> dict[str, Any]:  # noqa: N803
+        page = self._backend().get_records(ShardIterator, Limit)
+        return {"NextShardIterator": page["NextShardIterator"], "Records": [_as_read(r) for r in page["Records"]]}
+
+
+def _as_read(record: dict[str, Any]) -> dict[str, Any]:
+    """A stream record as GetRecords returns it (moto's own is shared: copied where it differs —
+    the creation time tz-aware UTC, as botocore parses it)."""
+    dynamodb = dict(record["dynamodb"])
+    created = dynamodb.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime) and created.tzinfo is None:
+        dynamodb["ApproximateCreationDateTime"] = created.replace(tzinfo=UTC)
+    return {**record, "dynamodb": dynamodb}
+
+
+def front_functions(local: tpl.LocalTemplate) -> set[str]:
+    """The functions someone waits on: behind a route, and the routes' authorizers."""
+    return {r.function for r in local.routes} | {r.authorizer for r in local.routes if r.authorizer}
+
+
 def output_path(value: Any) -> str | None:
     """The path part of an Output such as ``!Sub https://${Api}.execute-api.${AWS::Region}.
     ${AWS::URLSuffix}/${Stage}/webhooks/bloq`` (the local front serves at the root)."""
@@ -514,8 +577,9 @@ class AdminApp:
     ``GET  /_local/schedules``                    schedules with their next fire time
     ``POST /_local/schedules/<name>/fire``        fire now (rule, schedule, or target function/state machine)
     ``GET  /_local/invocations?function=&source=`` recent invocations
-    ``GET  /_local/workers``                      the worker processes (pids) per function
+    ``GET  /_local/workers``                      the worker processes (pids) per function, their peak memory
     ``GET  /_local/memory``                       this process's memory and what the emulator holds
+    ``GET  /_local/timings?since=``               per function and lane: waiting vs handler time (ms)
     """
 
     def __init__(self, stack: LocalStack) -> None:
@@ -529,6 +593,7 @@ class AdminApp:
                 Rule("/_local/invocations", methods=["GET"], endpoint="invocations"),
                 Rule("/_local/workers", methods=["GET"], endpoint="workers"),
                 Rule("/_local/memory", methods=["GET"], endpoint="memory"),
+                Rule("/_local/timings", methods=["GET"], endpoint="timings"),
             ]
         )
 
@@ -577,11 +642,49 @@ class AdminApp:
             "emulator": retention.retained(),
             "invocations_kept": len(runtime.recent) if runtime else 0,
             "threads": threading.active_count(),
+            **_traced(int(request.args.get("top") or 25)),
         }
+
+    def _timings(self, request: Request) -> tuple[int, Any]:
+        from orderbridge_local import aws_emulator
+
+        assert self.stack.runtime is not None
+        try:
+            since = float(request.args.get("since") or 0.0)
+        except ValueError:
+            return 400, {"message": "since: epoch seconds"}
+        return 200, {**self.stack.runtime.timings(since), "emulator": aws_emulator.request_timings(since)}
 
     def _workers(self, request: Request) -> tuple[int, Any]:
         assert self.stack.runtime is not None
-        return 200, {"workers": {name: pool.pids() for name, pool in self.stack.runtime.pools.items()}}
+        pools = self.stack.runtime.pools
+        return 200, {
+            "workers": {name: pool.pids() for name, pool in pools.items()},
+            # idle workers are stopped (runtime.IDLE_WORKER_SECONDS): what they reached is kept
+            "peak_mb": {name: pool.peak_mb() for name, pool in pools.items() if pool.started},
+            "started": {name: pool.started for name, pool in pools.items() if pool.started},
+        }
+
+
+def _traced(top: int) -> dict[str, Any]:
+    """When the stack runs with ``PYTHONTRACEMALLOC=<frames>``: the ``top`` places (file:line)
+    holding the most memory now, in MB — to find what grows."""
+    import tracemalloc
+
+    if not tracemalloc.is_tracing():
+        return {}
+    stats = tracemalloc.take_snapshot().statistics("lineno")
+    return {
+        "traced_mb": round(sum(s.size for s in stats) / 2**20, 1),
+        "traced_top": [
+            {
+                "where": f"{s.traceback[0].filename.split('site-packages/')[-1]}:{s.traceback[0].lineno}",
+                "mb": round(s.size / 2**20, 2),
+                "blocks": s.count,
+            }
+            for s in stats[:top]
+        ],
+    }
 
 
 def _rss_mb() -> float | None:

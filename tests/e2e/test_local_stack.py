@@ -121,13 +121,33 @@ def test_a_signed_bloqit_event_is_accepted_and_a_forged_one_is_not(stack, http):
 
 
 def test_the_bloqit_sandbox_signs_its_events_and_the_stack_accepts_them(stack, http):
+    # Given the stack's Bloq.It webhook, subscribed as RegisterBloqWebhookFunction subscribes one
     sandbox = stack["sandboxes"]["bloqit"]
-    sent = http.post(f"{sandbox}/_admin/events/locker.locker_opened", json={})
+
+    # When Bloq.It sends an event of a subscribed type (about no rent of ours)
+    sent = http.post(f"{sandbox}/_admin/events/rent.in_progress", json={})
     assert sent.status_code == 200, sent.text
-    deliveries = http.get(f"{sandbox}/_admin/webhooks", params={"flush": "1", "label": "locker.locker_opened"}).json()
+
+    # Then it is delivered signed, and the stack verifies it and records it as unmatched
+    deliveries = http.get(f"{sandbox}/_admin/webhooks", params={"flush": "1", "label": "rent.in_progress"}).json()
     assert deliveries and deliveries[-1]["url"] == stack["webhooks"]["bloq"]
-    assert deliveries[-1]["status"] == 200, deliveries[-1]
-    assert deliveries[-1]["answer"] == {"status": "accepted"}
+    assert deliveries[-1]["status"] == 202, deliveries[-1]
+    assert deliveries[-1]["answer"] == {"status": "unmatched"}
+
+
+def test_an_event_type_the_stack_does_not_subscribe_to_never_reaches_it(stack, http):
+    # Given the stack's Bloq.It webhook, not subscribed to locker events nor to a drop-off's notices
+    sandbox = stack["sandboxes"]["bloqit"]
+    before = len(invocations(stack, "BloqWebhookFunction"))
+
+    # When Bloq.It has such events
+    for code in ("locker.locker_opened", "rent.drop_off_confirmation", "rent.created"):
+        assert http.post(f"{sandbox}/_admin/events/{code}", json={}).status_code == 200
+    sent = http.get(f"{sandbox}/_admin/webhooks", params={"flush": "1"}).json()
+
+    # Then none is sent to the stack, and its Bloq.It webhook function is not invoked
+    assert not [d for d in sent if d["label"] in ("locker.locker_opened", "rent.drop_off_confirmation", "rent.created")]
+    assert len(invocations(stack, "BloqWebhookFunction")) == before
 
 
 def test_dozens_of_concurrent_partner_orders_are_all_answered(stack):

@@ -38,7 +38,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "syncs": {"models", "domain", "store", "vendors", "web", "webhooks", "actions", "workflow", "deps"},
     "aws": set(),
     "deps": {"aws", "models", "domain", "store", "vendors", "web"},
-    "entry": {"aws", "models", "domain", "store", "vendors", "web", "deps"} | USE_CASES,
+    "entry": {"aws", "models", "domain", "store", "vendors", "web", "deps", "ops_api"} | USE_CASES,
+    "ops_api": {"aws", "models", "domain", "store", "vendors", "web", "deps"} | USE_CASES,
 }
 # Libraries that speak to AWS or to vendors over HTTP, and the rooms that may use them.
 EDGE_LIBRARIES = {

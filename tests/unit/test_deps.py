@@ -127,6 +127,10 @@ DENIED_FOR_WEBHOOKS = (
     "orderbridge.actions",
     "orderbridge.syncs",
     "aws_lambda_powertools.utilities.batch",
+    # Powertools' resolvers (all of them load with the package: AppSync, Bedrock, ...) and event data
+    # classes: a webhook has one route and answers through web.answers (entry.webhook_handler).
+    "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.utilities.data_classes",
 )
 
 _IMPORT_HANDLER = """

@@ -36,8 +36,8 @@ EXCEPTIONS: dict[tuple[str, str, str], str] = {
 # Method calls the walk cannot type whose names are also a store method's, checked by hand: none
 # of them reaches AWS.
 NOT_STORE_CALLS = {
-    "orderbridge.entry._catalog_routes: .put(...)": "@router.put(...), the resolver's route decorator",
-    "orderbridge.entry._config_routes: .put(...)": "@router.put(...), the resolver's route decorator",
+    "orderbridge.ops_api._catalog_routes: .put(...)": "@router.put(...), the resolver's route decorator",
+    "orderbridge.ops_api._config_routes: .put(...)": "@router.put(...), the resolver's route decorator",
     "orderbridge.vendors.clients.VendorClients._get: .close(...)": "an httpx client's close()",
     "orderbridge.vendors.clients.VendorClients.bloqit: .create(...)": "a vendor client's constructor",
     "orderbridge.vendors.clients.VendorClients.blink_logistics: .create(...)": "a vendor client's constructor",

@@ -18,7 +18,6 @@ from orderbridge.domain.ids import order_id_for
 from orderbridge.domain.statuses import TrackUpdate, new_courier_job
 from orderbridge.errors import BadRequest, Conflict, FieldError, NotFound, ServiceUnavailable
 from orderbridge.models.base import OurModel
-from orderbridge.models.blink_logistics import TaskEvent
 from orderbridge.models.config import BlinkAddress, Partner
 from orderbridge.models.order import (
     FINAL_STATES,
@@ -34,6 +33,7 @@ from orderbridge.models.order import (
     TimelineEvent,
     Tracks,
 )
+from orderbridge.models.states import TaskEvent
 from orderbridge.store.orders import shown_state
 from orderbridge.web.paging import decode_cursor, encode_cursor, of_index, page_limit
 from orderbridge.web.request import parse_json, parse_model

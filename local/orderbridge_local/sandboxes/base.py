@@ -52,6 +52,10 @@ Admin routes (every sandbox; never subject to faults, never recorded as vendor r
     Every vendor-API request received, oldest first: ``method``, ``path``, ``query``, ``headers``,
     ``body`` (parsed JSON, form fields, or text), ``status`` (what the sandbox answered), ``fault``
     (which fault, if any, answered it), ``time``. Filters: ``?method=``, ``?path=`` (prefix).
+``GET /_admin/in_flight``
+    The vendor-API requests being served right now (held by latency or a timeout fault, or being
+    processed), oldest first: ``method``, ``path``, ``client`` (the caller's ``host:port``, to tell
+    which process made the call), ``since``.
 ``GET /_admin/webhooks``
     Every webhook the sandbox sent (one record per attempt): ``id``, ``delivery``, ``attempt``,
     ``label``, ``url``, ``headers``, ``body`` (parsed), ``raw_body`` (the exact bytes sent, as
@@ -376,6 +380,8 @@ class Sandbox:
         self._pending = threading.local()
         self._inflight = 0
         self._inflight_cond = threading.Condition()
+        self._held: dict[int, dict[str, Any]] = {}  # vendor-API requests being served, by serial
+        self._held_ids = itertools.count(1)
         self._served_url: str | None = None
         self._handle: ServerHandle | None = None
         self._threads: list[threading.Thread] = []
@@ -697,13 +703,33 @@ class Sandbox:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         with self._inflight_cond:
             self._inflight += 1
+        serial = self._hold(environ)
         try:
             response = self._respond(Request(environ))
         finally:
+            if serial is not None:
+                with self._log_lock:
+                    self._held.pop(serial, None)
             with self._inflight_cond:
                 self._inflight -= 1
                 self._inflight_cond.notify_all()
         return response(environ, start_response)
+
+    def _hold(self, environ: dict[str, Any]) -> int | None:
+        """Note a vendor-API request as being served (``GET /_admin/in_flight``); its serial."""
+        path = str(environ.get("PATH_INFO") or "")
+        if path.startswith("/_admin"):
+            return None
+        serial = next(self._held_ids)
+        entry = {
+            "method": environ.get("REQUEST_METHOD"),
+            "path": path,
+            "client": f"{environ.get('REMOTE_ADDR')}:{environ.get('REMOTE_PORT')}",
+            "since": utcnow().isoformat(),
+        }
+        with self._log_lock:
+            self._held[serial] = entry
+        return serial
 
     def _json_response(self, reply: Reply) -> Response:
         # Under the state lock: a reply may share objects that a webhook worker updates.
@@ -836,6 +862,7 @@ class Sandbox:
             Rule("/_admin/outages", methods=["POST"], endpoint=self._admin_add_outage),
             Rule("/_admin/outages/<path:outage_id>", methods=["DELETE"], endpoint=self._admin_end_outage),
             Rule("/_admin/requests", methods=["GET"], endpoint=self._admin_requests),
+            Rule("/_admin/in_flight", methods=["GET"], endpoint=self._admin_in_flight),
             Rule("/_admin/requests", methods=["DELETE"], endpoint=self._admin_clear_requests),
             Rule("/_admin/webhooks", methods=["GET"], endpoint=self._admin_webhooks),
             Rule("/_admin/settings", methods=["GET"], endpoint=self._admin_get_settings),
@@ -876,6 +903,10 @@ class Sandbox:
             if (not method or entry["method"] == method.upper()) and (not prefix or entry["path"].startswith(prefix))
         ]
         return Reply(entries)
+
+    def _admin_in_flight(self, request: Request) -> Reply:
+        with self._log_lock:
+            return Reply([dict(entry) for _, entry in sorted(self._held.items())])
 
     def _admin_clear_requests(self, request: Request) -> Reply:
         with self._log_lock:

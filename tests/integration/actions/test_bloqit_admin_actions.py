@@ -23,16 +23,31 @@ TOKEN = "IssueCourierTokenFunction"
 SIGNING_SECRET = SECRETS["bloq"][0]  # the secret the Bloq.It webhook verifies with, first of its list
 
 
-def test_register_creates_the_webhook_with_rent_events_and_the_webhook_secret(act, vendors, action_deps, capsys):
+def test_register_creates_the_webhook_with_the_rent_events_we_act_on_and_the_webhook_secret(
+    act, vendors, action_deps, capsys
+):
     out = act(REGISTER, event("register_bloq_webhook"))
 
     body = sent_json(vendors.create_webhook)
     assert body["url"] == "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/webhooks/bloq"
     assert body["secret"] == SIGNING_SECRET
-    assert body["description"] == "Orderbridge: rent, locker and Bloq events"
-    rent_events = {e for e in EVENT_TYPES if e.startswith("rent.")}
-    assert rent_events <= set(body["enabledEvents"])
-    assert not [e for e in body["enabledEvents"] if e.startswith("customer.")]
+    assert body["description"] == "Orderbridge: the rent events it acts on"
+    # Only the rent events that move a rent to a state some decision reads, or its expiry: a
+    # drop-off, a pickup, an expiry, a cancellation, an extension (domain.rent_events)
+    assert body["enabledEvents"] == [
+        "rent.started",
+        "rent.in_progress",
+        "rent.locker_opened",
+        "rent.collect_item",
+        "rent.finished",
+        "rent.cancelled",
+        "rent.expired",
+        "rent.extended",
+        "rent.in_transit",
+        "rent.ready_for_pickup",
+        "rent.offline_dropoff",
+    ]
+    assert set(body["enabledEvents"]) <= set(EVENT_TYPES)
     assert vendors.create_webhook.calls.last.request.headers["X-API-KEY"] == "dev-bloqit-api-key"
     assert out == {
         "merchant_id": "m-demo",
@@ -55,7 +70,7 @@ def test_register_again_updates_the_webhook_of_that_url_instead_of_adding_one(ac
     assert sent_json(vendors.update_webhook) | {"secret": "-"} == {
         "url": url,
         "enabledEvents": ["rent.in_progress", "rent.expired"],
-        "description": "Orderbridge: rent, locker and Bloq events",
+        "description": "Orderbridge: the rent events it acts on",
         "secret": "-",
     }
     assert sent_json(vendors.update_webhook)["secret"] == SIGNING_SECRET

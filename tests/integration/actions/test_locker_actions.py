@@ -224,6 +224,65 @@ def test_bloqit_failing_on_create_is_retryable_and_leaves_no_rent(act, vendors, 
     assert act(RESERVE, event("reserve_locker"))["rent_id"] == DOC_RENT_ID
 
 
+def test_a_rent_an_earlier_attempt_made_but_did_not_record_is_taken_over_not_doubled(
+    act, vendors, partner_order, nearby, action_deps
+):
+    # Given Bloq.It holds an open rent for the order that we have no record of (the first attempt's
+    # answer was lost: a timeout after Bloq.It made it, or its worker killed)
+    orphan = doc(bloq_docs.DELIVERY_CREATED, externalID=partner_order, bloq=DOC_BLOQ_ID, locker=DOC_LOCKER_ID)
+    vendors.rent_by_external_id.mock(return_value=json_response(orphan))
+    update = vendors.router.put(url__regex=rf"^{BLOQIT}/rents/[^/]+$").mock(
+        side_effect=lambda request: json_response({**orphan, **json.loads(request.content)})
+    )
+
+    # When the locker is reserved again
+    out = act(RESERVE, event("reserve_locker"))
+
+    # Then that rent is the order's: no second rent, none cancelled, and it got new codes and the window
+    assert vendors.create_delivery.call_count == 0
+    assert vendors.cancel.call_count == 0 and vendors.finish.call_count == 0
+    assert update.calls.last.request.url.path.endswith(f"/rents/{DOC_RENT_ID}")
+    body = sent_json(update)
+    pickup, dropoff = body["pickUpCodes"]["default"], body["dropOffCode"]
+    assert re.fullmatch(r"\d{6}", pickup) and re.fullmatch(r"\d{8}", dropoff)
+    assert (body["expiryDate"], body["deliveryDateLimit"], body["collectTimeLimit"]) == (
+        "2026-11-22T14:00:00Z",
+        "2026-11-22T14:00:00Z",
+        2,
+    )
+    rent = action_deps.rents.get(DOC_RENT_ID)
+    assert (rent.order_id, rent.bloq_id, rent.locker_id, rent.state) == (
+        partner_order,
+        DOC_BLOQ_ID,
+        DOC_LOCKER_ID,
+        "reserved",
+    )
+    assert (rent.pickup_code, rent.dropoff_code) == (pickup, dropoff)
+    assert (out["rent_id"], out["reused"], out["collect_time_limit_hours"]) == (DOC_RENT_ID, False, 2)
+    assert tracks(action_deps, partner_order)["rent_state"] == "reserved"
+    # And a retry of the action now finds our record
+    assert act(RESERVE, event("reserve_locker", max_distance_m=800))["reused"] is True
+    assert vendors.create_delivery.call_count == 0 and len(action_deps.rents.for_order(partner_order)) == 1
+
+
+def test_an_unrecorded_rent_that_does_not_say_its_bloq_is_released_before_renting_anew(
+    act, vendors, partner_order, nearby, action_deps
+):
+    # Given an open rent of the order at Bloq.It, unrecorded, whose answer names no Bloq
+    orphan = doc(bloq_docs.DELIVERY_CREATED, _id="orphan-rent", externalID=partner_order)
+    vendors.rent_by_external_id.mock(return_value=json_response(orphan))
+
+    # When the locker is reserved
+    out = act(RESERVE, event("reserve_locker"))
+
+    # Then that rent is cancelled and finished (it holds no locker), and one rent is made
+    assert [c.request.url.path.split("/")[-2] for c in vendors.cancel.calls + vendors.finish.calls] == [
+        "orphan-rent",
+        "orphan-rent",
+    ]
+    assert vendors.create_delivery.call_count == 1 and out["rent_id"] == DOC_RENT_ID
+
+
 def test_a_malformed_size_is_invalid_input(act, vendors, partner_order):
     with pytest.raises(InvalidActionInput, match="locker_size"):
         act(RESERVE, event("reserve_locker", locker_size="XXL"))

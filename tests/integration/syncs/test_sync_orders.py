@@ -458,8 +458,8 @@ def test_a_replay_interrupted_after_applying_applies_nothing_twice(deps, blink):
 def test_a_task_event_before_the_task_was_linked_is_applied_when_the_courier_job_is_set(deps, blink):
     # Given an order, and a Blink Logistics event for a task not yet linked to it
     from orderbridge.domain.statuses import new_courier_job
-    from orderbridge.models.blink_logistics import TaskEvent
     from orderbridge.models.order import TimelineEvent
+    from orderbridge.models.states import TaskEvent
 
     payload = blink.place_order()
     hub = Hub()
@@ -489,9 +489,9 @@ def test_a_task_event_before_the_task_was_linked_is_applied_when_the_courier_job
 def test_a_rent_event_before_the_rent_was_recorded_is_applied_when_the_order_follows_the_rent(deps, blink):
     # Given an order, and a Bloq.It drop-off for a rent we have not recorded yet
     from orderbridge.domain.statuses import rent_state_update
-    from orderbridge.models.bloqit import RentState
     from orderbridge.models.order import TimelineEvent
     from orderbridge.models.rent import Rent
+    from orderbridge.models.states import RentState
 
     payload = blink.place_order()
     hub = Hub()

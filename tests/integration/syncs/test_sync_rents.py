@@ -15,11 +15,12 @@ import pytest
 from orderbridge.config import get_settings
 from orderbridge.deps import Deps, get_deps
 from orderbridge.domain.ids import order_id_for
+from orderbridge.domain.rent_events import ACTED_ON_EVENTS, acted_on
 from orderbridge.domain.statuses import rent_state_update
 from orderbridge.domain.waits import WaitKind
-from orderbridge.models.bloqit import EVENT_TYPES, RentState
 from orderbridge.models.order import Lifecycle, OrderState, TimelineEvent
 from orderbridge.models.rent import Rent
+from orderbridge.models.states import RentState
 from orderbridge.store.orders import order_key
 from orderbridge.syncs.rents import SYNC, sync_rents
 from orderbridge.syncs.runner import TIME_MARGIN_SECONDS
@@ -63,9 +64,9 @@ class BloqIt:
         self.on_history: list[Any] = []  # called on each rent history request (the test's clock)
         self.http = httpx.Client(transport=self.transport(), base_url="http://bloqit.local")
         self.http.headers["X-API-KEY"] = TEST_CREDENTIALS.require_bloqit().api_key.get_secret_value()
-        # Our webhook is registered, but every callback is lost (the sandbox's drop_webhooks fault).
-        rent_events = [event for event in EVENT_TYPES if event.startswith("rent.")]
-        self.call("POST", f"{API}/webhooks", json={"url": WEBHOOK_URL, "enabledEvents": rent_events})
+        # Our webhook is registered as RegisterBloqWebhookFunction registers it (the rent events we
+        # act on), but every callback is lost (the sandbox's drop_webhooks fault).
+        self.call("POST", f"{API}/webhooks", json={"url": WEBHOOK_URL, "enabledEvents": list(ACTED_ON_EVENTS)})
         self.call("POST", "/_admin/faults", json={"drop_webhooks": True})
 
     def transport(self) -> httpx.BaseTransport:
@@ -100,6 +101,10 @@ class BloqIt:
         return [
             e["codeName"] for e in self.sandbox.events if e["rent"] == rent_id and e["codeName"].startswith("rent.")
         ]
+
+    def acted_on_codes(self, rent_id: str) -> list[str]:
+        """The rent's events of the types our webhook subscribes to, in order."""
+        return [code for code in self.rent_codes(rent_id) if acted_on(code)]
 
     def dropped_webhooks(self, rent_id: str) -> list[str]:
         """The raw bodies of the rent's webhooks the sandbox dropped, in order."""
@@ -221,16 +226,14 @@ def test_a_cancellation_no_webhook_brought_fails_the_drop_off_wait(hub, sync_dep
     # When the reconciliation runs
     report = run(sync_deps)
 
-    # Then the order's rent is cancelled (the events before it are kept in the timeline, late) and
-    # the order stream fails the drop-off wait as after the webhook
+    # Then the order's rent is cancelled and the order stream fails the drop-off wait as after the
+    # webhook; the events before it that our webhook does not subscribe to (created, reserved: the
+    # answer of our own reservation) are not applied
     assert (report.seen, report.changed, report.failed) == (1, 1, 0)
     after = order_item(order_id)
     assert after["rent_state"] == "cancelled"
-    assert rent_timeline(hub, order_id) == [
-        ("rent.created", False, "rent reconciliation"),
-        ("rent.reserved", False, "rent reconciliation"),
-        ("rent.cancelled", True, "rent reconciliation"),
-    ]
+    assert bloqit.rent_codes(rent_id) == ["rent.created", "rent.reserved", "rent.cancelled"]
+    assert rent_timeline(hub, order_id) == [("rent.cancelled", True, "rent reconciliation")]
     _run_stream(_record("MODIFY", after, before))
     assert ("failure", f"tok-{order_id}", "RentCancelled") in recorder.calls
 
@@ -256,6 +259,23 @@ def test_a_drop_off_and_pickup_found_by_reconciliation_end_the_waits_and_the_ord
     assert bloqit.history_calls == 1
 
 
+def test_the_reconciliation_applies_only_the_events_our_webhook_subscribes_to(hub, sync_deps, bloqit):
+    # Given a locker order whose drop-off and pickup webhooks were all lost
+    order_id, rent_id = waiting_order(hub, sync_deps, bloqit)
+    bloqit.call("POST", f"/_admin/rents/{rent_id}/dropoff")
+    bloqit.call("POST", f"/_admin/rents/{rent_id}/pickup")
+
+    # When the reconciliation runs
+    run(sync_deps)
+
+    # Then of the rent's history it applies the events that move the rent to a state we act on, and
+    # leaves the rest (our own reservation's, the drop-off's notices, the price calculation) unread
+    assert {"rent.created", "rent.drop_off_confirmation", "rent.price_calculation"} <= set(bloqit.rent_codes(rent_id))
+    applied = [code for code, _, _ in rent_timeline(hub, order_id)]
+    assert applied == ["rent.started", "rent.in_progress", "rent.collect_item", "rent.finished"]
+    assert {r["code_name"] for r in bloq_event_records()} == set(applied)
+
+
 def test_two_runs_at_once_and_a_run_after_them_apply_each_event_once(hub, sync_deps, bloqit):
     # Given two locker orders whose drop-off and pickup webhooks were all lost
     orders = [waiting_order(hub, sync_deps, bloqit) for _ in range(2)]
@@ -270,10 +290,10 @@ def test_two_runs_at_once_and_a_run_after_them_apply_each_event_once(hub, sync_d
 
     # Then every rent event is recorded once, on its order's timeline once, and nothing is left to do
     for order_id, rent_id in orders:
-        codes = bloqit.rent_codes(rent_id)
+        codes = bloqit.acted_on_codes(rent_id)
         assert sorted(code for code, _, _ in rent_timeline(hub, order_id)) == sorted(codes)
         assert order_item(order_id)["rent_state"] == "finished"
-    assert len(bloq_event_records()) == sum(len(bloqit.rent_codes(rent_id)) for _, rent_id in orders)
+    assert len(bloq_event_records()) == sum(len(bloqit.acted_on_codes(rent_id)) for _, rent_id in orders)
     assert all(r.failed == 0 for r in reports) and sum(r.seen for r in reports) >= 2
     assert (later.seen, later.changed) == (0, 0)
     assert sync_deps.cursors.get(SYNC, "m-demo").value is None  # the walk ended: the next starts over

@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from orderbridge.domain import blink_submit, courier_rules
 from orderbridge.domain.statuses import TERMINAL
-from orderbridge.models.blink_logistics import TaskEvent
 from orderbridge.models.dispatchninja import DispatchNinjaOrderDetails
 from orderbridge.models.order import Amounts, Order, OrderItem, OrderOption, OrderSource
+from orderbridge.models.states import TaskEvent
 
 from tests.unit.vendors import samples as docs
 

@@ -18,7 +18,7 @@ from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, CallbackOutcomeSuccess
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from orderbridge_local import aws_emulator as emu
-from orderbridge_local.emulator import serialise_dynamodb_writes
+from orderbridge_local.emulator import partition_queries, serialise_dynamodb_writes
 
 
 def test_a_task_token_answered_before_the_heartbeat_wait_starts_resumes_the_task():
@@ -189,3 +189,90 @@ def test_a_write_failing_half_way_puts_back_what_the_transaction_wrote():
             )
         assert "Item" not in ddb.get_item(TableName="t", Key={"pk": {"S": "first"}})
         assert len(table.stream_shard.items) == before
+
+
+def _orders_table(ddb) -> None:  # noqa: ANN001
+    ddb.create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "branch", "AttributeType": "S"},
+            {"AttributeName": "at", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_branch",
+                "KeySchema": [
+                    {"AttributeName": "branch", "KeyType": "HASH"},
+                    {"AttributeName": "at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def test_a_query_reads_its_partition_and_never_sorts_the_whole_table(monkeypatch):
+    # Given a table of 200 orders, 3 items each, with a branch index
+    partition_queries()
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="eu-west-1")
+        _orders_table(ddb)
+        for n in range(200):
+            for sk in ("META", "EVENT#2", "EVENT#1"):
+                item = {"pk": {"S": f"ORDER#{n:03d}"}, "sk": {"S": sk}}
+                if sk == "META":
+                    item |= {"branch": {"S": f"B{n % 2}"}, "at": {"S": f"2026-11-27T10:{n % 60:02d}:{n:03d}"}}
+                ddb.put_item(TableName="orders", Item=item)
+        sorted_sizes: list[int] = []
+        real_sorted = sorted
+
+        def counting_sorted(items, **kwargs):  # noqa: ANN001, ANN003
+            items = list(items)
+            sorted_sizes.append(len(items))
+            return real_sorted(items, **kwargs)
+
+        from moto.dynamodb.models import table as table_module
+
+        monkeypatch.setattr(table_module, "sorted", counting_sorted, raising=False)
+
+        # When one order's partition is queried, forwards, backwards and a page at a time
+        def sks(**kwargs):  # noqa: ANN003
+            answer = ddb.query(
+                TableName="orders",
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": "ORDER#007"}},
+                **kwargs,
+            )
+            return [i["sk"]["S"] for i in answer["Items"]], answer.get("LastEvaluatedKey")
+
+        forwards, _ = sks()
+        backwards, _ = sks(ScanIndexForward=False)
+        first, cursor = sks(Limit=2)
+        rest, _ = sks(ExclusiveStartKey=cursor)
+        # and one branch is queried through the index, newest first
+        listed = ddb.query(
+            TableName="orders",
+            IndexName="by_branch",
+            KeyConditionExpression="branch = :b",
+            ExpressionAttributeValues={":b": {"S": "B1"}},
+            ScanIndexForward=False,
+            Limit=5,
+        )["Items"]
+
+        # Then each answers as DynamoDB does
+        assert forwards == ["EVENT#1", "EVENT#2", "META"]
+        assert backwards == ["META", "EVENT#2", "EVENT#1"]
+        assert (first, rest) == (["EVENT#1", "EVENT#2"], ["META"])
+        expected = sorted(
+            ((f"2026-11-27T10:{n % 60:02d}:{n:03d}", f"ORDER#{n:03d}") for n in range(1, 200, 2)), reverse=True
+        )[:5]
+        assert [(i["at"]["S"], i["pk"]["S"]) for i in listed] == expected
+        # and no query sorted the table's 600 items (a scan does: the count sees moto's sorting)
+        by_queries = list(sorted_sizes)
+        ddb.scan(TableName="orders", Limit=1)
+        assert all(n <= 3 for n in by_queries)
+        assert sorted_sizes[len(by_queries) :] == [600]

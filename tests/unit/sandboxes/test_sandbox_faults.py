@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -261,3 +262,29 @@ def test_named_outages_fail_only_the_requests_that_carry_their_strings_until_end
 def test_an_outage_without_paths_is_refused(ninja: ServerHandle, http: httpx.Client) -> None:
     answer = http.post(f"{ninja.url}/_admin/outages", json={"id": "x", "paths": []})
     assert answer.status_code == 400
+
+
+def test_a_request_held_by_latency_is_listed_in_flight_with_its_callers_port(
+    ninja: ServerHandle, http: httpx.Client
+) -> None:
+    # Given a latency of 1.5 s on every vendor call
+    http.post(f"{ninja.url}/_admin/faults", json={"latency_ms": 1500}).raise_for_status()
+    held: list[httpx.Response] = []
+
+    # When a caller's orders/add is held, and we look while it is
+    with httpx.Client(timeout=10.0, trust_env=False) as caller:
+        thread = threading.Thread(target=lambda: held.append(add(caller, ninja)))
+        thread.start()
+        deadline = time.monotonic() + 1.0
+        in_flight: list[dict[str, str]] = []
+        while not in_flight and time.monotonic() < deadline:
+            in_flight = http.get(f"{ninja.url}/_admin/in_flight").json()
+            time.sleep(0.05)
+        thread.join(5.0)
+
+    # Then it is listed with the caller's address and port, and no longer once answered
+    assert [(entry["method"], entry["path"]) for entry in in_flight] == [("POST", ADD)]
+    host, port = in_flight[0]["client"].rsplit(":", 1)
+    assert host == "127.0.0.1" and int(port) > 0
+    assert held[0].status_code == 200
+    assert http.get(f"{ninja.url}/_admin/in_flight").json() == []

@@ -15,11 +15,11 @@ import respx
 from orderbridge.config import VendorSettings
 from orderbridge.models.blink import (
     BlinkBranchStockPrice,
-    BlinkOrderStatus,
     BlinkProductStockPrice,
     BlinkStockAndPriceSync,
     BlinkSubmitOrderRequest,
 )
+from orderbridge.models.states import BlinkOrderStatus
 from orderbridge.vendors.blink import TOKEN_FALLBACK_TTL_SECONDS, BlinkClient
 from orderbridge.vendors.credentials import BlinkCredentials, MissingVendorCredentials, VendorCredentials
 from orderbridge.vendors.http import (

@@ -11,13 +11,8 @@ import httpx
 import pytest
 import respx
 from orderbridge.config import VendorSettings
-from orderbridge.models.blink_logistics import (
-    TaskCreateRequest,
-    TaskEvent,
-    TaskStatusWebhook,
-    TaskType,
-    TaskUpdateRequest,
-)
+from orderbridge.models.blink_logistics import TaskCreateRequest, TaskStatusWebhook, TaskType, TaskUpdateRequest
+from orderbridge.models.states import TaskEvent
 from orderbridge.vendors.blink_logistics import BlinkLogisticsClient
 from orderbridge.vendors.credentials import BlinkLogisticsCredentials, MissingVendorCredentials, VendorCredentials
 from orderbridge.vendors.http import PermanentVendorError, VendorAuthError, VendorNotFound

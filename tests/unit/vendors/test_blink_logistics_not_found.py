@@ -14,7 +14,7 @@ import pytest
 import respx
 from orderbridge.actions.courier import _existing_task
 from orderbridge.config import VendorSettings
-from orderbridge.models.blink_logistics import TaskEvent
+from orderbridge.models.states import TaskEvent
 from orderbridge.vendors.blink_logistics import TASK_STATUS_PATH, BlinkLogisticsClient, TaskNotFound
 from orderbridge.vendors.credentials import BlinkLogisticsCredentials
 from orderbridge.vendors.http import RetryableVendorError, VendorAuthError, VendorNotFound

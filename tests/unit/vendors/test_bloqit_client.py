@@ -35,12 +35,12 @@ from orderbridge.models.bloqit import (
     NotificationOption,
     Page,
     Rent,
-    RentState,
     RentType,
     RentUpdate,
     ReturnCreate,
     Webhook,
 )
+from orderbridge.models.states import RentState
 from orderbridge.vendors.bloqit import API_PREFIX, BloqitClient
 from orderbridge.vendors.credentials import BloqitCredentials
 from orderbridge.vendors.http import (

@@ -28,14 +28,10 @@ from orderbridge.deps import Deps
 from orderbridge.domain import blink_submit
 from orderbridge.domain.statuses import ORDER_STATUS_RANK, order_status_update
 from orderbridge.models.base import OurModel
-from orderbridge.models.blink import (
-    BlinkOrderStatus,
-    BlinkSubmitOrderDelivery,
-    BlinkSubmitOrderRequest,
-    BlinkSubmittedOrder,
-)
+from orderbridge.models.blink import BlinkSubmitOrderDelivery, BlinkSubmitOrderRequest, BlinkSubmittedOrder
 from orderbridge.models.config import Branch, Partner, PartnerDelivery
 from orderbridge.models.order import Customer, Order, OrderSource, TimelineEvent
+from orderbridge.models.states import BlinkOrderStatus
 from orderbridge.observability import logger
 from orderbridge.vendors.http import RetryableVendorError, VendorError, VendorOutcomeUnknown
 

@@ -20,16 +20,16 @@ from pydantic import Field, field_validator
 from orderbridge.actions.common import ActionRefused
 from orderbridge.actions.runtime import action
 from orderbridge.deps import Deps
+from orderbridge.domain.rent_events import ACTED_ON_EVENTS
 from orderbridge.models.base import OurModel
 from orderbridge.models.bloqit import EVENT_TYPES
 from orderbridge.observability import logger
 
-# The events we subscribe to: every rent event (they move rents and orders) and the locker and
-# Bloq events, which the webhook records for reconciliation (a locker or Bloq going out of
-# service). Customer events are left out: we keep no Bloq.It customers and want none of their data.
-SUBSCRIBED_PREFIXES = ("rent.", "locker.", "bloq.")
-DEFAULT_EVENTS: tuple[str, ...] = tuple(e for e in EVENT_TYPES if e.startswith(SUBSCRIBED_PREFIXES))
-DEFAULT_DESCRIPTION = "Orderbridge: rent, locker and Bloq events"
+# The events we subscribe to: the rent events the product acts on (domain.rent_events explains the
+# choice), not every event of the account — each delivered event costs an API request, a Lambda
+# invocation and a write, and the rent reconciliation recovers a missed one from the same set.
+DEFAULT_EVENTS: tuple[str, ...] = ACTED_ON_EVENTS
+DEFAULT_DESCRIPTION = "Orderbridge: the rent events it acts on"
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 
 

@@ -36,9 +36,10 @@ from orderbridge.deps import Deps
 from orderbridge.domain import blink_submit, courier_rules, locker_rules
 from orderbridge.domain.statuses import courier_status_update, new_courier_job
 from orderbridge.models.base import OurModel
-from orderbridge.models.blink_logistics import TaskCreateRequest, TaskEvent, TaskType, TaskUpdateRequest
+from orderbridge.models.blink_logistics import TaskCreateRequest, TaskType, TaskUpdateRequest
 from orderbridge.models.dispatchninja import DispatchNinjaAddOrderRequest
 from orderbridge.models.order import Customer, Order
+from orderbridge.models.states import TaskEvent
 from orderbridge.observability import logger
 from orderbridge.vendors.blink_logistics import TaskNotFound
 

@@ -40,20 +40,25 @@ from orderbridge.models.bloqit import (
     Bloq,
     BloqActiveFilter,
     CustomerInput,
+    Locker,
     LockerType,
     NotificationOption,
     OperationType,
-    RentState,
     RentType,
+    RentUpdate,
 )
 from orderbridge.models.bloqit import Rent as BloqitRent
 from orderbridge.models.order import Customer, Order, TimelineEvent
 from orderbridge.models.rent import Rent
+from orderbridge.models.states import RentState
 from orderbridge.observability import logger
 from orderbridge.vendors.bloqit import BloqitClient
 from orderbridge.vendors.http import VendorConflict, VendorNotFound
 
 SOURCE = "bloqit"
+# The name of the customer's code when a rent's pick-up codes are set again (Update Rent takes only
+# the named ``pickUpCodes``).
+PICKUP_CODE_NAME = "default"
 # At most this many Bloqs are read from a geoSearch (nearest first once ranked).
 MAX_SEARCHED_BLOQS = 20
 # A locker taken by another order between the free-locker read and the rent: another is chosen,
@@ -111,10 +116,12 @@ def reserve_locker(*, request: ReserveLockerInput, deps: Deps) -> ReserveLockerO
         return ReserveLockerOutput(order_id=order.order_id, reused=True, **_reported(existing))
 
     client = deps.vendors.bloqit(order.merchant_id)
-    _release_orphan(client, order.order_id)
     customer = customer_of(order, request.customer)
-    candidates = _candidates(client, deps, order, request, customer)
-    booking = _LockerBooking(client, deps, order, request, customer).first_free(candidates)
+    booker = _LockerBooking(client, deps, order, request, customer)
+    # A rent an earlier attempt made but did not record is taken over: never a second rent.
+    booking = booker.taken_over(_unrecorded_rent(client, order.order_id))
+    if booking is None:
+        booking = booker.first_free(_candidates(client, deps, order, request, customer))
     logger.append_keys(bloq_id=booking.bloq.id, locker_id=booking.locker_id)
     ours = booking.our_rent()
     deps.rents.put(ours)  # first: the record that stops a retry from reserving twice
@@ -209,6 +216,39 @@ class _LockerBooking:
                         f"{len(taken)} free ones were taken by other orders first"
                     ) from conflict
 
+    def taken_over(self, rent: BloqitRent | None) -> _Booking | None:
+        """The open rent an earlier attempt made and did not record (its answer lost, or its
+        worker killed), taken over instead of renting a second locker: its codes died with that
+        attempt, so it gets new ones and this attempt's window (Bloq.It takes both before the
+        drop-off). None when there is none — or when the rent does not say its Bloq: then it is
+        released and a locker is rented anew."""
+        if rent is None:
+            return None
+        bloq_id = rent.bloq or (rent.locker.bloq if isinstance(rent.locker, Locker) else None)
+        if not bloq_id or not rent.locker_id:
+            _release(self.client, rent)
+            return None
+        logger.warning("taking over the reservation an earlier attempt left unrecorded", extra={"rent_id": rent.id})
+        bloq = self.client.get_bloq(bloq_id)
+        now = self.deps.clock()
+        window = locker_rules.rent_window(
+            now, bloq, delivery_hours=self.request.delivery_hours, collect_hours=self.request.collect_hours
+        )
+        pickup_code = locker_rules.new_code(locker_rules.PICKUP_CODE_DIGITS)
+        dropoff_code = locker_rules.new_code(locker_rules.DROPOFF_CODE_DIGITS)
+        update = RentUpdate(
+            expiry_date=window.expiry_date,
+            delivery_date_limit=window.delivery_date_limit,
+            collect_time_limit=window.collect_time_limit_hours,
+            drop_off_code=dropoff_code,
+            pick_up_codes={PICKUP_CODE_NAME: pickup_code},
+        )
+        updated = self.client.update_rent(rent.id, update)
+        size = self.request.locker_size
+        return _Booking(
+            updated, self.order.order_id, bloq, rent.locker_id, size, window, pickup_code, dropoff_code, now
+        )
+
     def _book(self, bloq: Bloq, locker_id: str) -> _Booking:
         request, size = self.request, self.request.locker_size
         now = self.deps.clock()
@@ -277,19 +317,21 @@ def _follow_rent(deps: Deps, order: Order, rent_id: str, state: RentState, event
 _OPEN_STATES = {RentState.CREATED, RentState.RESERVED}
 
 
-def _release_orphan(client: Any, order_id: str) -> None:
-    """A rent for this order that Bloq.It holds but we have no record of: an earlier attempt created
-    it and failed before recording it (its codes are lost with that attempt). Cancel and finish it so
-    it does not hold a locker, before reserving again."""
+def _unrecorded_rent(client: BloqitClient, order_id: str) -> BloqitRent | None:
+    """An open rent for this order that Bloq.It holds and we have no record of: an earlier attempt
+    created it and failed before recording it (Bloq.It is asked by our ``externalID``)."""
     try:
-        orphan = client.get_rent_by_external_id(order_id)
+        rent = client.get_rent_by_external_id(order_id)
     except VendorNotFound:
-        return
-    if orphan.state not in _OPEN_STATES:
-        return
-    logger.warning("releasing a reservation an earlier attempt left unrecorded", extra={"rent_id": orphan.id})
-    client.cancel_rent(orphan.id)
-    client.finish_rent(orphan.id)
+        return None
+    return rent if rent.state in _OPEN_STATES else None
+
+
+def _release(client: BloqitClient, rent: BloqitRent) -> None:
+    """Cancel and finish a rent so that it does not hold a locker."""
+    logger.warning("releasing a reservation an earlier attempt left unrecorded", extra={"rent_id": rent.id})
+    client.cancel_rent(rent.id)
+    client.finish_rent(rent.id)
 
 
 def _candidates(

@@ -13,9 +13,10 @@ from __future__ import annotations
 import hashlib
 
 from orderbridge.domain.statuses import TrackUpdate, courier_status_update
-from orderbridge.models.blink_logistics import PaymentType, TaskEvent
+from orderbridge.models.blink_logistics import PaymentType
 from orderbridge.models.dispatchninja import DispatchNinjaOrderDetails
 from orderbridge.models.order import Order
+from orderbridge.models.states import TaskEvent
 
 _CASH_WORDS = ("cash", "cod")
 

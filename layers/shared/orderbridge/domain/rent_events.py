@@ -11,11 +11,49 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from orderbridge.models.bloqit import EXTENDED_EVENT, EXTENDED_EXPIRY_KEY, BloqWebhookEvent
+from orderbridge.models.bloqit import EVENT_TYPES, EXTENDED_EVENT, EXTENDED_EXPIRY_KEY, BloqWebhookEvent
 from orderbridge.models.order import TimelineEvent
 from orderbridge.observability import logger
 
 SOURCE = "bloqit"
+
+# The Bloq.It events the product acts on: what our webhook subscribes to (``enabledEvents``,
+# actions/bloqit_admin.py; Bloq.It "sends the events that correspond to the subscribed events") and
+# what the rent reconciliation applies from a rent's history (syncs/rents.py). Each moves a rent to
+# a state some decision reads (a wait's verdict in domain/waits.py; an action's guard in
+# actions/lockers.py: started keeps a locker mid-drop-off from being released; cancelled, expired
+# and finished decide cancel/finish/return) or moves its expiry (rent.extended). Left out:
+# - rent.created, rent.reserved: the answer of our own ReserveLocker call, recorded from that
+#   answer; the lowest ranks of the rent track (they never move it) and no decision tells them apart;
+# - rent.price_calculation: between collect_item (the customer took the goods: the pickup wait
+#   ends there) and finished, sent right before finished; no decision differs from collect_item;
+# - the other rent.* events (notification sent, drop-off confirmation / cancellation / code checks,
+#   pin attempts, waiting offline sync): they move no state;
+# - locker.* and bloq.* (nothing reads them) and customer.* (we keep no Bloq.It customers).
+# A missed one is recovered by the scheduled rent reconciliation, which reads the same set.
+ACTED_ON_EVENTS: tuple[str, ...] = tuple(
+    code
+    for code in EVENT_TYPES  # the doc's order
+    if code
+    in {
+        "rent.started",
+        "rent.in_progress",
+        "rent.offline_dropoff",
+        "rent.locker_opened",
+        "rent.ready_for_pickup",
+        "rent.in_transit",
+        "rent.collect_item",
+        "rent.finished",
+        "rent.cancelled",
+        "rent.expired",
+        EXTENDED_EVENT,
+    }
+)
+
+
+def acted_on(code_name: str | None) -> bool:
+    """Whether the product acts on a Bloq.It event of this type (:data:`ACTED_ON_EVENTS`)."""
+    return code_name in ACTED_ON_EVENTS
 
 
 def event_key(event: BloqWebhookEvent) -> str:

@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import overload
 
-from orderbridge.models.blink import BlinkOrderStatus
-from orderbridge.models.blink_logistics import TaskEvent
-from orderbridge.models.bloqit import RentState
 from orderbridge.models.order import OrderStatus, TrackName
+from orderbridge.models.states import BlinkOrderStatus, RentState, TaskEvent
 
 TERMINAL = 100
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from orderbridge.models.blink_logistics import TaskEvent
-from orderbridge.models.bloqit import RentState
 from orderbridge.models.order import OrderStatus, Tracks
+from orderbridge.models.states import RentState, TaskEvent
 
 
 class WaitKind(StrEnum):

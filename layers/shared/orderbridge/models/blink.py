@@ -10,7 +10,6 @@ import json
 import re
 from datetime import date
 from decimal import Decimal
-from enum import IntEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -24,6 +23,7 @@ from pydantic import (
 )
 
 from orderbridge.models.base import OurModel, VendorModel
+from orderbridge.models.states import BlinkOrderStatus
 from orderbridge.models.types import (
     QUANTITY_LIMIT,
     Amount,
@@ -34,19 +34,17 @@ from orderbridge.models.types import (
     Money,
     NullableList,
     OrderLines,
+    RefusedEntry,
     UtcDateTime,
+    VendorCode,
+    VendorId,
+    VendorText,
+    cap_text,
+    keep_valid_entries,
 )
 
-
-class BlinkOrderStatus(IntEnum):
-    """Blink's order status codes ("Order Status" table)."""
-
-    PENDING = 0
-    ACCEPTED = 1
-    DISPATCHED = 2
-    DELIVERED = 3
-    REJECTED = 4
-    READY = 6
+BRANCH_NAME_MAX_LENGTH = 200
+"""What our ``Branch.name`` holds (``models.config.Name``): a Blink branch's name is cut to it."""
 
 
 class BlinkOrderOption(VendorModel):
@@ -166,8 +164,24 @@ MoneyText = Annotated[Money, PlainSerializer(str, return_type=str)]
 IntText = Annotated[FlexInt, PlainSerializer(str, return_type=str)]
 """A count the doc types as a string ("2"): held as int, sent as a string."""
 
-BlankableText = Annotated[str | None, BeforeValidator(_blank_to_none)]
-"""Text Blink may leave empty (``""``) or null: None then."""
+BlankableText = Annotated[VendorText | None, BeforeValidator(_blank_to_none)]
+"""Free text Blink may leave empty (``""``) or null: None then; cut when too long (``VendorText``)."""
+
+BlankableCode = Annotated[VendorCode | None, BeforeValidator(_blank_to_none)]
+"""A short code Blink may leave empty (``""``) or null: None then; refused when too long."""
+
+OptionalVendorId = Annotated[VendorId | None, BeforeValidator(_blank_to_none)]
+"""An id we key records by that Blink may leave empty or null: None then."""
+
+Quantity = Annotated[FlexInt, Field(ge=0, le=QUANTITY_LIMIT)]
+"""A count of items in an answer: not negative, at most ``QUANTITY_LIMIT``."""
+
+
+def _refused() -> Any:
+    """``refused`` of a list answer: the entries its model refused (``types.keep_valid_entries``);
+    not part of the answer's dump."""
+    return Field(default_factory=list, exclude=True)
+
 
 BlankableDate = Annotated[date | None, BeforeValidator(_blank_to_none)]
 BlankableDateTime = Annotated[UtcDateTime | None, BeforeValidator(_blank_to_none)]
@@ -224,8 +238,8 @@ class BlinkMenuEntry(VendorModel):
     """What each category, modifier and option of a menu item carries: its id, code and name."""
 
     id: Id
-    code: BlankableText = None
-    name: str
+    code: BlankableCode = None
+    name: VendorText
 
 
 class BlinkMenuCategory(BlinkMenuEntry):
@@ -252,7 +266,7 @@ class BlinkMenuItem(VendorModel):
     """data[] of Fetch Menu. ``id`` may be empty (the doc's sample has ``"id": ""``)."""
 
     id: Id
-    name: str
+    name: VendorText
     price: Money
     discount_price: BlankableMoney = None
     category: Annotated[list[BlinkMenuCategory], NullableList] = Field(default_factory=list)
@@ -271,6 +285,12 @@ class BlinkMenuPage(VendorModel):
     next_page_path: str | None = None
     last_page_path: str | None = None
     data: Annotated[list[BlinkMenuItem], NullableList] = Field(default_factory=list)
+    refused: list[RefusedEntry] = _refused()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _entries(cls, data: Any) -> Any:
+        return keep_valid_entries(data, "data", BlinkMenuItem, "id")
 
 
 # --- Stock and Price Syncing --------------------------------------------------------------------
@@ -303,28 +323,41 @@ class BlinkStockAndPriceSync(BlinkRequest):
 
 
 class BlinkBranch(VendorModel):
-    id: Id
-    blink_id: Id | None = None
-    branch: str | None = None
-    branch_address: str | None = None
+    id: VendorId
+    blink_id: OptionalVendorId = None
+    branch: VendorText | None = None
+    branch_address: VendorText | None = None
     is_live: FlexBool | None = None
     is_active: FlexBool | None = None
+
+    @field_validator("branch", mode="before")
+    @classmethod
+    def _name_fits_ours(cls, value: Any) -> Any:
+        """The name is set on our branch, whose name holds ``BRANCH_NAME_MAX_LENGTH``: cut to it."""
+        text = value.strip() if isinstance(value, str) else value
+        return cap_text(text, field="branch", limit=BRANCH_NAME_MAX_LENGTH) if isinstance(text, str) else text
 
 
 class BlinkBranchesResponse(BlinkEnvelope):
     data: Annotated[list[BlinkBranch], NullableList] = Field(default_factory=list)
+    refused: list[RefusedEntry] = _refused()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _entries(cls, data: Any) -> Any:
+        return keep_valid_entries(data, "data", BlinkBranch, "id")
 
 
 # --- Customers ----------------------------------------------------------------------------------
 
 
 class BlinkCustomer(VendorModel):
-    full_name: str | None = None
-    phone: str | None = None
-    gender: str | None = None
+    full_name: VendorText | None = None
+    phone: VendorCode | None = None
+    gender: VendorCode | None = None
     date_of_birth: BlankableDate = None
     created_at: BlankableDateTime = None
-    email: str | None = None
+    email: VendorCode | None = None
     wallet_balance: BlankableMoney = None
     loyalty_points: BlankableMoney = None
 
@@ -334,6 +367,7 @@ class BlinkCustomerPage(VendorModel):
 
     current_page: FlexInt | None = None
     data: Annotated[list[BlinkCustomer], NullableList] = Field(default_factory=list)
+    refused: list[RefusedEntry] = _refused()
     first_page_url: str | None = None
     from_: FlexInt | None = Field(default=None, alias="from")
     last_page: FlexInt | None = None
@@ -344,6 +378,11 @@ class BlinkCustomerPage(VendorModel):
     prev_page_url: str | None = None
     to: FlexInt | None = None
     total: FlexInt | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _entries(cls, data: Any) -> Any:
+        return keep_valid_entries(data, "data", BlinkCustomer, "created_at")
 
 
 class BlinkCustomersResponse(BlinkEnvelope):
@@ -422,8 +461,8 @@ class BlinkSubmitOrderRequest(BlinkRequest):
 
 
 class BlinkSubmittedOrder(VendorModel):
-    id: Id
-    unique_code: str | None = None
+    id: VendorId
+    unique_code: VendorCode | None = None
 
 
 class BlinkSubmitOrderResponse(BlinkEnvelope):
@@ -436,25 +475,25 @@ class BlinkSubmitOrderResponse(BlinkEnvelope):
 class BlinkOrderItem(VendorModel):
     """items[] of Fetch Order and Order List."""
 
-    item_id: Id
-    quantity: FlexInt
+    item_id: VendorId
+    quantity: Quantity
     price: BlankableMoney = None
     actual_price: BlankableMoney = None
-    details: str | None = None
-    notes: str | None = None
+    details: VendorText | None = None
+    notes: VendorText | None = None
 
 
 class BlinkOrderSummary(VendorModel):
     """data[] of GET /interface/v1/getOrderList."""
 
-    id: Id
-    unique_code: str | None = None
-    customer_name: str | None = None
-    customer_phone: str | None = None
-    delivery_type: str | None = None
-    status: str | None = None  # a name: "ACCEPTED", "REJECTED", ...
+    id: VendorId
+    unique_code: VendorCode | None = None
+    customer_name: VendorText | None = None
+    customer_phone: VendorCode | None = None
+    delivery_type: VendorCode | None = None
+    status: VendorCode | None = None  # a name: "ACCEPTED", "REJECTED", ...
     ordertime: UtcDateTime | None = None
-    payment_method: str | None = None
+    payment_method: VendorCode | None = None
     subtotal: BlankableMoney = None
     total: BlankableMoney = None
     delivery_charges: BlankableMoney = None
@@ -475,10 +514,10 @@ class BlinkOrderDetails(BlinkOrderSummary):
     latitude: BlankableMoney = None
     longitude: BlankableMoney = None
     delivery_eta: FlexInt | None = None
-    instruction: str | None = None
-    promo_code: str | None = None
+    instruction: VendorText | None = None
+    promo_code: VendorCode | None = None
     promo_discount: BlankableMoney = None
-    reject_reason: str | None = None
+    reject_reason: VendorText | None = None
 
 
 class BlinkOrderResponse(BlinkEnvelope):
@@ -499,42 +538,48 @@ class BlinkPagination(VendorModel):
 
 class BlinkOrderListResponse(BlinkEnvelope):
     data: Annotated[list[BlinkOrderSummary], NullableList] = Field(default_factory=list)
+    refused: list[RefusedEntry] = _refused()
     pagination: BlinkPagination | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _entries(cls, data: Any) -> Any:
+        return keep_valid_entries(data, "data", BlinkOrderSummary, "id")
 
 
 # --- Abandoned Carts ----------------------------------------------------------------------------
 
 
 class BlinkCartCustomer(VendorModel):
-    name: str | None = None
-    phone: str | None = None
-    address: str | None = None
+    name: VendorText | None = None
+    phone: VendorCode | None = None
+    address: VendorText | None = None
     latitude: BlankableMoney = None  # "" in the sample: None
     longitude: BlankableMoney = None
 
 
 class BlinkCartNotification(VendorModel):
-    status: str | None = None
+    status: VendorCode | None = None
     sent_at: BlankableDateTime = None
 
 
 class BlinkCartSubOption(VendorModel):
     id: Id
-    name: str | None = None
+    name: VendorText | None = None
     price: BlankableMoney = None
     actual_price: BlankableMoney = None
 
 
 class BlinkCartOption(VendorModel):
     id: Id
-    name: str | None = None
+    name: VendorText | None = None
     suboptions: Annotated[list[BlinkCartSubOption], NullableList] = Field(default_factory=list)
 
 
 class BlinkCartItem(VendorModel):
-    dish_id: Id
-    quantity: FlexInt
-    details: str | None = None
+    dish_id: VendorId
+    quantity: Quantity
+    details: VendorText | None = None
     unit_price: BlankableMoney = None
     actual_unit_price: BlankableMoney = None
     total_price: BlankableMoney = None
@@ -557,8 +602,8 @@ class BlinkCartItem(VendorModel):
 
 
 class BlinkAbandonedCart(VendorModel):
-    order_id: OptionalId = None
-    branch_id: OptionalId = None
+    order_id: OptionalVendorId = None
+    branch_id: OptionalVendorId = None
     customer: BlinkCartCustomer | None = None
     notification: BlinkCartNotification | None = None
     created_at: UtcDateTime | None = None
@@ -569,6 +614,12 @@ class BlinkAbandonedCart(VendorModel):
 class BlinkAbandonedCartPage(VendorModel):
     current_page: FlexInt | None = None
     data: Annotated[list[BlinkAbandonedCart], NullableList] = Field(default_factory=list)
+    refused: list[RefusedEntry] = _refused()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _entries(cls, data: Any) -> Any:
+        return keep_valid_entries(data, "data", BlinkAbandonedCart, "created_at")
 
 
 class BlinkAbandonedCartsResponse(BlinkEnvelope):

@@ -14,22 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PlainSerializer, field_validator, model_validator
 
 from orderbridge.models.base import OurModel, VendorModel
+from orderbridge.models.states import TaskEvent
 from orderbridge.models.types import FlexInt, FreeText, Id, Money, UtcDateTime
-
-
-class TaskEvent(IntEnum):
-    """Blink Logistics "Task Status Reference"."""
-
-    TASK_CREATED = 20
-    TASK_UPDATED = 21
-    TASK_UNASSIGN = 22
-    TASK_ASSIGNED = 23
-    TASK_ACCEPTED = 24
-    TASK_ARRIVED = 25
-    TASK_STARTED = 26
-    TASK_FINISHED = 27
-    TASK_CANCELLED = 28
-    TASK_REASSIGNED = 29
 
 
 class TaskAgent(VendorModel):

@@ -38,26 +38,8 @@ from pydantic import (
 )
 
 from orderbridge.models.base import OurModel, VendorModel
-from orderbridge.models.types import FlexBool, FlexInt, FreeText, Id, Money, NullableDict, UtcDateTime
-
-
-class RentState(StrEnum):
-    """Bloq.It rent states (``rentStates`` enum)."""
-
-    CREATED = "created"
-    RESERVED = "reserved"
-    STARTING = "starting"
-    IN_PROGRESS = "in_progress"
-    LOCKER_OPENED = "locker_opened"
-    COLLECT_ITEM = "collect_item"
-    PRICE_CALCULATION = "price_calculation"
-    PAYMENT_ATTEMPT = "payment_attempt"
-    EXPIRED = "expired"
-    FINISHED = "finished"
-    CANCELLED = "cancelled"
-    IN_TRANSIT = "in_transit"
-    READY_FOR_PICKUP = "ready_for_pickup"
-
+from orderbridge.models.states import RentState
+from orderbridge.models.types import FlexBool, FlexInt, FreeText, Id, Money, NullableDict, UtcDateTime, VendorId
 
 # The webhook "Event Type" table, in the order the docs list it.
 EVENT_TYPES: tuple[str, ...] = (
@@ -428,7 +410,7 @@ class Rent(BloqitResource):
     response carries them (top level or ``details``), so both are kept.
     """
 
-    id: Id = Field(alias="_id")
+    id: VendorId = Field(alias="_id")  # our rent record's key: not empty, within DynamoDB's key limits
     type: RentType | None = None
     state: RentState
     states: list[RentStateChange | str] = Field(default_factory=list)

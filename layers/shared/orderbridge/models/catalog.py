@@ -24,6 +24,7 @@ from orderbridge.models.blink import (
     BlinkMenuModifier,
     BlinkMenuModifierOption,
 )
+from orderbridge.models.types import AMOUNT_LIMIT, ID_MAX_LENGTH, LONE_SURROGATES, MONEY_DIGITS
 
 # A catalog keeps the categories, modifiers and options of Blink's menu as Blink showed them: their
 # models are Blink's, strict about unknown fields as every model of ours.
@@ -105,8 +106,18 @@ class CatalogItem(OurModel):
 
 
 def _branch_entry(raw: Any) -> BranchAvailability | None:
-    """A ``branches[]`` entry of fetchMenu (shape assumed, see the module docstring)."""
+    """A ``branches[]`` entry of fetchMenu (shape assumed, see the module docstring); None (left
+    out) without an id, or with one that is not a short text or integer (``ID_MAX_LENGTH``)."""
     if not isinstance(raw, dict) or raw.get("id") in (None, ""):
+        return None
+    branch_id = raw["id"]
+    if (
+        isinstance(branch_id, bool)
+        or not isinstance(branch_id, str | int)
+        or not 0 < len(str(branch_id)) <= ID_MAX_LENGTH
+    ):
+        return None
+    if isinstance(branch_id, str) and LONE_SURROGATES.search(branch_id):
         return None
     stock = _number(raw.get("stock_quantity"))
     active = raw.get("is_active")
@@ -120,13 +131,17 @@ def _branch_entry(raw: Any) -> BranchAvailability | None:
 
 
 def _number(value: Any) -> Decimal | None:
-    """A number Blink sent (string, int or already Decimal); None when absent or not a number."""
-    if value is None or value == "" or isinstance(value, bool):
+    """A number Blink sent (string, int or already Decimal); None when absent, not a number, not
+    finite or beyond what a price or stock can be (``AMOUNT_LIMIT``, DynamoDB's 38 digits)."""
+    if value is None or value == "" or isinstance(value, bool) or (isinstance(value, str) and len(value) > 60):
         return None
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except ArithmeticError:
         return None
+    if not number.is_finite() or abs(number) >= AMOUNT_LIMIT or len(number.as_tuple().digits) > MONEY_DIGITS:
+        return None
+    return number
 
 
 class StoredItem(OurModel):

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field
 
 from orderbridge.models.base import OurModel, VendorModel
-from orderbridge.models.types import FlexBool, FlexInt, Id, Money, UtcDateTime
+from orderbridge.models.types import FlexBool, FlexInt, Id, Money, UtcDateTime, VendorText
 
 _ZERO_DATES = frozenset({"0000-00-00", "0000-00-00 00:00:00"})
 
@@ -53,8 +53,10 @@ def _number_to_text(value: Any) -> Any:
     return value
 
 
-Text = Annotated[str | None, BeforeValidator(_number_to_text)]
-"""Free text; a number where the sample shows a string is kept as its text rather than refused."""
+Text = Annotated[VendorText | None, BeforeValidator(_number_to_text)]
+"""Free text; a number where the sample shows a string is kept as its text rather than refused. Cut
+to ``VENDOR_TEXT_MAX_LENGTH`` with a marker (``models.types.VendorText``): the courier timeline keeps
+some of it (status, driver, cancellation reason, tracking hash)."""
 
 
 class DispatchNinjaAddOrderRequest(OurModel):

@@ -7,13 +7,23 @@ naive timestamps that mean UTC. These annotated types accept all of that and giv
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Protocol, TypeVar
 
 from annotated_types import Ge, Lt
-from pydantic import AfterValidator, BeforeValidator, PlainSerializer, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+)
 
 MONEY_DIGITS = 38
 """Significant digits a Money value may have: DynamoDB's Number holds 38."""
@@ -80,6 +90,16 @@ def _bounded_money(value: Decimal | None) -> Decimal | None:
         raise ValueError(f"must be less than {MONEY_LIMIT:,} in magnitude")
     if len("".join(map(str, value.as_tuple().digits)).rstrip("0")) > MONEY_DIGITS:
         raise ValueError(f"has more than {MONEY_DIGITS} significant digits")
+    return value
+
+
+LONE_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def _no_lone_surrogates(value: Any) -> Any:
+    """A lone UTF-16 surrogate (JSON's ``"\\ud800"``) is no Unicode text: DynamoDB cannot store it."""
+    if isinstance(value, str) and LONE_SURROGATES.search(value):
+        raise ValueError("has a lone UTF-16 surrogate (\\ud800-\\udfff): not valid Unicode text")
     return value
 
 
@@ -157,7 +177,12 @@ amounts that cannot be negative say so on their field (``Field(ge=0)``)."""
 Amount = Annotated[Money, Ge(0), Lt(AMOUNT_LIMIT)]
 """A price, total, tax or charge a vendor sends: not negative, under :data:`AMOUNT_LIMIT`."""
 
-Id = Annotated[str, BeforeValidator(_to_id), StringConstraints(max_length=ID_MAX_LENGTH)]
+Id = Annotated[
+    str,
+    BeforeValidator(_no_lone_surrogates),
+    BeforeValidator(_to_id),
+    StringConstraints(max_length=ID_MAX_LENGTH),
+]
 """An identifier that may arrive as a string or an int; at most :data:`ID_MAX_LENGTH` characters."""
 
 FreeText = Annotated[str, StringConstraints(max_length=FREE_TEXT_MAX_LENGTH)]
@@ -201,3 +226,137 @@ OrderLines = Annotated[list[_Line], AfterValidator(_bounded_lines)]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# =================================================================================================
+# Text and entries in vendor *answers* (what we read from a vendor's API, not what a client sends).
+#
+# A webhook with a field too long is refused (422) and the client fixes it. An answer we fetched
+# cannot be sent back: a sync reads it and stores it. So the bounds there are (1) an id is within
+# DynamoDB's key limits and not empty, else the entry is refused; (2) short codes (a phone, an
+# e-mail, a status name, a promo code) are refused when longer than any real one; (3) free text (a
+# name, a description, an address, a note) is cut to :data:`VENDOR_TEXT_MAX_LENGTH` characters with
+# a visible marker in the text and a log line naming the field; (4) an entry of a vendor's list
+# that its model refuses is left out with its reason (:func:`split_entries`), the others kept.
+# =================================================================================================
+
+VENDOR_TEXT_MAX_LENGTH = FREE_TEXT_MAX_LENGTH
+"""Free text read from a vendor's answer is kept to this many characters (the same bound as a
+webhook's free text, so an answer mapped onto a webhook model fits it); longer is cut, marked."""
+VENDOR_CODE_MAX_LENGTH = 200
+"""A short code read from a vendor's answer (a phone, an e-mail, a status name, a payment method, a
+promo code): at most this many characters; longer is no such code, and its entry is refused."""
+TRUNCATED_MARKER = " [... truncated by Orderbridge: {length} characters in all]"
+"""Appended to vendor text cut to :data:`VENDOR_TEXT_MAX_LENGTH`: the record says it is not whole."""
+
+
+def _replace_lone_surrogates(value: Any) -> Any:
+    return LONE_SURROGATES.sub("\ufffd", value) if isinstance(value, str) else value
+
+
+def cap_text(value: str, *, field: str | None = None, limit: int = VENDOR_TEXT_MAX_LENGTH) -> str:
+    """``value`` cut to ``limit`` characters (:data:`VENDOR_TEXT_MAX_LENGTH`), ending with
+    :data:`TRUNCATED_MARKER` (so the stored text says it is not whole), and logged (the field and
+    the lengths, never the text)."""
+    if len(value) <= limit:
+        return value
+    marker = TRUNCATED_MARKER.format(length=len(value))
+    # Imported here: only a truncation needs the logger (models stay free of it at import).
+    from orderbridge.observability import logger
+
+    logger.warning(
+        "vendor text truncated",
+        extra={"field": field or "?", "length": len(value), "kept": limit, "truncated": True},
+    )
+    return value[: limit - len(marker)] + marker
+
+
+def _cap_text(value: str, info: ValidationInfo) -> str:
+    return cap_text(value, field=info.field_name)
+
+
+VendorText = Annotated[str, BeforeValidator(_replace_lone_surrogates), AfterValidator(_cap_text)]
+"""Free text from a vendor's answer: cut to :data:`VENDOR_TEXT_MAX_LENGTH` characters with
+:data:`TRUNCATED_MARKER` (logged); a lone surrogate becomes U+FFFD."""
+
+VendorCode = Annotated[str, BeforeValidator(_no_lone_surrogates), StringConstraints(max_length=VENDOR_CODE_MAX_LENGTH)]
+"""A short code from a vendor's answer (phone, e-mail, status name, promo code): at most
+:data:`VENDOR_CODE_MAX_LENGTH` characters, valid Unicode; else its entry is refused."""
+
+VendorId = Annotated[
+    str,
+    BeforeValidator(_no_lone_surrogates),
+    BeforeValidator(_to_id),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=ID_MAX_LENGTH),
+]
+"""An id from a vendor's answer that we key records by: not empty, at most :data:`ID_MAX_LENGTH`
+characters (DynamoDB keys), valid Unicode; else its entry is refused."""
+
+
+class RefusedEntry(BaseModel):
+    """An entry of a vendor's list that its model refused: where it was, what names it as far as
+    that is readable (``ref``), and why — the fields and reasons, never the values."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    index: int
+    ref: str | None = None
+    reason: str
+
+
+REF_MAX_LENGTH = 64
+"""How much of a refused entry's id names it in logs and dead letters."""
+_REASON_MAX_LENGTH = 300
+
+
+def refusal_reason(error: ValidationError) -> str:
+    """A validation error as ``field: reason; ...`` without the values (customer data, huge text)."""
+    parts = []
+    for problem in error.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in problem["loc"]) or "(entry)"
+        parts.append(f"{where}: {problem['msg'][:100]}")
+    return "; ".join(parts)[:_REASON_MAX_LENGTH]
+
+
+def entry_ref(entry: Any, *keys: str) -> str | None:
+    """The first of ``keys`` an entry has as a short string or int (cut to :data:`REF_MAX_LENGTH`,
+    with its length when cut)."""
+    if not isinstance(entry, dict):
+        return None
+    for key in keys:
+        value = entry.get(key)
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            continue
+        text = LONE_SURROGATES.sub("?", str(value))
+        if len(text) > REF_MAX_LENGTH:
+            return f"{text[:REF_MAX_LENGTH]}... ({len(text)} characters)"
+        return text
+    return None
+
+
+_Entry = TypeVar("_Entry", bound=BaseModel)
+
+
+def split_entries(raw: Any, model: type[_Entry], *ref_keys: str) -> tuple[Any, list[RefusedEntry]]:
+    """Each entry of the list ``raw`` validated alone as ``model``: the valid ones (as models) and
+    the refused ones (:class:`RefusedEntry`). Not a list: ``raw`` as it is (the field's own
+    validation says what is wrong with it)."""
+    if not isinstance(raw, list):
+        return raw, []
+    kept: list[_Entry] = []
+    refused: list[RefusedEntry] = []
+    for index, entry in enumerate(raw):
+        try:
+            kept.append(model.model_validate(entry))
+        except ValidationError as error:
+            refused.append(RefusedEntry(index=index, ref=entry_ref(entry, *ref_keys), reason=refusal_reason(error)))
+    return kept, refused
+
+
+def keep_valid_entries(data: Any, field: str, model: type[BaseModel], *ref_keys: str) -> Any:
+    """For a list answer's ``model_validator(mode="before")``: ``data[field]`` split by
+    :func:`split_entries` into the valid entries (left in ``field``) and ``refused``."""
+    if not isinstance(data, dict):
+        return data
+    kept, refused = split_entries(data.get(field), model, *ref_keys)
+    return {**data, field: kept, "refused": refused}

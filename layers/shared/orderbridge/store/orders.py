@@ -24,9 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from orderbridge.domain.rent_events import event_record, new_expiry, rent_timeline_event
 from orderbridge.domain.statuses import (
     ORDER_STATUS_RANK,
     TERMINAL,
@@ -36,7 +35,6 @@ from orderbridge.domain.statuses import (
     rent_state_update,
 )
 from orderbridge.errors import NotFound
-from orderbridge.models.bloqit import BloqWebhookEvent
 from orderbridge.models.config import Branch, Partner, PartnerBranch
 from orderbridge.models.order import (
     CancelRequest,
@@ -53,6 +51,9 @@ from orderbridge.store.batch import Key, batch_get
 from orderbridge.store.config import ConfigStore, branch_key, parse_as, partner_branch_key, partner_key
 from orderbridge.store.dynamo import ConditionFailed, aws_call, from_attrs, ints, query_items, to_attrs, to_value
 from orderbridge.store.rents import RentStore, rent_key
+
+if TYPE_CHECKING:  # Bloq.It's models and events: loaded by what records one (a webhook for Blink does not)
+    from orderbridge.models.bloqit import BloqWebhookEvent
 
 TRACK_RANK_ATTR: dict[TrackName, str] = {
     "status": "status_rank",
@@ -355,6 +356,8 @@ class OrderStore:
         by the event's id (``bloq:<_id>``, ``BLOQEVENT#<_id>``; see ``domain.rent_events``), so the
         second of two ways it comes is a duplicate. ``found_by``: how it was found when no webhook
         brought it (kept on the event record and in the timeline); ``happened_at``: Bloq.It's time."""
+        from orderbridge.domain.rent_events import event_record, new_expiry, rent_timeline_event
+
         expiry = new_expiry(event)  # rent.extended: the rent's expiry follows (later only), in the same write
         found = {"found_by": found_by} if found_by else {}
         return self.record_rent_event(

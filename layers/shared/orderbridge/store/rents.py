@@ -14,8 +14,8 @@ from typing import Any
 
 from orderbridge.domain.statuses import RENT_STATE_RANK, TrackUpdate
 from orderbridge.errors import NotFound
-from orderbridge.models.bloqit import RentState
 from orderbridge.models.rent import Rent
+from orderbridge.models.states import RentState
 from orderbridge.store.batch import Key, batch_get
 from orderbridge.store.dynamo import ConditionFailed, aws_call, from_attrs, to_attrs, to_value
 

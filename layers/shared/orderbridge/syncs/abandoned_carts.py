@@ -13,6 +13,10 @@ Blink's carts carry no id: a cart is named by its customer's phone, its creation
 and its order id (a digest, :func:`cart_key`); a cart whose notification was sent since it was
 stored is a change. Only what a recovery campaign needs is stored (the customer's name and phone,
 not the address); a cart without ``created_at`` cannot be placed in a range and is dead-lettered.
+
+A cart whose entry the model refuses (an id empty or over ``ID_MAX_LENGTH``, a phone longer than
+any real one, an amount that is not a finite number) is reported as refused and the others are
+kept; names and line details too long are cut with a marker (``models.types.VendorText``).
 """
 
 from __future__ import annotations
@@ -26,10 +30,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orderbridge.deps import Deps
 from orderbridge.models.blink import BlinkAbandonedCart
 from orderbridge.models.blink_records import AbandonedCartRecord, CartLine
+from orderbridge.models.types import RefusedEntry
 from orderbridge.store.abandoned_carts import AbandonedCartStore
 from orderbridge.store.cursors import Cursor
 from orderbridge.syncs.listing import LISTING_ERRORS, listing_failed, phone_digits, short_digest
-from orderbridge.syncs.runner import SyncReport, SyncRun, run_sync
+from orderbridge.syncs.runner import SyncReport, SyncRun, check_fits, run_sync
 
 NAME = "abandoned_carts"
 WINDOW = timedelta(days=1)
@@ -93,8 +98,10 @@ def _step(run: SyncRun, cursor: Cursor) -> None:
     last_end = to_minute(now - SETTLE)
     while start < last_end:
         end = min(start + WINDOW, last_end)
+        refused: list[RefusedEntry] = []
         try:
-            for cart in deps.vendors.blink(merchant).get_abandoned_carts(start, end):
+            for cart in deps.vendors.blink(merchant).get_abandoned_carts(start, end, refused=refused):
+                _report_refused(run, merchant, refused)
                 if not run.time_left():
                     run.lag((last_end - start).total_seconds())
                     return  # this range is read again by the next run
@@ -102,6 +109,7 @@ def _step(run: SyncRun, cursor: Cursor) -> None:
         except LISTING_ERRORS as error:
             listing_failed(run, f"{merchant}:carts:{start.isoformat()}", error)
             break
+        _report_refused(run, merchant, refused)
         moved = run.advance(cursor, end.isoformat())
         if moved is None:
             break  # another run covers this merchant
@@ -112,4 +120,12 @@ def _step(run: SyncRun, cursor: Cursor) -> None:
 
 
 def _keep(store: AbandonedCartStore, merchant_id: str, cart: BlinkAbandonedCart, now: datetime) -> bool:
-    return store.keep(cart_record(merchant_id, cart, now))
+    record = cart_record(merchant_id, cart, now)
+    check_fits("the abandoned cart", record)
+    return store.keep(record)
+
+
+def _report_refused(run: SyncRun, merchant: str, refused: list[RefusedEntry]) -> None:
+    for entry in refused:
+        run.refused(f"{merchant}:carts", entry)
+    refused.clear()

@@ -89,6 +89,15 @@ def reconcile(deps: Deps, order: OpenOrder) -> bool:
         },
     )
     raw = found.model_dump_json(by_alias=True, exclude_none=True)
+    if len(raw.encode()) > deps.settings.max_body_bytes:
+        # Its text is capped (models.blink) but not its number of items: the status is what counts,
+        # so Blink's answer is kept without them (and says so) rather than refused.
+        logger.warning(
+            "getOrder's answer is too big to keep whole: kept without its items",
+            extra={"order_id": order.order_id, "bytes": len(raw.encode()), "items": len(found.items)},
+        )
+        raw = found.model_copy(update={"items": []}).model_dump_json(by_alias=True, exclude_none=True)
+        raw = raw[:-1] + f',"items_left_out":{len(found.items)}}}'
     written = deps.orders.record_event(order.order_id, event, update, raw=raw)
     changed = written.created and not written.stale
     outcome = "recorded" if changed else "already recorded" if written.duplicate else "kept as late"

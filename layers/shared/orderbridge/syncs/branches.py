@@ -15,6 +15,11 @@ matched to ours by its code, else by its Blink id:
 What the sync saw is kept per branch (``store.branch_checks``) for ``GET /ops/branches``. An empty
 answer from Blink while branches are configured is taken as a fault, not as every branch gone:
 it is dead-lettered and nothing is flagged. The cursor is the time of the last complete check.
+
+A Blink branch whose entry the model refuses (an id empty or over ``ID_MAX_LENGTH``: it could not
+key its check) is reported as refused and the others are checked; a name or address too long is
+cut with a marker (``models.types.VendorText``). While an entry is refused, no branch of ours is
+flagged ``vanished`` (the refused one may be it).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from orderbridge.deps import Deps
 from orderbridge.models.blink import BlinkBranch
 from orderbridge.models.blink_records import BranchCheck, BranchFlag
 from orderbridge.models.config import Branch
+from orderbridge.models.types import RefusedEntry
 from orderbridge.store.branch_checks import BranchCheckStore
 from orderbridge.store.cursors import Cursor
 from orderbridge.syncs.listing import LISTING_ERRORS, listing_failed
@@ -135,15 +141,20 @@ def _step(run: SyncRun, cursor: Cursor) -> None:
     now = deps.clock()
     store = BranchCheckStore(deps.dynamodb, deps.settings.config_table)
     ours = [b for b in deps.config.records(Branch) if b.merchant_id == merchant]
+    refused: list[RefusedEntry] = []
     try:
-        blinks = deps.vendors.blink(merchant).branches()
-        if not blinks and ours:
+        blinks = deps.vendors.blink(merchant).branches(refused=refused)
+        if not blinks and ours and not refused:
             raise ValueError("Blink listed no branches while some are configured: nothing is flagged")
     except LISTING_ERRORS as error:
         listing_failed(run, f"{merchant}:branches", error)
         return
+    for entry in refused:
+        run.refused(f"{merchant}:branches", entry)
     previous = {check.branch_id: check for check in store.of_merchant(merchant)}
     plans = plan_branches(merchant, ours, blinks, previous, now)
+    if refused:  # a branch not listed may be the one refused: not "vanished" on this answer
+        plans = [plan for plan in plans if plan.check.flag is not BranchFlag.VANISHED]
     for plan in plans:
         if not run.time_left():
             return

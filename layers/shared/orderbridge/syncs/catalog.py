@@ -15,6 +15,13 @@ one of them is never read), so the items such a pass missed are only *suspects*:
 next pass misses them too. A pass read in one run removes what it missed at once.
 
 The pass id is when it started, so the run's lag is how long the pass has been going.
+
+What Blink says of an item is bounded before it is stored (``models.blink``): a name longer than
+``VENDOR_TEXT_MAX_LENGTH`` is cut with a marker; an item its model refuses (an id over DynamoDB's
+key limits, a price that is not a finite number) is reported as refused and the pass goes on with
+the others — it counts as seen (a stored item of that id is kept as it was, not removed); an item
+heavier than :data:`ITEM_BYTES_LIMIT` (its history entry, before and after, must fit a DynamoDB
+item) is refused alone too.
 """
 
 from __future__ import annotations
@@ -36,14 +43,18 @@ from orderbridge.models.catalog import (
     StoredItem,
 )
 from orderbridge.models.config import ItemMapping
+from orderbridge.models.types import RefusedEntry
 from orderbridge.observability import logger
 from orderbridge.store.cursors import Cursor
-from orderbridge.syncs.runner import SyncReport, SyncRun, run_sync
+from orderbridge.syncs.runner import SyncReport, SyncRun, check_fits, run_sync
 from orderbridge.vendors.blink import next_menu_page
 
 SYNC = "catalog"
 BY = "blink:fetchMenu"
 PASS_ID_FORMAT = "%Y%m%dT%H%M%S%fZ"
+ITEM_BYTES_LIMIT = 170_000
+"""The most a menu item may weigh as stored (JSON): its history entry holds it twice (before and
+after a change), and both must fit one DynamoDB item (400 KB) with room to spare."""
 CONTENT_FIELDS = ("name", "price", "discount_price", "categories", "modifiers", "branches")
 
 
@@ -83,6 +94,8 @@ class _Pass:
                 self._stop_at(page)
                 return
             self.total = menu.total_items
+            for entry in menu.refused:
+                self._refused(page, entry)
             for index, raw in enumerate(menu.data):
                 if not raw.id:
                     logger.warning("a menu item without an id is left out of the catalog", extra={"page": page})
@@ -112,6 +125,13 @@ class _Pass:
         self.run.item(f"{self.merchant}/fetchMenu?page={page}", fetch)
         return got[-1] if got else None
 
+    def _refused(self, page: int, entry: RefusedEntry) -> None:
+        """An item of the page its model refused: reported; seen (counted against total_items),
+        under its id when that names a stored item (kept as it was: Blink still lists it)."""
+        self.run.refused(f"{self.merchant}/fetchMenu?page={page}", entry)
+        named = entry.ref if entry.ref in self.stored else None
+        self.seen.add(named or f"(refused: page {page} #{entry.index})")
+
     # -- one item ------------------------------------------------------------------------------------
 
     def _apply(self, item: CatalogItem) -> bool:
@@ -134,6 +154,7 @@ class _Pass:
             after=item,
         )
         stored = StoredItem(merchant_id=self.merchant, item=item, version=version, updated_at=self.now)
+        check_fits(f"menu item {item.item_id}", item, limit=ITEM_BYTES_LIMIT)
         flags = self._price_flags(before, item) if before else []
         if not self.deps.catalog.record_change(stored, change, read_version=old.version if old else 0, flags=flags):
             return False

@@ -10,6 +10,10 @@ complete walk; each walk asks for the customers created after ``after`` less
 its pages), so a customer created in the same second as the newest one is not missed — and is
 found again, which changes nothing. A walk stopped for time keeps how many customers of it were
 done (``skip``): the next run asks the same question and goes on after them.
+
+A customer whose entry the model refuses (a phone or e-mail longer than any real one,
+``VENDOR_CODE_MAX_LENGTH``; a date that is no date) is reported as refused — counted in the walk,
+so ``skip`` stays true — and the walk goes on; a name too long is cut with a marker.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from orderbridge.deps import Deps
 from orderbridge.models.base import OurModel
 from orderbridge.models.blink import BlinkCustomer
 from orderbridge.models.blink_records import CustomerRecord
+from orderbridge.models.types import RefusedEntry
 from orderbridge.store.cursors import Cursor
 from orderbridge.store.customers import CustomerStore
 from orderbridge.syncs.listing import LISTING_ERRORS, listing_failed, phone_digits, short_digest
@@ -74,8 +79,10 @@ def _step(run: SyncRun, cursor: Cursor) -> None:
     since = state.after - OVERLAP if state.after else None
     store = CustomerStore(deps.dynamodb, deps.settings.config_table)
     newest, done = state.newest, 0
+    refused: list[RefusedEntry] = []
     try:
-        for customer in deps.vendors.blink(merchant).customers(created_at=since):
+        for customer in deps.vendors.blink(merchant).customers(created_at=since, refused=refused):
+            done += _report_refused(run, merchant, refused, done, state.skip)
             done += 1
             if done <= state.skip:
                 continue
@@ -92,6 +99,18 @@ def _step(run: SyncRun, cursor: Cursor) -> None:
         if done > state.skip:  # keep what this run did of the walk (a page failed after ``done``)
             run.advance(cursor, state.model_copy(update={"skip": done, "newest": newest}).text())
         return
+    done += _report_refused(run, merchant, refused, done, state.skip)
     run.lag(0.0)
     after = max((t for t in (newest, state.after) if t is not None), default=None)
     run.advance(cursor, CustomersCursor(after=after).text())
+
+
+def _report_refused(run: SyncRun, merchant: str, refused: list[RefusedEntry], done: int, skip: int) -> int:
+    """Report the customers the model refused (those of the walk not done by an earlier run, as
+    the walk counts them); how many there were (each counts as one customer of the walk)."""
+    count = len(refused)
+    for offset, entry in enumerate(refused):
+        if done + offset + 1 > skip:
+            run.refused(f"{merchant}:customers", entry)
+    refused.clear()
+    return count

@@ -25,6 +25,15 @@ unavailable) stops the scope there, and the next run starts from it. The cursor 
 Two runs at once read the same orders: creates are conditional (the second is a duplicate) and the
 second run's cursor write is refused, so it stops.
 
+What Blink answers is bounded before anything is stored (``models.blink``, ``models.types``): an
+entry of ``getOrderList`` its model refuses (an id empty or over DynamoDB's key limits, a code too
+long, a number that is not finite) is reported as refused — logged, counted, dead-lettered, a
+person enters the order — and the walk goes on with the others (the cursor moves past it once a
+later order is done); free text (notes, names) is cut to the webhook's own bound with a marker; an
+order whose ``getOrder`` answer is refused, does not fit the Order Webhook's bounds or would be
+bigger as stored than a webhook body may be (``MAX_BODY_BYTES``) is refused alone, with nothing of
+it written.
+
 The first run of a merchant (no cursor) walks Blink's whole order list but enters only orders
 placed within :data:`FIRST_RUN_LOOKBACK`: older ones predate Orderbridge and are passed over.
 """
@@ -39,23 +48,20 @@ from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
 from orderbridge.deps import Deps
 from orderbridge.domain.ids import order_id_for
 from orderbridge.errors import FieldError, UnknownBranch
-from orderbridge.models.blink import (
-    BlinkOrderDetails,
-    BlinkOrderItem,
-    BlinkOrderStatus,
-    BlinkOrderSummary,
-    BlinkOrderWebhook,
-)
+from orderbridge.models.blink import BlinkOrderDetails, BlinkOrderItem, BlinkOrderSummary, BlinkOrderWebhook
 from orderbridge.models.config import Branch
 from orderbridge.models.order import OrderSource
+from orderbridge.models.states import BlinkOrderStatus
+from orderbridge.models.types import RefusedEntry, refusal_reason
 from orderbridge.observability import logger
 from orderbridge.store.cursors import Cursor
 from orderbridge.syncs.listing import LISTING_ERRORS, listing_failed
-from orderbridge.syncs.runner import RETRYABLE, SyncReport, SyncRun, run_sync
+from orderbridge.syncs.runner import RETRYABLE, EntryRefused, SyncReport, SyncRun, run_sync
 from orderbridge.vendors.blink import BlinkClient
 from orderbridge.webhooks.blink import record_order
 
@@ -83,8 +89,10 @@ def catch_up(run: SyncRun, cursor: Cursor) -> None:
     after = int(cursor.value or 0)
     placed_since = deps.clock() - FIRST_RUN_LOOKBACK if cursor.value is None else None
     walk = _Walk(run, cursor, after)
+    refused: list[RefusedEntry] = []
     try:
-        for summary in client.get_order_list(after):
+        for summary in client.get_order_list(after, refused=refused):
+            walk.report_refused(refused)
             if not run.time_left():
                 run.lag(_age(deps, summary))
                 break
@@ -96,6 +104,7 @@ def catch_up(run: SyncRun, cursor: Cursor) -> None:
             run.lag(0.0)
     except LISTING_ERRORS as error:
         listing_failed(run, f"{merchant_id}:getOrderList:{walk.done}", error)
+    walk.report_refused(refused)
     walk.save()
 
 
@@ -138,6 +147,13 @@ class _Walk:
             self.save()
         return self.cursor is not None
 
+    def report_refused(self, refused: list[RefusedEntry]) -> None:
+        """Report the listed orders Blink's answer made unusable (refused by the model), and
+        forget them: they are not done, so the cursor moves past them only with a later order."""
+        for entry in refused:
+            self.run.refused(f"{self.run_scope}:getOrderList", entry)
+        refused.clear()
+
     @property
     def run_scope(self) -> str:
         return self.cursor.scope if self.cursor else "-"
@@ -172,7 +188,13 @@ def _catch_up_order(
     try:
         details = client.get_order(blink_id)
         branch = _branch_of(deps, branches, blink_id, details.customer_name)
-        outcome = record_order(webhook_payload(details, branch), _raw(details), deps, via=VIA)
+        payload, raw = webhook_payload(details, branch), _raw(details)
+        if len(raw.encode()) > deps.settings.max_body_bytes:
+            raise EntryRefused(
+                f"getOrder's answer is {len(raw.encode()):,} bytes as stored; a webhook body may be at most "
+                f"{deps.settings.max_body_bytes:,} (MAX_BODY_BYTES)"
+            )
+        outcome = record_order(payload, raw, deps, via=VIA)
     finally:
         logger.remove_keys(["blink_order_id", "order_id"])
     return outcome.created
@@ -208,7 +230,7 @@ def webhook_payload(details: BlinkOrderDetails, branch: Branch) -> BlinkOrderWeb
     (the order's items are priced as Blink lists them)."""
     status = details.order_status
     if status is None and details.status:
-        raise ValueError(f"Blink order {details.id} has a status the doc does not list: {details.status!r}")
+        raise EntryRefused(f"Blink order {details.id} has a status the doc does not list: {details.status!r}")
     cash = (details.payment_method or "").strip().lower() == "cash"
     payload: dict[str, Any] = {
         "blink_order_id": str(details.id),
@@ -233,7 +255,12 @@ def webhook_payload(details: BlinkOrderDetails, branch: Branch) -> BlinkOrderWeb
         "total_price": details.total,
         "products": [_product(item) for item in details.items],
     }
-    return BlinkOrderWebhook.model_validate({key: value for key, value in payload.items() if value is not None})
+    try:
+        return BlinkOrderWebhook.model_validate({key: value for key, value in payload.items() if value is not None})
+    except ValidationError as error:  # named fields and reasons, never the values (customer data)
+        raise EntryRefused(
+            f"getOrder's answer does not fit the Order Webhook's bounds: {refusal_reason(error)}"
+        ) from None
 
 
 def _product(item: BlinkOrderItem) -> dict[str, Any]:

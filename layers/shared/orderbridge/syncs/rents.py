@@ -4,8 +4,9 @@ Bloq.It's webhooks can be refused or missed, and a missed drop-off or pickup lea
 workflow waiting until its deadline. Each run walks, per merchant (its Bloq.It account), the orders
 in progress whose current rent has not finished (``OrderStore.open_rents``, oldest first), reads
 each rent's history from Bloq.It (``GET /rents/<id>/history``: "anything that happens to the rent",
-as the webhook's events) and applies every ``rent.*`` event we have no record of — a drop-off,
-pickup, expiry, cancellation, extension — through the webhook's own
+as the webhook's events) and applies every event of the types our webhook subscribes to
+(``domain.rent_events.ACTED_ON_EVENTS``) we have no record of — a drop-off, pickup, expiry,
+cancellation, extension — through the webhook's own
 :func:`~orderbridge.webhooks.bloqit.apply_rent_event`: the same write, guarded by the same event
 identity (``BLOQEVENT#<_id>``). So the webhook arriving later is a duplicate, and the order stream
 resumes or fails the waiting workflow exactly as after the webhook (``domain/waits.py`` decides).
@@ -21,6 +22,10 @@ are not documented beyond their names), and only the rents we still wait on are 
   duplicate). Two runs at once: the second's cursor move is refused and it stops.
 - **Per item**: one order's rent; a Bloq.It or DynamoDB hiccup is retried, what still fails is
   dead-lettered (``SyncRentsDeadLetterQueue``) and the walk goes on.
+- **Bounded**: an event of the history is applied as the webhook would apply it, so it is held to
+  the webhook's bounds — an event bigger as stored than a webhook body may be (``MAX_BODY_BYTES``)
+  is refused alone (reported, dead-lettered, not written) and the rent's other events are applied;
+  a history Bloq.It answers off its model (an overlong id, text over ``FreeText``) refuses that rent.
 - **Lag**: how long after Bloq.It's event (its ``createdAt``) the run applied a missed one.
 """
 
@@ -36,6 +41,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orderbridge.deps import Deps
+from orderbridge.domain.rent_events import acted_on
 from orderbridge.models.bloqit import BloqitEvent, BloqWebhookEvent
 from orderbridge.models.rent import Rent
 from orderbridge.observability import logger
@@ -99,6 +105,13 @@ def reconcile_rent(run: SyncRun, merchant_id: str, open_rent: OpenRent) -> bool:
     for found in events:
         if found.event.id in recorded:
             continue
+        size = len(found.raw.encode())
+        if size > deps.settings.max_body_bytes:
+            reason = (
+                f"the event is {size:,} bytes as stored; a webhook body may be at most {deps.settings.max_body_bytes:,}"
+            )
+            run.refused(f"{open_rent.order_id}:{open_rent.rent_id}:{found.event.id}", reason)
+            continue
         if _apply(found, rent, deps):
             changed = True
             if found.happened_at is not None:
@@ -107,12 +120,13 @@ def reconcile_rent(run: SyncRun, merchant_id: str, open_rent: OpenRent) -> bool:
 
 
 def rent_events(history: Iterable[BloqitEvent], rent_id: str) -> list[FoundEvent]:
-    """The ``rent.*`` events of ``rent_id`` in its history, as the webhook would have received them
+    """The events of ``rent_id`` in its history that our webhook subscribes to (the ones the product
+    acts on: ``domain.rent_events.ACTED_ON_EVENTS``), as the webhook would have received them
     (an event without an ``_id`` cannot be matched with its webhook and is left out), oldest first:
     by ``createdAt`` when every event has one, else in the history's own order."""
     found: list[FoundEvent] = []
     for entry in history:
-        if not entry.id or not (entry.code_name or "").startswith("rent.") or entry.rent not in (None, rent_id):
+        if not entry.id or not acted_on(entry.code_name) or entry.rent not in (None, rent_id):
             continue
         body = {**entry.model_dump(by_alias=True, mode="json"), "rent": rent_id}
         raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False)

@@ -40,7 +40,6 @@ from orderbridge.models.blink import (
     BlinkOrderDetails,
     BlinkOrderListResponse,
     BlinkOrderResponse,
-    BlinkOrderStatus,
     BlinkOrderStatusSync,
     BlinkOrderSummary,
     BlinkPagination,
@@ -50,6 +49,8 @@ from orderbridge.models.blink import (
     BlinkSubmitOrderResponse,
     BlinkSubmittedOrder,
 )
+from orderbridge.models.states import BlinkOrderStatus
+from orderbridge.models.types import RefusedEntry
 from orderbridge.observability import logger
 from orderbridge.vendors.credentials import BlinkCredentials, VendorCredentials
 from orderbridge.vendors.http import (
@@ -281,11 +282,23 @@ class BlinkClient:
 
     # -- Branches and customers -----------------------------------------------------------------------
 
-    def branches(self) -> list[BlinkBranch]:
-        """Every branch of the merchant in Blink (GET /interface/v1/branches)."""
-        return self._get(BlinkBranchesResponse, BRANCHES_PATH).data
+    def branches(self, *, refused: list[RefusedEntry] | None = None) -> list[BlinkBranch]:
+        """Every branch of the merchant in Blink (GET /interface/v1/branches).
 
-    def customers(self, *, phone: str | None = None, created_at: datetime | None = None) -> Iterator[BlinkCustomer]:
+        ``refused`` (here and in the other listings): where the entries the models refused (an
+        empty or overlong id, a code too long: ``models.types``) are added, for the caller to
+        report; the other entries are returned. Without it they are logged."""
+        answer = self._get(BlinkBranchesResponse, BRANCHES_PATH)
+        _note_refused(answer.refused, refused, BRANCHES_PATH)
+        return answer.data
+
+    def customers(
+        self,
+        *,
+        phone: str | None = None,
+        created_at: datetime | None = None,
+        refused: list[RefusedEntry] | None = None,
+    ) -> Iterator[BlinkCustomer]:
         """Customers, across all pages (GET /interface/v1/customers, following next_page_url).
 
         ``phone`` (923XXXXXXXXX) finds one customer; ``created_at`` keeps those created after it.
@@ -299,6 +312,7 @@ class BlinkClient:
             return self._get(BlinkCustomersResponse, CUSTOMERS_PATH, params={**filters, "page": page})
 
         for answer in _walk_pages(fetch, _next_customers_page):
+            _note_refused(answer.data.refused, refused, CUSTOMERS_PATH)
             yield from answer.data.data
 
     # -- Orders -------------------------------------------------------------------------------------------
@@ -315,7 +329,9 @@ class BlinkClient:
         params = {"order_id": str(order_id), "unique_code": unique_code}
         return self._get(BlinkOrderResponse, GET_ORDER_PATH, params=params).data
 
-    def get_order_list(self, after_order_id: str | int) -> Iterator[BlinkOrderSummary]:
+    def get_order_list(
+        self, after_order_id: str | int, *, refused: list[RefusedEntry] | None = None
+    ) -> Iterator[BlinkOrderSummary]:
         """Orders whose id is greater than ``after_order_id``, across all pages (GET getOrderList).
 
         This is the catch-up for webhooks Blink failed to deliver: pass the highest order id seen.
@@ -326,9 +342,12 @@ class BlinkClient:
             return self._get(BlinkOrderListResponse, GET_ORDER_LIST_PATH, params=params)
 
         for answer in _walk_pages(fetch, lambda answer: _next_by_has_more(answer.pagination)):
+            _note_refused(answer.refused, refused, GET_ORDER_LIST_PATH)
             yield from answer.data
 
-    def get_abandoned_carts(self, start: datetime, end: datetime) -> Iterator[BlinkAbandonedCart]:
+    def get_abandoned_carts(
+        self, start: datetime, end: datetime, *, refused: list[RefusedEntry] | None = None
+    ) -> Iterator[BlinkAbandonedCart]:
         """Carts created between ``start`` and ``end`` (UTC, to the minute), across all pages."""
         start_utc, end_utc = _utc(start, "start"), _utc(end, "end")
         if end_utc < start_utc:
@@ -339,6 +358,7 @@ class BlinkClient:
             return self._get(BlinkAbandonedCartsResponse, GET_ABANDONED_CARTS_PATH, params={**dates, "page": page})
 
         for answer in _walk_pages(fetch, lambda answer: _next_by_has_more(answer.pagination)):
+            _note_refused(answer.data.refused, refused, GET_ABANDONED_CARTS_PATH)
             yield from answer.data.data
 
     def sync_order_status(
@@ -379,6 +399,19 @@ class BlinkClient:
         answer = decode_json(response)
         raise_for_soft_failure(answer, status_code=response.status_code)
         return parse_answer(VENDOR, model, answer, status_code=response.status_code)
+
+
+def _note_refused(found: list[RefusedEntry], into: list[RefusedEntry] | None, path: str) -> None:
+    """Hand the entries a listing's model refused to the caller (``into``), else log them."""
+    if not found:
+        return
+    if into is not None:
+        into.extend(found)
+        return
+    for entry in found:
+        logger.warning(
+            "an entry of Blink's answer was refused", extra={"path": path, **entry.model_dump(exclude_none=True)}
+        )
 
 
 def _utc(value: datetime, name: str) -> datetime:

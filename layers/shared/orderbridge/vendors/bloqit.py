@@ -57,7 +57,6 @@ from orderbridge.models.bloqit import (
     OperationType,
     Page,
     Rent,
-    RentState,
     RentType,
     RentUpdate,
     ReturnCreate,
@@ -70,6 +69,7 @@ from orderbridge.models.bloqit import (
     WebhookUpdate,
     iso_z,
 )
+from orderbridge.models.states import RentState
 from orderbridge.vendors.api_client import VendorApiClient
 from orderbridge.vendors.credentials import BloqitCredentials
 from orderbridge.vendors.http import PermanentVendorError, decode_json

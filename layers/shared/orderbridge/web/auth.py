@@ -15,7 +15,6 @@ import re
 import time
 from collections.abc import Callable
 
-import jwt
 from pydantic import SecretStr
 
 from orderbridge.config import BloqSignatureSettings
@@ -71,6 +70,8 @@ def verify_bloq_signature(
             f"Bloq.It signature headers are required: {settings.signature_header}, {settings.timestamp_header}"
         )
     _check_timestamp(timestamp, settings.tolerance_seconds, now())
+    import jwt  # here: only Bloq.It's webhook needs it (a cold start of the others does not load it)
+
     expected = timestamp.encode("ascii") + b"." + request.raw
     for secret in secrets:
         try:

@@ -29,9 +29,10 @@ from typing import Any
 
 from orderbridge.deps import Deps
 from orderbridge.domain.statuses import courier_status_update
-from orderbridge.models.blink import BlinkOrderStatus, BlinkOrderStatusWebhook
+from orderbridge.models.blink import BlinkOrderStatusWebhook
 from orderbridge.models.blink_logistics import TaskStatusWebhook
 from orderbridge.models.bloqit import BloqWebhookEvent
+from orderbridge.models.states import BlinkOrderStatus
 from orderbridge.observability import logger
 from orderbridge.store.orders import UnmatchedEvent, Written
 
