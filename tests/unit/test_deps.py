@@ -131,6 +131,8 @@ DENIED_FOR_WEBHOOKS = (
     # classes: a webhook has one route and answers through web.answers (entry.webhook_handler).
     "aws_lambda_powertools.event_handler",
     "aws_lambda_powertools.utilities.data_classes",
+    # Blink's interface API models (~40 classes): a webhook reads models.blink_webhooks.
+    "orderbridge.models.blink",
 )
 
 _IMPORT_HANDLER = """

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import jwt
 import pytest
-from orderbridge.models.blink import BlinkOrderStatusWebhook, BlinkOrderWebhook
+from orderbridge.models.blink_webhooks import BlinkOrderStatusWebhook, BlinkOrderWebhook
 from orderbridge_local.sandboxes.base import ServerHandle
 from orderbridge_local.sandboxes.blink import BlinkSandbox, BlinkSettings
 

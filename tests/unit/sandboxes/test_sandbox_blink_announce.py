@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from orderbridge.models.blink import BlinkOrderWebhook
+from orderbridge.models.blink_webhooks import BlinkOrderWebhook
 from orderbridge_local.sandboxes.base import ServerHandle
 from orderbridge_local.sandboxes.blink import BlinkSandbox, BlinkSettings
 

@@ -9,7 +9,7 @@ from typing import TypedDict
 from orderbridge.domain.ids import order_id_for
 from orderbridge.domain.statuses import BLINK_TO_ORDER_STATUS
 from orderbridge.models.blend import BlendItem, BlendOption, BlendOrderCreated
-from orderbridge.models.blink import BlinkOrderProduct, BlinkOrderWebhook
+from orderbridge.models.blink_webhooks import BlinkOrderProduct, BlinkOrderWebhook
 from orderbridge.models.config import Branch, ItemMapping, PartnerBranch
 from orderbridge.models.order import (
     Amounts,

@@ -53,7 +53,8 @@ from pydantic import ValidationError
 from orderbridge.deps import Deps
 from orderbridge.domain.ids import order_id_for
 from orderbridge.errors import FieldError, UnknownBranch
-from orderbridge.models.blink import BlinkOrderDetails, BlinkOrderItem, BlinkOrderSummary, BlinkOrderWebhook
+from orderbridge.models.blink import BlinkOrderDetails, BlinkOrderItem, BlinkOrderSummary
+from orderbridge.models.blink_webhooks import BlinkOrderWebhook
 from orderbridge.models.config import Branch
 from orderbridge.models.order import OrderSource
 from orderbridge.models.states import BlinkOrderStatus

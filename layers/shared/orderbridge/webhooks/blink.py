@@ -23,7 +23,7 @@ from orderbridge.domain import normalize
 from orderbridge.domain.ids import order_id_for
 from orderbridge.domain.statuses import blink_status_event_key
 from orderbridge.errors import FieldError, InvalidPayload, UnknownBranch
-from orderbridge.models.blink import BlinkOrderStatusWebhook, BlinkOrderWebhook
+from orderbridge.models.blink_webhooks import BlinkOrderStatusWebhook, BlinkOrderWebhook
 from orderbridge.models.order import OrderSource, TimelineEvent
 from orderbridge.models.states import BlinkOrderStatus
 from orderbridge.observability import logger

@@ -29,8 +29,8 @@ from typing import Any
 
 from orderbridge.deps import Deps
 from orderbridge.domain.statuses import courier_status_update
-from orderbridge.models.blink import BlinkOrderStatusWebhook
 from orderbridge.models.blink_logistics import TaskStatusWebhook
+from orderbridge.models.blink_webhooks import BlinkOrderStatusWebhook
 from orderbridge.models.bloqit import BloqWebhookEvent
 from orderbridge.models.states import BlinkOrderStatus
 from orderbridge.observability import logger
