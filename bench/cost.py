@@ -9,8 +9,9 @@ rare at volume. For each order's time window:
 
 * Step Functions state transitions: ``*StateEntered`` events in the execution history of the order's
   executions (``GetExecutionHistory`` on the emulator) — what a Standard workflow is billed by;
-* Lambda invocations per function and their measured duration (the local runtime's invocation
-  record, ``GET /_local/invocations``) × the function's MemorySize (the deployed configuration);
+* Lambda invocations per function and their handler's duration (the local runtime's invocation
+  record, ``GET /_local/invocations``: :func:`billed_duration_ms`) × the function's MemorySize (the
+  deployed configuration); ``cold_invocations``: how many ran on a worker just started;
 * AWS API requests per service and DynamoDB requests per table and type, from moto's request
   recorder (started and stopped around the path). DynamoDB's consumed capacity cannot be read from
   outside (``ReturnConsumedCapacity`` is the caller's): it is ESTIMATED — a put at ceil(item
@@ -30,7 +31,10 @@ the order for them.
 
 Invocations of schedules during the window (the courier keeper that polls DispatchNINJA, fired here
 by the driver) are counted for the order: an upper bound, as in AWS one keeper run serves every open
-order. Durations are the local runtime's (the emulator answers slower than AWS): an upper bound too.
+order. Durations are the handlers' on the local stack (the emulator answers slower than AWS): an
+upper bound too. The local runtime stops a background function's last idle worker after 30 s
+(``runtime.IDLE_WORKER_SECONDS``; Lambda keeps an idle environment for minutes), so a function run
+once an order is cold again in the measured order: ``cold_invocations`` says how many were.
 """
 
 from __future__ import annotations
@@ -354,6 +358,18 @@ def dynamodb_usage(requests: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def billed_duration_ms(invocation: dict[str, Any]) -> float:
+    """What Lambda bills of an invocation's run: its handler's, AWS calls included — the worker's
+    clock (``handler_ms``), not the local runtime's, which also holds the wait for the background
+    lane and for a free worker (the emulator's queueing; on AWS another execution environment would
+    run it) and a cold worker's start. A cold start's init is left out (rare at volume; Lambda bills
+    it on the cold invocation); what the handler loads on its first request is in (``cold``)."""
+    handler = invocation.get("handler_ms")
+    if handler is not None:
+        return max(0.0, float(handler))
+    return max(0.0, invocation["duration_ms"] - (invocation.get("cold_init_ms") or 0.0))
+
+
 def count_path(
     info: dict[str, Any],
     flow: Any,
@@ -375,12 +391,15 @@ def count_path(
     per_function: dict[str, dict[str, Any]] = {}
     gb_seconds = 0.0
     api_requests = 0
+    cold = 0
     for inv in invocations:
-        row = per_function.setdefault(inv["function"], {"invocations": 0, "duration_ms": 0.0})
-        # a worker's start-up is in its first invocation's duration: left out (rare at volume)
-        duration = max(0.0, inv["duration_ms"] - (inv.get("cold_init_ms") or 0.0))
+        row = per_function.setdefault(inv["function"], {"invocations": 0, "duration_ms": 0.0, "cold": 0})
+        duration = billed_duration_ms(inv)
         row["invocations"] += 1
         row["duration_ms"] = round(row["duration_ms"] + duration, 1)
+        if inv.get("cold_init_ms") is not None:
+            row["cold"] += 1
+            cold += 1
         billed_ms = math.ceil(duration)
         gb_seconds += billed_ms / 1000 * memory.get(inv["function"], 128) / 1024
         if inv["source"].split(" ", 1)[0] in {"GET", "POST", "PUT", "PATCH", "DELETE"}:
@@ -404,6 +423,7 @@ def count_path(
         "states": states,
         "invocations": len(invocations),
         "invocations_per_function": dict(sorted(per_function.items())),
+        "cold_invocations": cold,
         "lambda_gb_seconds": round(gb_seconds, 3),
         "api_gateway_requests": api_requests,
         "secretsmanager_calls": secrets,
@@ -448,6 +468,7 @@ def _quiet(info: dict[str, Any], *, seconds: float = 2.0, patience: float = 30.0
 FIRST_ORDER_KEYS = (
     "transitions",
     "invocations",
+    "cold_invocations",
     "invocations_per_function",
     "lambda_gb_seconds",
     "secretsmanager_calls",
@@ -462,9 +483,10 @@ def run(
 ) -> dict[str, Any]:
     """Each path twice: a first order, on the path's cold containers (each function's first
     invocation loads what its first request needs: the cold start's second half, which Lambda bills
-    on that invocation), then the measured order on warm containers, as the 1,000 orders of the
-    figure mostly run (a container serves many orders; one per function is kept warm here as Lambda
-    does). The first order's figures are kept beside (``first_order``)."""
+    on that invocation), then the measured order, on the containers the first left warm — as the
+    1,000 orders of the figure mostly run (a container serves many orders). Those the local runtime
+    stopped meanwhile (a background function idle 30 s) are cold again: ``cold_invocations``. The
+    first order's figures are kept beside (``first_order``)."""
     memory = {logical: int(c.get("MemorySize", 128)) for logical, c in configs.items()}
     results = {}
     with observer(info, configs) as flow:
@@ -485,7 +507,7 @@ def run(
         "what": "cost per 1,000 delivered orders per path, USD, counted on the local stack",
         "prices": {"date": PRICES_DATE, "region": "us-east-1", **PRICES},
         "dynamodb_capacity": "estimated from recorded requests (DynamoDB item sizes), not consumed capacity",
-        "measured": "each path's second order, on warm containers; first_order: its first, on cold ones",
+        "measured": "each path's second order (cold_invocations: on a worker just started); first_order: its first",
         "bare_usd_per_1000": round(bare * 1000, 6),
         "paths": results,
     }
@@ -499,7 +521,7 @@ def render(result: dict[str, Any]) -> str:
             [
                 name,
                 row["transitions"],
-                row["invocations"],
+                f"{row['invocations']} ({row['cold_invocations']} cold)",
                 row["api_gateway_requests"],
                 row["dynamodb"]["wru_estimated"],
                 row["dynamodb"]["rru_estimated"],
@@ -512,8 +534,8 @@ def render(result: dict[str, Any]) -> str:
             ]
         )
     return table(
-        f"B4 cost per 1,000 delivered orders (USD, us-east-1 prices of {result['prices']['date']}; warm "
-        f"containers; cold: the path's first order; bare: one API request + one 1 ms 128 MB invocation = "
+        f"B4 cost per 1,000 delivered orders (USD, us-east-1 prices of {result['prices']['date']}; each path's "
+        f"second order, 'cold': its first; bare: one API request + one 1 ms 128 MB invocation = "
         f"${result['bare_usd_per_1000']})",
         [
             "path",

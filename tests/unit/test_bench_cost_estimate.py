@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bench.cost import dynamodb_usage, item_bytes, value_bytes
+from bench.cost import billed_duration_ms, dynamodb_usage, item_bytes, value_bytes
 
 
 def _request(op: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -65,3 +65,14 @@ def test_an_update_costs_the_size_of_the_item_it_changes():
 
     # Then each update of the order costs its 2 KB (×2 in the transaction), the other 1 WRU
     assert dynamodb_usage(requests)["wru_estimated"] == 2 + 2 + 4 + 1
+
+
+def test_an_invocation_is_billed_for_its_handler_s_run_not_for_the_emulator_s_queue():
+    # Given an invocation that waited 900 ms for a worker and whose handler ran 40 ms
+    queued = {"duration_ms": 940.0, "queued_ms": 900.0, "handler_ms": 40.0, "cold_init_ms": None}
+    # ... and one recorded by a runtime that kept no handler time, on a cold worker
+    older = {"duration_ms": 700.0, "cold_init_ms": 500.0}
+
+    # Then the first is billed 40 ms, the second its duration less the worker's start
+    assert billed_duration_ms(queued) == 40.0
+    assert billed_duration_ms(older) == 200.0
