@@ -20,7 +20,7 @@ from orderbridge.domain.config_changes import KIND_MODELS
 from orderbridge.models.blend import BlendAnswer, BlendOrderCreated
 from orderbridge.models.blink_logistics import TaskStatusWebhook
 from orderbridge.models.blink_webhooks import BlinkOrderStatusWebhook, BlinkOrderWebhook
-from orderbridge.models.bloqit import BloqWebhookEvent
+from orderbridge.models.bloqit_webhooks import BloqWebhookEvent
 from orderbridge.models.catalog import StockAndPriceChange
 from orderbridge.models.config import ConfigDocument
 from orderbridge.ops import (

@@ -133,6 +133,8 @@ DENIED_FOR_WEBHOOKS = (
     "aws_lambda_powertools.utilities.data_classes",
     # Blink's interface API models (~40 classes): a webhook reads models.blink_webhooks.
     "orderbridge.models.blink",
+    # ... and Bloq.It's Partner API models: its webhook reads models.bloqit_webhooks.
+    "orderbridge.models.bloqit",
 )
 
 _IMPORT_HANDLER = """

@@ -10,7 +10,7 @@ from orderbridge.errors import BadRequest, InvalidPayload
 from orderbridge.models.blend import BlendOrderCreated
 from orderbridge.models.blink_logistics import TaskStatusWebhook
 from orderbridge.models.blink_webhooks import BlinkOrderStatusWebhook, BlinkOrderWebhook
-from orderbridge.models.bloqit import EVENT_TYPES, RENT_EVENT_STATE, BloqWebhookEvent
+from orderbridge.models.bloqit_webhooks import EVENT_TYPES, RENT_EVENT_STATE, BloqWebhookEvent
 from orderbridge.models.states import RentState, TaskEvent
 from orderbridge.web.request import parse_json, parse_model
 

@@ -9,7 +9,7 @@ import pytest
 from orderbridge import aws as aws_clients
 from orderbridge.actions.common import ActionRefused
 from orderbridge.actions.runtime import InvalidActionInput
-from orderbridge.models.bloqit import EVENT_TYPES
+from orderbridge.models.bloqit_webhooks import EVENT_TYPES
 from orderbridge.models.config import Branch
 from orderbridge.vendors.http import VendorAuthError
 

@@ -8,7 +8,7 @@ from orderbridge.actions.bloqit_admin import DEFAULT_EVENTS
 from orderbridge.domain.rent_events import ACTED_ON_EVENTS, acted_on
 from orderbridge.domain.statuses import RENT_STATE_RANK
 from orderbridge.domain.waits import Verdict, WaitKind, verdict
-from orderbridge.models.bloqit import EVENT_TYPES, EXTENDED_EVENT, RENT_EVENT_STATE
+from orderbridge.models.bloqit_webhooks import EVENT_TYPES, EXTENDED_EVENT, RENT_EVENT_STATE
 from orderbridge.models.order import Tracks
 from orderbridge.models.states import RentState
 

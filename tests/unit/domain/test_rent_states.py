@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from orderbridge.domain.statuses import RENT_STATE_RANK, TERMINAL, rent_state_update
 from orderbridge.domain.waits import WaitKind, verdict
-from orderbridge.models.bloqit import RENT_EVENT_STATE, BloqWebhookEvent
+from orderbridge.models.bloqit_webhooks import RENT_EVENT_STATE, BloqWebhookEvent
 from orderbridge.models.order import Tracks
 from orderbridge.models.states import RentState
 

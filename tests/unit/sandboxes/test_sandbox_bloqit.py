@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
-from orderbridge.models.bloqit import BloqWebhookEvent
+from orderbridge.models.bloqit_webhooks import BloqWebhookEvent
 from orderbridge_local.sandboxes.base import ServerHandle
 from orderbridge_local.sandboxes.bloqit import EVENT_TYPES, BloqitSandbox, BloqitSettings
 

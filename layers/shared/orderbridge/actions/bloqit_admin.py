@@ -22,7 +22,7 @@ from orderbridge.actions.runtime import action
 from orderbridge.deps import Deps
 from orderbridge.domain.rent_events import ACTED_ON_EVENTS
 from orderbridge.models.base import OurModel
-from orderbridge.models.bloqit import EVENT_TYPES
+from orderbridge.models.bloqit_webhooks import EVENT_TYPES
 from orderbridge.observability import logger
 
 # The events we subscribe to: the rent events the product acts on (domain.rent_events explains the

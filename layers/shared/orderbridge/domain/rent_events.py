@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from orderbridge.models.bloqit import EVENT_TYPES, EXTENDED_EVENT, EXTENDED_EXPIRY_KEY, BloqWebhookEvent
+from orderbridge.models.bloqit_webhooks import EVENT_TYPES, EXTENDED_EVENT, EXTENDED_EXPIRY_KEY, BloqWebhookEvent
 from orderbridge.models.order import TimelineEvent
 from orderbridge.observability import logger
 

@@ -53,7 +53,7 @@ from orderbridge.store.dynamo import ConditionFailed, aws_call, from_attrs, ints
 from orderbridge.store.rents import RentStore, rent_key
 
 if TYPE_CHECKING:  # Bloq.It's models and events: loaded by what records one (a webhook for Blink does not)
-    from orderbridge.models.bloqit import BloqWebhookEvent
+    from orderbridge.models.bloqit_webhooks import BloqWebhookEvent
 
 TRACK_RANK_ATTR: dict[TrackName, str] = {
     "status": "status_rank",

@@ -42,7 +42,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orderbridge.deps import Deps
 from orderbridge.domain.rent_events import acted_on
-from orderbridge.models.bloqit import BloqitEvent, BloqWebhookEvent
+from orderbridge.models.bloqit import BloqitEvent
+from orderbridge.models.bloqit_webhooks import BloqWebhookEvent
 from orderbridge.models.rent import Rent
 from orderbridge.observability import logger
 from orderbridge.store.cursors import Cursor

@@ -3,7 +3,7 @@
 Every event is recorded once, keyed by its Bloq.It ``_id``. A ``rent.*`` event for a rent of
 ours also moves the rent's state and the order's ``rent_state`` track (monotonic, see
 ``domain.statuses``; ``rent.offline_dropoff`` counts as the drop-off, see
-``models.bloqit.RENT_EVENT_STATE``) and lands in the order's timeline. ``rent.extended`` moves
+``models.bloqit_webhooks.RENT_EVENT_STATE``) and lands in the order's timeline. ``rent.extended`` moves
 the rent's expiry to the one the event carries (later only). :func:`apply_rent_event` does it,
 for the webhook and for the rent reconciliation (``syncs/rents.py``) alike, through the one write
 of a rent event (``OrderStore.record_bloq_rent_event``, also the replay's of an event that came
@@ -18,7 +18,7 @@ from typing import Any
 
 from orderbridge.deps import Deps
 from orderbridge.domain.rent_events import SOURCE, event_ids, event_key, event_record
-from orderbridge.models.bloqit import BloqWebhookEvent
+from orderbridge.models.bloqit_webhooks import BloqWebhookEvent
 from orderbridge.models.order import TimelineEvent
 from orderbridge.models.rent import Rent
 from orderbridge.observability import logger

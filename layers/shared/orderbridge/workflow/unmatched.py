@@ -31,7 +31,7 @@ from orderbridge.deps import Deps
 from orderbridge.domain.statuses import courier_status_update
 from orderbridge.models.blink_logistics import TaskStatusWebhook
 from orderbridge.models.blink_webhooks import BlinkOrderStatusWebhook
-from orderbridge.models.bloqit import BloqWebhookEvent
+from orderbridge.models.bloqit_webhooks import BloqWebhookEvent
 from orderbridge.models.states import BlinkOrderStatus
 from orderbridge.observability import logger
 from orderbridge.store.orders import UnmatchedEvent, Written
