@@ -9,7 +9,8 @@ by the local stack's emulator, which also answers the AWS calls: the local stack
 AWS endpoint), plus what the Lambda runtime sets; tracing on as ``Tracing: Active`` has it (the
 X-Ray daemon address points at nothing, as UDP does not care). Bytecode is not written
 (``PYTHONDONTWRITEBYTECODE``: Lambda's ``/opt`` and ``/var/task`` are read-only), so what the build
-ships is what is measured. Wall time of the whole process (start, import, one answer) from outside,
+ships is what is measured. Wall time of the whole process (start, import, one answer; it leaves by
+``os._exit``, as a Lambda runtime process is not torn down after its first answer) from outside,
 the median of N rounds, each round one bare run (``bench/bare/app.py:answer``: import boto3, one
 client, answer) then one run of each kind.
 """
