@@ -143,10 +143,15 @@ class Deps:
         from orderbridge.vendors.credentials import get_vendor_credentials
 
         tracer.patch(["httpx"])  # the vendors' calls as X-Ray subsegments (when tracing is on)
-        settings = self.settings.vendors
+        settings, max_age = self.settings.vendors, self.settings.secrets_max_age_seconds
+        provider = self.secrets.provider  # the container's one Secrets Manager client and cache
+
+        def read_secret(name: str, *, max_age: int) -> Any:
+            return read_json_secret(name, max_age=max_age, provider=provider)
+
         return VendorClients(
             self.settings,
-            credentials=lambda merchant_id: get_vendor_credentials(merchant_id, settings, read_json_secret),
+            credentials=lambda merchant_id: get_vendor_credentials(merchant_id, settings, read_secret, max_age=max_age),
         )
 
     # -- idempotency (the actions that change something at a vendor) ------------------------------
