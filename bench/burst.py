@@ -8,6 +8,7 @@ leaves workflows running behind it)."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
 import uuid
@@ -18,7 +19,7 @@ from typing import Any
 import httpx
 
 from bench.common import process_tree, ratio, rss_kb, summary, table
-from bench.localstack import BARE_PATH
+from bench.localstack import BARE_FUNCTION, BARE_PATH
 
 TIMEOUT_SECONDS = 30.0
 LIST_PATIENCE_SECONDS = 600.0
@@ -95,6 +96,7 @@ def memory(pid: int) -> dict[str, Any]:
 
 def run(info: dict[str, Any], stack_pid: int, *, requests: int, concurrency: int) -> dict[str, Any]:
     from orderbridge.domain.ids import order_id_for
+    from orderbridge_local.burst import where_time_went
 
     from tests.support import samples
 
@@ -106,9 +108,14 @@ def run(info: dict[str, Any], stack_pid: int, *, requests: int, concurrency: int
     random.Random(run_id).shuffle(bodies)
     _listed(info, set())  # the ops API's functions warm before the burst (a cold start under it can time out)
     memory_before = memory(stack_pid)
+    bare_since = time.time()
     bare = _burst(f"{info['api']}{BARE_PATH}", bodies, concurrency)
+    bare["where_time_went"] = where_time_went(info, bare_since, BARE_FUNCTION)
     answered: set[str] = set()
+    real_since = time.time()
     real = _burst(info["webhooks"]["blink_orders"], bodies, concurrency, answered)
+    real["where_time_went"] = where_time_went(info, real_since, "BlinkOrderWebhookFunction")
+    real["load_average"] = [round(x, 2) for x in os.getloadavg()]
     wanted = {order_id_for("blink", b) for b in blink_ids}
     listing_began = time.perf_counter()
     accepted = {order_id_for("blink", json.loads(body)["blink_order_id"]) for body in answered}
@@ -166,7 +173,22 @@ def render(result: dict[str, Any]) -> str:
         )
         + f"\n  exactly once (ops API): {once['orders_listed_once']}/{result['distinct_orders']} listed once, "
         f"{once['orders_missing']} missing, {once['orders_listed_more_than_once']} more than once"
+        + _where(result)
         + f"\n  stack memory (RSS, process tree): {result['memory_before']['tree_mb']} MB before, "
         f"{result['memory_after']['tree_mb']} MB after ({result['memory_after']['processes']} processes; "
         f"the stack process itself {result['memory_after']['stack_process_mb']} MB)"
     )
+
+
+def _where(result: dict[str, Any]) -> str:
+    """Where a webhook's time went: waiting for a worker vs its handler (ms, p50/p99)."""
+    lines = ""
+    for name in ("webhook", "bare"):
+        where = result[name].get("where_time_went") or {}
+        queued, handler = where.get("queued_ms"), where.get("handler_ms")
+        if queued:
+            lines += (
+                f"\n  {name}: waiting for a worker {queued['p50']}/{queued['p99']} ms, "
+                f"handler {handler['p50'] if handler else '-'}/{handler['p99'] if handler else '-'} ms (p50/p99)"
+            )
+    return lines

@@ -189,7 +189,11 @@ class MotoPatches:
             mock.patch.object(StreamShard, "add", stream_add),
             mock.patch.object(CallbackEndpoint, "setup_heartbeat_endpoint", setup_heartbeat),
             mock.patch.object(StepFunctionsParserBackend, "_get_executions", started_executions),
-            mock.patch.object(lambda_eval_utils, "boto_client_for", _kept_clients(lambda_eval_utils.boto_client_for)),
+            mock.patch.object(
+                lambda_eval_utils,
+                "boto_client_for",
+                _kept_clients(lambda_eval_utils.boto_client_for),  # type: ignore[attr-defined]  # moto re-exports it
+            ),
             *retention.patchers(),
         ]
         for patcher in self._patchers:

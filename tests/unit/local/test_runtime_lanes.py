@@ -243,11 +243,11 @@ def test_the_lane_widens_while_the_front_door_is_quiet_and_narrows_when_it_is_bu
     lane = Lane(1, idle_size=3)
     lane.acquire()
     go = threading.Event()
-    running: list[int] = []
+    held_when_started: dict[int, int] = {}
 
     def waiter(n: int) -> None:
         lane.acquire(f"F{n}")
-        running.append(n)
+        held_when_started[n] = lane.held
         go.wait(10)
         lane.release()
 
@@ -258,17 +258,18 @@ def test_the_lane_widens_while_the_front_door_is_quiet_and_narrows_when_it_is_bu
 
     # When the front door goes quiet
     lane.front_quiet(True)
-    # Then two more run at once (three held), one still waits
-    _wait_until(lambda: len(running) == 2)
-    assert (lane.held, lane.waiting) == (3, 1)
+    # Then two more run at once (three held), two still wait
+    _wait_until(lambda: len(held_when_started) == 2)
+    assert (lane.held, lane.waiting) == (3, 2)
 
     # When the front door is busy again and the running ones finish
     lane.front_quiet(False)
     lane.release()
     go.set()
-    _wait_until(lambda: len(running) == 3)
     for thread in threads:
         thread.join(10)
 
-    # Then the last one ran only once the lane was below one: never more than one at a time again
+    # Then the last two started one at a time: the lane held only them
+    assert sorted(held_when_started) == [0, 1, 2, 3]
+    assert [held_when_started[2], held_when_started[3]] == [1, 1]
     assert (lane.held, lane.waiting) == (0, 0)
