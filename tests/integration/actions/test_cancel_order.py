@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from orderbridge import entry
+from orderbridge import entry, ops_api
 from orderbridge.models.order import Lifecycle, OrderState
 from orderbridge.store.workflow import Workflow
 
@@ -75,7 +75,8 @@ def sfn(action_deps, monkeypatch) -> StepFunctions:
     """The ops API and the order stream run with the actions' dependencies and this Step Functions."""
     recorder = StepFunctions()
     monkeypatch.setattr(action_deps, "workflow", Workflow(recorder, MACHINE))
-    monkeypatch.setattr(entry, "get_deps", lambda: action_deps)
+    monkeypatch.setattr(entry, "get_deps", lambda: action_deps)  # the order stream's handler
+    monkeypatch.setattr(ops_api, "get_deps", lambda: action_deps)  # the ops API's routes
     return recorder
 
 
