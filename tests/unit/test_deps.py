@@ -194,36 +194,3 @@ def test_a_cold_start_loads_only_what_its_first_request_needs(function: Path) ->
     assert not reached, f"{function.name}: its import loads {reached}: import them where they are first used"
     if webhook:
         assert loaded["built_models"] == [], f"{function.name}: models built at import: {loaded['built_models']}"
-
-
-class RecordedSecrets:
-    """Stands for the Secrets Manager client: answers every secret with ``value``, records the ids."""
-
-    def __init__(self, value: dict[str, Any]) -> None:
-        self.value, self.read = value, []
-
-    def get_secret_value(self, **request: Any) -> dict[str, Any]:
-        self.read.append(request["SecretId"])
-        return {"SecretString": json.dumps(self.value)}
-
-
-def test_vendor_credentials_are_read_by_the_containers_one_secrets_client_cached_for_its_max_age():
-    # Given a container whose secrets are kept 600 s, with one Secrets Manager client
-    secrets = RecordedSecrets({"bloqit": {"api_key": "bloqit-KEY"}})
-    clients = ClientFactory()
-
-    def client(service: str) -> Any:
-        clients.built.append(service)
-        return secrets
-
-    deps = Deps(Settings(secrets_max_age_seconds=600), client=client)
-
-    # When a merchant's vendor credentials are looked up twice
-    first = deps.vendors.credentials("m-1")
-    second = deps.vendors.credentials("m-1")
-
-    # Then the container's one client read the merchant's secret once (the cache held it)
-    assert clients.built == ["secretsmanager"]
-    assert secrets.read == ["orderbridge/vendors/m-1"]
-    assert first.require_bloqit().api_key.get_secret_value() == "bloqit-KEY"
-    assert second.merchant_id == "m-1"

@@ -1,4 +1,5 @@
-"""The webhook secret is read once per container and again only after ``SECRETS_MAX_AGE_SECONDS``
+"""The webhook secret and the merchants' vendor credentials are read by the container's one Secrets
+Manager client, once per container and again only after ``SECRETS_MAX_AGE_SECONDS``
 (``store.secrets.SecretsSource`` on ``Deps``): a warm container's requests cost no Secrets Manager
 call."""
 
@@ -22,17 +23,21 @@ def secretsmanager() -> Any:
     return boto3.client("secretsmanager", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
 
 
-def _answers(stubber: Stubber, name: str, count: int) -> None:
+def _answers(stubber: Stubber, name: str, count: int, value: dict[str, Any] = SECRET) -> None:
     for _ in range(count):
-        stubber.add_response("get_secret_value", {"Name": name, "SecretString": json.dumps(SECRET)}, {"SecretId": name})
+        stubber.add_response("get_secret_value", {"Name": name, "SecretString": json.dumps(value)}, {"SecretId": name})
+
+
+def _container(monkeypatch: pytest.MonkeyPatch, secretsmanager: Any, max_age: int) -> tuple[Deps, Stubber]:
+    """A container whose secrets are kept ``max_age`` seconds, its only AWS client ``secretsmanager``."""
+    monkeypatch.setenv("SECRETS_MAX_AGE_SECONDS", str(max_age))
+    get_settings.cache_clear()
+    return Deps(get_settings(), client=lambda service: secretsmanager), Stubber(secretsmanager)
 
 
 def test_a_container_reads_the_webhook_secret_once_within_its_max_age(monkeypatch, secretsmanager):
     # Given a container whose secrets are kept 300 s, and Secrets Manager answering once
-    monkeypatch.setenv("SECRETS_MAX_AGE_SECONDS", "300")
-    get_settings.cache_clear()
-    deps = Deps(get_settings(), client=lambda service: secretsmanager)
-    stubber = Stubber(secretsmanager)
+    deps, stubber = _container(monkeypatch, secretsmanager, 300)
     _answers(stubber, deps.settings.webhook_secret_name, 1)
 
     # When three requests of the container verify with the webhook secret
@@ -47,10 +52,7 @@ def test_a_container_reads_the_webhook_secret_once_within_its_max_age(monkeypatc
 
 def test_the_secret_is_read_again_once_its_max_age_is_over(monkeypatch, secretsmanager):
     # Given a container whose secrets are kept 0 s (read on every use)
-    monkeypatch.setenv("SECRETS_MAX_AGE_SECONDS", "0")
-    get_settings.cache_clear()
-    deps = Deps(get_settings(), client=lambda service: secretsmanager)
-    stubber = Stubber(secretsmanager)
+    deps, stubber = _container(monkeypatch, secretsmanager, 0)
     _answers(stubber, deps.settings.webhook_secret_name, 2)
 
     # When two requests verify with the webhook secret
@@ -61,4 +63,23 @@ def test_the_secret_is_read_again_once_its_max_age_is_over(monkeypatch, secretsm
     # Then each read Secrets Manager (a rotated secret is seen after the max age)
     stubber.assert_no_pending_responses()
     assert isinstance(deps.secrets.provider, SecretsProvider)
+    get_settings.cache_clear()
+
+
+def test_vendor_credentials_are_read_by_the_containers_one_secrets_client_cached_for_its_max_age(
+    monkeypatch, secretsmanager
+):
+    # Given a container whose secrets are kept 600 s, and Secrets Manager answering once
+    deps, stubber = _container(monkeypatch, secretsmanager, 600)
+    _answers(stubber, "orderbridge/vendors/m-1", 1, {"bloqit": {"api_key": "bloqit-KEY"}})
+
+    # When a merchant's vendor credentials are looked up twice
+    with stubber:
+        first = deps.vendors.credentials("m-1")
+        second = deps.vendors.credentials("m-1")
+
+    # Then the container's client read the merchant's secret once (the cache held it)
+    stubber.assert_no_pending_responses()
+    assert first.require_bloqit().api_key.get_secret_value() == "bloqit-KEY"
+    assert second.merchant_id == "m-1"
     get_settings.cache_clear()
