@@ -6,12 +6,12 @@
 
 :func:`orderbridge_middleware` gives every handler its logging (the Lambda context, state cleared
 between invocations), tracing and metrics (with the cold-start metric). Errors keep their shape
-per kind: an HTTP function answers through ``web.resolver`` (domain errors → 4xx/5xx), an action
+per kind: an HTTP function answers through ``web.answers`` (domain errors → 4xx/5xx), an action
 raises so the workflow's ``Retry``/``Catch`` match the error by name, a stream record that fails
 is reported for Lambda's retry (partial batch response).
 
 Each factory imports what its kind needs when it is called, so a webhook's cold start does not
-load the actions' idempotency or the vendor clients.
+load the actions' idempotency, the vendor clients or Powertools' resolver.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Domain errors. Web helpers map them to HTTP answers in one place (``web.resolver``)."""
+"""Domain errors. Web helpers map them to HTTP answers in one place (``web.answers``)."""
 
 from __future__ import annotations
 
