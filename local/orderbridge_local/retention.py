@@ -21,6 +21,14 @@ lifetime (this process only):
   newest :data:`MAX_FINISHED_EXECUTIONS` ended executions (running ones always).
 * **Worker threads list**: moto's Step Functions engine appends every thread it starts to one
   module-level list and never empties it; finished threads are dropped from it.
+* **Threads of a waiting execution**: moto runs an execution in a thread that starts a second one for
+  the program and joins it, and each Task state in a third one that it waits on for the state's
+  timeout — three threads (and their stacks) for an order that waits days for a kitchen or a
+  courier. Here the program runs in the execution's own thread when the state machine has no
+  ``TimeoutSeconds``, and a Task state runs in its caller's thread when nothing else enforces its
+  timeout: no ``TimeoutSeconds`` (the default never ends), or a ``.waitForTaskToken`` task without
+  heartbeat, whose wait for the token ends at that same timeout (``States.Timeout`` as before). A
+  task with a heartbeat keeps moto's thread: its overall timeout is only enforced by that wait.
 * **The workflow program**: each execution parsed its state machine's definition with ANTLR (tens
   of milliseconds of CPU in the one process that serves every AWS call, for each order). The
   program is a tree of immutable components (an execution's state lives in its environment), so
@@ -400,13 +408,97 @@ def prune_threads() -> int:
 # ------------------------------------------------------------------------------ install / count
 
 
+# ------------------------------------------------------------------ threads of a waiting execution
+
+_inline = threading.local()
+
+
+class _InlineThread:
+    """What moto's Task state gets for a ``Thread`` when the state runs in its caller's thread: the
+    target runs on ``start`` (moto's target records its outcome and sets the event it then waits on,
+    which is already set)."""
+
+    def __init__(self, target: Any = None, args: tuple[Any, ...] = (), daemon: bool | None = None, **_: Any) -> None:
+        self._target = target
+        self._args = args
+
+    def start(self) -> None:
+        self._target(*self._args)
+
+    def is_alive(self) -> bool:
+        return False
+
+    def join(self, timeout: float | None = None) -> None:
+        return None
+
+
+def _thread_for_state(*args: Any, **kwargs: Any) -> Any:
+    """``execute_state.Thread``: inline once for the state that asked for it (:func:`_evaluate`)."""
+    if getattr(_inline, "next", False):
+        _inline.next = False
+        return _InlineThread(*args, **kwargs)
+    return threading.Thread(*args, **kwargs)
+
+
+def runs_inline(state: Any) -> bool:
+    """Whether a Task state's timeout is enforced without moto's extra thread (see the module doc)."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
+        StateTaskServiceCallback,
+    )
+
+    if state.timeout.is_default_value():
+        return True
+    return (
+        isinstance(state, StateTaskServiceCallback)
+        and getattr(state.resource, "condition", None) == ResourceCondition.WaitForTaskToken
+        and state.heartbeat is None
+    )
+
+
+def _evaluate(original: Any) -> Any:
+    def evaluate_with_timeout(self: Any, env: Any) -> None:
+        _inline.next = runs_inline(self)
+        try:
+            original(self, env)
+        finally:
+            _inline.next = False
+
+    return evaluate_with_timeout
+
+
+def _program_eval(original: Any) -> Any:
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+
+    def program_eval(self: Any, env: Any) -> None:
+        if self.timeout_seconds is not None:  # the execution's own timeout: moto's thread enforces it
+            original(self, env)
+            return
+        env.next_state_name = self.start_at.start_at_name
+        try:
+            EvalComponent.eval(self, env)
+        except Exception:  # as moto's program thread would: the execution's error is already set
+            logger.exception("a Step Functions program ended with an exception")
+
+    return program_eval
+
+
 def patchers() -> list[Any]:
     """The patches of this module (started and stopped with the emulator's other patches)."""
     from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
     from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     return [
+        mock.patch.object(execute_state, "Thread", _thread_for_state),
+        mock.patch.object(
+            execute_state.ExecutionState,
+            "_evaluate_with_timeout",
+            _evaluate(execute_state.ExecutionState._evaluate_with_timeout),
+        ),
+        mock.patch.object(Program, "eval", _program_eval(Program.eval)),
         mock.patch.object(
             DynamoDBStreamsBackend, "get_shard_iterator", _get_shard_iterator(DynamoDBStreamsBackend.get_shard_iterator)
         ),

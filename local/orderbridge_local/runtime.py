@@ -69,6 +69,15 @@ BACKGROUND_NICE = 10
 # The front door is quiet once no front invocation has run for this long: the background lane then
 # widens from ``background_concurrency`` to ``background_idle_concurrency`` (its backlog drains).
 FRONT_QUIET_SECONDS = 1.0
+# The front door is pressed while this many front invocations are in flight at once (a burst, not a
+# person's page polling): no new background invocation starts then — on one machine every background
+# task (and the emulator work it causes in the stack's one process) is CPU a waiting webhook does not
+# get. What waits is not lost: it starts once the pressure drops (Step Functions tasks and stream
+# batches wait in the lane as an event source's backlog does in AWS).
+FRONT_PRESSED_IN_FLIGHT = 2
+# ... but never for longer than this at a stretch: after it, one background invocation at a time runs
+# even under pressure, so a front door that is never quiet cannot starve the workflows.
+MAX_BACKGROUND_PAUSE_SECONDS = 20.0
 # How many recent invocations per function and lane :meth:`Runtime.timings` sums up.
 TIMINGS_KEPT = 2000
 
@@ -487,6 +496,7 @@ class Lane:
         is quiet (:meth:`front_quiet`): the background drains its backlog when no one waits."""
         self.size = max(1, size)
         self.idle_size = max(self.size, idle_size or self.size)
+        self.pressed_size = 0
         self._capacity = self.size
         self._held = 0
         self._waiting: OrderedDict[str, deque[_Turn]] = OrderedDict()  # function -> its waiters; the round
@@ -518,8 +528,13 @@ class Lane:
     def front_quiet(self, quiet: bool) -> None:
         """The front door went quiet (the lane widens to ``idle_size``) or busy (back to ``size``:
         running background invocations finish, no new one starts until the lane is below it)."""
+        self.front_state("quiet" if quiet else "busy")
+
+    def front_state(self, state: str) -> None:
+        """``quiet`` (``idle_size`` at once), ``busy`` (``size``) or ``pressed`` (``pressed_size``:
+        none by default — running ones finish, new ones wait until the pressure drops)."""
         with self._lock:
-            self._capacity = self.idle_size if quiet else self.size
+            self._capacity = {"quiet": self.idle_size, "busy": self.size}.get(state, self.pressed_size)
             self._grant()
 
     def _grant(self) -> None:
@@ -604,6 +619,9 @@ class Runtime:
         self.lane = Lane(busy, background_idle_concurrency or 2 * busy)
         self._front_in_flight = 0
         self._front_last = 0.0  # time.monotonic() when the last front invocation ended
+        self._pressed_since: float | None = None  # time.monotonic() when the front door became pressed
+        self._lane_state = "busy"  # the lane starts at ``size``
+        self._lane_lock = threading.Lock()
         # A background function never runs more at once than the lane lets through: its pool never
         # needs more workers than that (each one ~70 MB).
         self.pools = {
@@ -631,19 +649,38 @@ class Runtime:
         self._front_watch.start()
 
     def _watch_front(self) -> None:
-        """Widen the background lane while the front door is quiet (see :data:`FRONT_QUIET_SECONDS`)."""
-        while not self._stopping.wait(0.25):
-            with self._recent_lock:
-                quiet = not self._front_in_flight and time.monotonic() - self._front_last >= FRONT_QUIET_SECONDS
-            if quiet != (self.lane.capacity == self.lane.idle_size):
-                self.lane.front_quiet(quiet)
+        """Set the background lane from the front door's state (:meth:`_front_state`)."""
+        while not self._stopping.wait(0.1):
+            self._set_lane()
+
+    def _front_state(self) -> str:
+        """``pressed`` (:data:`FRONT_PRESSED_IN_FLIGHT` front invocations at once, for at most
+        :data:`MAX_BACKGROUND_PAUSE_SECONDS` at a stretch), ``busy`` (one in flight, or one ended
+        within :data:`FRONT_QUIET_SECONDS`) or ``quiet``."""
+        now = time.monotonic()
+        with self._recent_lock:
+            if self._front_in_flight >= FRONT_PRESSED_IN_FLIGHT:
+                if self._pressed_since is None:
+                    self._pressed_since = now
+                if now - self._pressed_since < MAX_BACKGROUND_PAUSE_SECONDS:
+                    return "pressed"
+                return "busy"
+            self._pressed_since = None
+            if self._front_in_flight or now - self._front_last < FRONT_QUIET_SECONDS:
+                return "busy"
+            return "quiet"
+
+    def _set_lane(self) -> None:
+        with self._lane_lock:
+            state = self._front_state()
+            if state != self._lane_state:
+                self._lane_state = state
+                self.lane.front_state(state)
 
     def _front_begins(self) -> None:
         with self._recent_lock:
             self._front_in_flight += 1
-            first = self._front_in_flight == 1
-        if first and self.lane.capacity != self.lane.size:
-            self.lane.front_quiet(False)  # at once: no new background invocation starts meanwhile
+        self._set_lane()  # at once: no new background invocation starts meanwhile
 
     def _front_ends(self) -> None:
         with self._recent_lock:

@@ -593,6 +593,7 @@ class AdminApp:
                 Rule("/_local/invocations", methods=["GET"], endpoint="invocations"),
                 Rule("/_local/workers", methods=["GET"], endpoint="workers"),
                 Rule("/_local/memory", methods=["GET"], endpoint="memory"),
+                Rule("/_local/memory/trace", methods=["POST"], endpoint="trace"),
                 Rule("/_local/timings", methods=["GET"], endpoint="timings"),
             ]
         )
@@ -642,8 +643,21 @@ class AdminApp:
             "emulator": retention.retained(),
             "invocations_kept": len(runtime.recent) if runtime else 0,
             "threads": threading.active_count(),
-            **_traced(int(request.args.get("top") or 25)),
+            **_traced(int(request.args.get("top") or 25), request.args.get("match") or None),
         }
+
+    def _trace(self, request: Request) -> tuple[int, Any]:
+        """Start tracing allocations now (``frames`` deep): a later ``GET /_local/memory`` shows
+        what was allocated since and is still held — what a run added, not the start-up's modules."""
+        import tracemalloc
+
+        try:
+            frames = int(request.args.get("frames") or 12)
+        except ValueError:
+            return 400, {"message": "frames: a whole number"}
+        if not tracemalloc.is_tracing():
+            tracemalloc.start(frames)
+        return 200, {"tracing": True, "frames": tracemalloc.get_traceback_limit()}
 
     def _timings(self, request: Request) -> tuple[int, Any]:
         from orderbridge_local import aws_emulator
@@ -666,14 +680,25 @@ class AdminApp:
         }
 
 
-def _traced(top: int) -> dict[str, Any]:
+def _traced(top: int, match: str | None = None) -> dict[str, Any]:
     """When the stack runs with ``PYTHONTRACEMALLOC=<frames>``: the ``top`` places (file:line)
-    holding the most memory now, in MB — to find what grows."""
+    holding the most memory now, in MB — to find what grows. With ``match`` (part of a file name),
+    only what was allocated there, grouped by whole call stack: who holds it."""
     import tracemalloc
 
     if not tracemalloc.is_tracing():
         return {}
-    stats = tracemalloc.take_snapshot().statistics("lineno")
+    snapshot = tracemalloc.take_snapshot()
+    if match:
+        held = snapshot.filter_traces([tracemalloc.Filter(True, f"*{match}*", all_frames=match != "*")])
+        return {
+            "traced_mb": round(sum(s.size for s in held.statistics("filename")) / 2**20, 1),
+            "traced_stacks": [
+                {"mb": round(s.size / 2**20, 2), "blocks": s.count, "stack": s.traceback.format()[-40:]}
+                for s in held.statistics("traceback")[:top]
+            ],
+        }
+    stats = snapshot.statistics("lineno")
     return {
         "traced_mb": round(sum(s.size for s in stats) / 2**20, 1),
         "traced_top": [

@@ -237,3 +237,71 @@ def test_finished_threads_leave_moto_s_thread_list(aws):
 
     # Then none of them is kept
     assert [t for t in list(TMP_THREADS) if not t.is_alive()] == []
+
+
+def _token_machine(sfn: Any, queue_url: str, timeout_seconds: int) -> str:
+    """A Task that sends its token to a queue and waits for it (as the order workflow's waits do)."""
+    definition = {
+        "StartAt": "Wait for the kitchen",
+        "States": {
+            "Wait for the kitchen": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": queue_url, "MessageBody": {"token.$": "$$.Task.Token"}},
+                "TimeoutSeconds": timeout_seconds,
+                "End": True,
+            }
+        },
+    }
+    return sfn.create_state_machine(
+        name=f"w{timeout_seconds}", definition=json.dumps(definition), roleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/r"
+    )["stateMachineArn"]
+
+
+def _tokens(sqs: Any, queue_url: str, count: int) -> list[str]:
+    tokens: list[str] = []
+    deadline = time.monotonic() + 20
+    while len(tokens) < count and time.monotonic() < deadline:
+        for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+            tokens.append(json.loads(message["Body"])["token"])
+    assert len(tokens) == count
+    return tokens
+
+
+def test_an_execution_waiting_for_its_token_holds_one_thread_and_still_resumes(aws):
+    # Given 6 executions each waiting for its task token (an order waiting for the kitchen)
+    sfn, sqs = aws("stepfunctions"), aws("sqs")
+    queue = sqs.create_queue(QueueName="tokens")["QueueUrl"]
+    machine = _token_machine(sfn, queue, 600)
+    retention.prune_threads()
+    arns = [sfn.start_execution(stateMachineArn=machine, name=f"o{i}", input="{}")["executionArn"] for i in range(6)]
+    tokens = _tokens(sqs, queue, 6)
+
+    # Then each holds one thread while it waits (moto's own engine: three)
+    retention.prune_threads()
+    assert sum(1 for t in list(TMP_THREADS) if t.is_alive()) == 6
+
+    # When the tokens are answered
+    for index, token in enumerate(tokens):
+        sfn.send_task_success(taskToken=token, output=json.dumps({"n": index}))
+    _wait_ended(sfn, arns)
+
+    # Then every execution went on to its end with its answer
+    outputs = sorted(json.loads(sfn.describe_execution(executionArn=a)["output"])["n"] for a in arns)
+    assert outputs == list(range(6))
+
+
+def test_a_token_wait_still_ends_at_its_timeout_seconds(aws):
+    # Given an execution waiting for a token with TimeoutSeconds 1, never answered
+    sfn, sqs = aws("stepfunctions"), aws("sqs")
+    queue = sqs.create_queue(QueueName="late")["QueueUrl"]
+    arn = sfn.start_execution(stateMachineArn=_token_machine(sfn, queue, 1), name="late", input="{}")["executionArn"]
+
+    # When its timeout passes
+    _wait_ended(sfn, [arn])
+
+    # Then it failed with States.Timeout, as in AWS
+    described = sfn.describe_execution(executionArn=arn)
+    assert described["status"] == "FAILED"
+    kinds = [e["type"] for e in sfn.get_execution_history(executionArn=arn)["events"]]
+    assert "TaskTimedOut" in kinds

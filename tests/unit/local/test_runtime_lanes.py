@@ -273,3 +273,62 @@ def test_the_lane_widens_while_the_front_door_is_quiet_and_narrows_when_it_is_bu
     assert sorted(held_when_started) == [0, 1, 2, 3]
     assert [held_when_started[2], held_when_started[3]] == [1, 1]
     assert (lane.held, lane.waiting) == (0, 0)
+
+
+def test_no_background_invocation_starts_while_the_front_door_is_pressed(runtime):
+    # Given two API invocations in flight at once (a burst: the front door is pressed)
+    with ThreadPoolExecutor(3) as pool:
+        front = [
+            pool.submit(runtime.invoke, "Api", {"sleep": 2}, source="POST /webhooks/blink/orders") for _ in range(2)
+        ]
+        _wait_until(lambda: runtime.lane.capacity == 0)
+
+        # When a workflow task arrives meanwhile
+        task = pool.submit(runtime.invoke, "Work", {}, source="states:lambda", background=True)
+        _wait_until(lambda: runtime.lane.waiting == 1)
+
+        # Then it waits until the pressure drops (one of the two answered), and runs then (nothing lost)
+        answers = [f.result(10) for f in front]
+        ran = task.result(10)
+    assert ran.ok and all(a.ok for a in answers)
+    assert json.loads(ran.result)["began"] >= min(json.loads(a.result)["ended"] for a in answers)
+    assert runtime.lane.most_waiting >= 1
+
+
+def test_one_api_invocation_at_a_time_does_not_hold_the_background_back(runtime):
+    # Given one API invocation in flight (a person's page polling)
+    with ThreadPoolExecutor(2) as pool:
+        front = pool.submit(runtime.invoke, "Api", {"sleep": 2}, source="GET /ops/orders")
+        _wait_until(lambda: runtime.lane.held == 0 and runtime._front_in_flight == 1)
+
+        # When a workflow task arrives
+        ran = runtime.invoke("Work", {}, source="states:lambda", background=True)
+
+        # Then it runs while the API invocation is still in flight
+        assert ran.ok
+        assert not front.done()
+        assert front.result(10).ok
+
+
+def test_a_front_door_pressed_for_too_long_lets_one_background_invocation_through_at_a_time(monkeypatch):
+    # Given a front door pressed since longer than the longest background pause
+    import orderbridge_local.runtime as rt
+
+    lane = Lane(2, idle_size=4)
+    lane.front_state("pressed")
+    assert lane.capacity == 0
+    clock = [1000.0]
+    monkeypatch.setattr(rt.time, "monotonic", lambda: clock[0])
+    runtime = object.__new__(Runtime)
+    runtime._recent_lock = threading.Lock()
+    runtime._front_in_flight = 2
+    runtime._front_last = 0.0
+    runtime._pressed_since = None
+    # When the pressure lasts past MAX_BACKGROUND_PAUSE_SECONDS
+    assert runtime._front_state() == "pressed"
+    clock[0] += rt.MAX_BACKGROUND_PAUSE_SECONDS + 0.1
+    # Then the lane is back to its busy size
+    assert runtime._front_state() == "busy"
+    runtime._front_in_flight = 0
+    clock[0] += rt.FRONT_QUIET_SECONDS
+    assert runtime._front_state() == "quiet"
