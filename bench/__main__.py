@@ -21,6 +21,8 @@ COUNTS = {
     "b2_runs": (7, 1),
     "b3_requests": (1000, 40),
     "b3_concurrency": (32, 8),
+    # after the burst's background work is done: seconds for idle workers to be reaped before memory is read
+    "b3_settle_s": (40, 0),
 }
 
 
@@ -87,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                             stack.process.pid,
                             requests=counts["b3_requests"],
                             concurrency=counts["b3_concurrency"],
+                            settle_seconds=counts["b3_settle_s"],
                         ),
                         burst.render,
                     )

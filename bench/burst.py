@@ -94,9 +94,13 @@ def memory(pid: int) -> dict[str, Any]:
     }
 
 
-def run(info: dict[str, Any], stack_pid: int, *, requests: int, concurrency: int) -> dict[str, Any]:
+def run(
+    info: dict[str, Any], stack_pid: int, *, requests: int, concurrency: int, settle_seconds: float = 0.0
+) -> dict[str, Any]:
+    """The burst; memory is read once the background work it caused is done (``drained_s``) and
+    ``settle_seconds`` later (idle workers reaped)."""
     from orderbridge.domain.ids import order_id_for
-    from orderbridge_local.burst import where_time_went
+    from orderbridge_local.burst import drained, where_time_went
 
     from tests.support import samples
 
@@ -125,6 +129,8 @@ def run(info: dict[str, Any], stack_pid: int, *, requests: int, concurrency: int
     except httpx.HTTPError as exc:  # the burst's figures still count; the check says why it could not run
         listed, listing_error = Counter(), f"{type(exc).__name__}: {exc}"
     once = sum(1 for order_id in wanted if listed[order_id] == 1)
+    drained_s = drained(info)
+    time.sleep(settle_seconds)
     result = {
         "what": "local-stack burst: Blink order webhooks (each order twice), ms; memory of the stack after",
         "requests": len(bodies),
@@ -145,6 +151,7 @@ def run(info: dict[str, Any], stack_pid: int, *, requests: int, concurrency: int
             "listing_seconds": round(time.perf_counter() - listing_began, 1),
         },
         "memory_before": memory_before,
+        "drained_s": drained_s,
         "memory_after": memory(stack_pid),
     }
     return result
@@ -174,6 +181,7 @@ def render(result: dict[str, Any]) -> str:
         + f"\n  exactly once (ops API): {once['orders_listed_once']}/{result['distinct_orders']} listed once, "
         f"{once['orders_missing']} missing, {once['orders_listed_more_than_once']} more than once"
         + _where(result)
+        + f"\n  the workflow tasks and stream batches it started all ran {result.get('drained_s')} s after the listing"
         + f"\n  stack memory (RSS, process tree): {result['memory_before']['tree_mb']} MB before, "
         f"{result['memory_after']['tree_mb']} MB after ({result['memory_after']['processes']} processes; "
         f"the stack process itself {result['memory_after']['stack_process_mb']} MB)"

@@ -369,6 +369,23 @@ def retained(info: dict[str, Any]) -> dict[str, Any] | None:
     return response.json() if response.status_code == 200 else None
 
 
+def drained(info: dict[str, Any], *, timeout: float = 900.0) -> float | None:
+    """Seconds until the background work a burst caused (workflow tasks, stream batches) is done:
+    no background invocation running or waiting, twice in a row; None if the stack does not say
+    or it is not done within ``timeout``. Memory is read after this (and the idle workers' reaping)."""
+    began = time.monotonic()
+    calm = 0
+    while time.monotonic() - began < timeout:
+        background = (retained(info) or {}).get("background")
+        if not background:
+            return None
+        calm = calm + 1 if (background["running"], background["waiting"]) == (0, 0) else 0
+        if calm >= 2:
+            return round(time.monotonic() - began, 1)
+        time.sleep(1.0)
+    return None
+
+
 def run_bare(info: dict[str, Any], *, requests: int = 1000, concurrency: int = 32) -> dict[str, Any]:
     """The same burst at the bare baseline function (a stack from :func:`start_stack`)."""
     since, began = time.time(), time.perf_counter()
@@ -468,6 +485,7 @@ def burst(
             run = run_burst(
                 stack.info, requests=requests, concurrency=concurrency, prefix=f"9{number}{os.getpid() % 1000:03d}"
             )
+            run["drained_s"] = drained(stack.info)
             time.sleep(settle_seconds)
             run["rss_before"], run["rss_after"] = before, stack.rss_mb()
             run["retained"] = retained(stack.info)
@@ -484,8 +502,9 @@ def burst(
 
 
 def table(result: dict[str, Any]) -> str:
-    row = "{:<14} {:>9} {:>9} {:>9} {:>8} {:>7} {:>5} {:>10} {:>10}  {}".format
-    lines = [row("burst", "p50 ms", "p99 ms", "max ms", "req/s", "found", "dups", "stack MB", "tree MB", "statuses")]
+    row = "{:<14} {:>9} {:>9} {:>9} {:>8} {:>7} {:>5} {:>8} {:>10} {:>10}  {}".format
+    heads = ("burst", "p50 ms", "p99 ms", "max ms", "req/s", "found", "dups", "drain s", "stack MB", "tree MB")
+    lines = [row(*heads, "statuses")]
     runs = ([result["bare"]] if "bare" in result else []) + result["runs"]
     for index, run in enumerate(runs):
         name = "bare" if run["target"] == "bare" else f"blink run {index if 'bare' in result else index + 1}"
@@ -499,6 +518,7 @@ def table(result: dict[str, Any]) -> str:
                 run["throughput_rps"],
                 run.get("orders_found", "-"),
                 run.get("duplicates", "-"),
+                run.get("drained_s", "-"),
                 after.get("stack", "-"),
                 after.get("tree", "-"),
                 json.dumps(run["statuses"]),
@@ -506,6 +526,10 @@ def table(result: dict[str, Any]) -> str:
         )
     start = result["rss_mb"]["start"]
     lines.append(f"memory at start: stack {start['stack']} MB, tree {start['tree']} MB")
+    lines.append(
+        "drain s: until the workflow tasks and stream batches the run started had all run (memory is read"
+        " after that and the idle workers' reaping)"
+    )
     lines.append("where a request's time went (ms, p50/p99; the emulator's own time per AWS request):")
     for index, run in enumerate(runs):
         name = "bare" if run["target"] == "bare" else f"blink run {index if 'bare' in result else index + 1}"

@@ -642,6 +642,8 @@ class AdminApp:
             "rss_mb": _rss_mb(),
             "emulator": retention.retained(),
             "invocations_kept": len(runtime.recent) if runtime else 0,
+            # background invocations running and waiting for the lane: 0/0 once a burst's work is done
+            "background": {"running": runtime.lane.held, "waiting": runtime.lane.waiting} if runtime else None,
             "threads": threading.active_count(),
             **_traced(int(request.args.get("top") or 25), request.args.get("match") or None),
         }

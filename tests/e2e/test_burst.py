@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 from orderbridge_local import retention
-from orderbridge_local.burst import retained, run_burst
+from orderbridge_local.burst import drained, retained, run_burst
 
 
 def test_a_burst_of_duplicated_blink_orders_is_answered_2xx_and_stored_once(stack: dict[str, Any]) -> None:
@@ -21,6 +21,8 @@ def test_a_burst_of_duplicated_blink_orders_is_answered_2xx_and_stored_once(stac
     assert result["all_2xx"], result["statuses"]
     assert (result["orders_found"], result["orders_missing"], result["duplicates"]) == (30, 0, 0)
     assert result["listed"] == 30
+    # and the workflow tasks and stream batches the burst held back while it lasted all run after it
+    assert drained(stack, timeout=300) is not None
 
 
 def test_what_the_emulator_holds_stays_under_its_ceilings(stack: dict[str, Any], http: httpx.Client) -> None:
