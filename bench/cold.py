@@ -6,19 +6,24 @@ build output, not assumed), then the runtime's own boto3/botocore (Lambda's runt
 here: links to this environment's copies, in a directory of their own so nothing else leaks in).
 The environment is the deployed function's (the template's Globals and its own variables, resolved
 by the local stack's emulator, which also answers the AWS calls: the local stack's emulator is the
-AWS endpoint), plus what the Lambda runtime sets; tracing on as ``Tracing: Active`` has it (the
-X-Ray daemon address points at nothing, as UDP does not care). Bytecode is not written
-(``PYTHONDONTWRITEBYTECODE``: Lambda's ``/opt`` and ``/var/task`` are read-only), so what the build
-ships is what is measured. Wall time of the whole process (start, import, one answer; it leaves by
-``os._exit``, as a Lambda runtime process is not torn down after its first answer) from outside,
-the median of N rounds, each round one bare run (``bench/bare/app.py:answer``: import boto3, one
-client, answer) then one run of each kind.
+AWS endpoint), plus what the Lambda runtime sets; tracing as the template's ``XRayTracing`` default
+has it (on: ``Tracing: Active``, the X-Ray daemon address points at nothing, as UDP does not care).
+Each webhook is also measured with the other setting (``POWERTOOLS_TRACE_DISABLED`` set or not, as
+``XRayTracing`` sets it): its row is named "(X-Ray off)" or "(X-Ray on)", and each row says which.
+Bytecode is not written (``PYTHONDONTWRITEBYTECODE``: Lambda's ``/opt`` and ``/var/task`` are
+read-only), so what the build ships is what is measured. Wall time of the whole process (start,
+import, one answer; it leaves by ``os._exit``, as a Lambda runtime process is not torn down after
+its first answer) from outside, the median of N rounds, each round one bare run
+(``bench/bare/app.py:answer``: import boto3, one client, answer) then one run of each kind. Beside
+wall time, each run's CPU time (user + system of the process, from ``getrusage``): steadier than
+wall time on a shared machine.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -64,6 +69,21 @@ SMOKE_KINDS = (
     "sync: FindStuckOrders",
 )
 PARTNER_ORDER_ID = "bench-cold"
+# What the template's XRayTracing: off sets (Globals), and the suffix of a row measured with the
+# template default's other setting.
+TRACE_DISABLED = "POWERTOOLS_TRACE_DISABLED"
+
+
+def tracing(env: dict[str, str]) -> str:
+    """X-Ray tracing, "on" or "off", as Powertools reads the environment (its truthy strings)."""
+    return "off" if env.get(TRACE_DISABLED, "").strip().lower() in {"1", "y", "yes", "t", "true", "on"} else "on"
+
+
+def other_tracing(env: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The row name's suffix and the environment of the same function with tracing switched."""
+    if tracing(env) == "on":
+        return " (X-Ray off)", env | {TRACE_DISABLED: "true"}
+    return " (X-Ray on)", {k: v for k, v in env.items() if k != TRACE_DISABLED}
 
 
 def layer_paths() -> list[Path]:
@@ -190,6 +210,7 @@ def one_run(env: dict[str, str], cwd: Path, event: dict[str, Any], folder: Path)
     result_file = folder / "result.json"
     event_file.write_text(json.dumps(event))
     result_file.unlink(missing_ok=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-S", str(DRIVER), str(event_file), str(result_file)],
@@ -199,9 +220,11 @@ def one_run(env: dict[str, str], cwd: Path, event: dict[str, Any], folder: Path)
         timeout=120,
     )
     wall = (time.perf_counter() - began) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
     if done.returncode != 0 or not result_file.exists():
         raise RuntimeError(f"cold run in {cwd} failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
-    return {"wall_ms": wall, **json.loads(result_file.read_text())}
+    return {"wall_ms": wall, "cpu_ms": cpu, **json.loads(result_file.read_text())}
 
 
 def run(info: dict[str, Any], configs: dict[str, dict[str, Any]], *, runs: int, smoke: bool = False) -> dict[str, Any]:
@@ -214,34 +237,49 @@ def run(info: dict[str, Any], configs: dict[str, dict[str, Any]], *, runs: int, 
         folder = Path(tmp)
         runtime = runtime_dir(folder)
         layers = layer_paths()
-        plans: dict[str, tuple[dict[str, str], Path, dict[str, Any]]] = {}
-        for kind, (function, event) in targets.items():
+        # row → (environment, task root, the kind whose event it answers)
+        plans: dict[str, tuple[dict[str, str], Path, str]] = {}
+        for kind, (function, _) in targets.items():
             task = BUILD / function
-            plans[kind] = (lambda_environment(configs[function], info, [task, *layers, runtime], task), task, event)
+            env = lambda_environment(configs[function], info, [task, *layers, runtime], task)
+            plans[kind] = (env, task, kind)
+            if kind.startswith("webhook:"):
+                suffix, switched = other_tracing(env)
+                plans[kind + suffix] = (switched, task, kind)
         bare_config = {"Handler": "app.answer", "MemorySize": 128, "FunctionName": "bench-bare"}
-        bare = (lambda_environment(bare_config, info, [BARE_DIR, runtime], BARE_DIR), BARE_DIR, {})
+        bare: tuple[dict[str, str], Path, dict[str, Any]] = (
+            lambda_environment(bare_config, info, [BARE_DIR, runtime], BARE_DIR),
+            BARE_DIR,
+            {},
+        )
         samples: dict[str, list[dict[str, Any]]] = {kind: [] for kind in plans}
         bare_samples: list[dict[str, Any]] = []
         for _ in range(runs):  # interleaved: one bare run, then one run of each kind, per round
             bare_samples.append(one_run(*bare, folder))
             fresh = events(info)  # signed now: Bloq.It's signature carries a timestamp with a tolerance
-            for kind, (env, cwd, _) in plans.items():
-                samples[kind].append(one_run(env, cwd, fresh[kind][1], folder))
+            for kind, (env, cwd, answers) in plans.items():
+                samples[kind].append(one_run(env, cwd, fresh[answers][1], folder))
     bare_wall = statistics.median(s["wall_ms"] for s in bare_samples)
+    bare_cpu = statistics.median(s["cpu_ms"] for s in bare_samples)
     kinds = {}
     for kind, runs_of in samples.items():
         wall = statistics.median(s["wall_ms"] for s in runs_of)
+        cpu = statistics.median(s["cpu_ms"] for s in runs_of)
         kinds[kind] = {
-            "function": targets[kind][0],
+            "function": targets[plans[kind][2]][0],
+            "tracing": tracing(plans[kind][0]),
             "wall_ms_median": round(wall, 1),
+            "cpu_ms_median": round(cpu, 1),
             "import_ms_median": round(statistics.median(s["import_ms"] for s in runs_of), 1),
             "answer_ms_median": round(statistics.median(s["answer_ms"] for s in runs_of), 1),
             "outcomes": sorted({s["outcome"] for s in runs_of}),
             "modules": runs_of[-1]["modules"],
             "botocore_from": _where(runs_of[-1]["botocore_from"]),
             "xray_botocore_patch_loaded": runs_of[-1]["xray_botocore_patch"],
+            "xray_recorder_loaded": runs_of[-1]["xray_recorder"],
             "bare_wall_ms_median": round(bare_wall, 1),
             "ratio": ratio(wall, bare_wall),
+            "cpu_ratio": ratio(cpu, bare_cpu),
         }
     return {
         "what": "cold start: fresh process, import + first answer, wall ms (median), vs bare",
@@ -251,6 +289,7 @@ def run(info: dict[str, Any], configs: dict[str, dict[str, Any]], *, runs: int, 
         "aws_endpoint": "the local stack's emulator",
         "bare": {
             "wall_ms_median": round(bare_wall, 1),
+            "cpu_ms_median": round(bare_cpu, 1),
             "import_ms_median": round(statistics.median(s["import_ms"] for s in bare_samples), 1),
         },
         "kinds": kinds,
@@ -267,11 +306,14 @@ def render(result: dict[str, Any]) -> str:
     rows = [
         [
             kind,
+            row["tracing"],
             row["wall_ms_median"],
             row["import_ms_median"],
             row["answer_ms_median"],
             row["bare_wall_ms_median"],
             row["ratio"],
+            row["cpu_ms_median"],
+            row["cpu_ratio"],
             ",".join(row["outcomes"]),
             row["botocore_from"],
         ]
@@ -279,7 +321,20 @@ def render(result: dict[str, Any]) -> str:
     ]
     return table(
         f"B2 cold start (ms, median of {result['runs']}, from {', '.join(result['layer_paths'])}, "
-        f"{result['layer_pyc_files']} .pyc in the layer)",
-        ["kind", "wall", "import", "1st answer", "bare wall", "×bare", "answer", "botocore"],
+        f"{result['layer_pyc_files']} .pyc in the layer; bare cpu {result['bare']['cpu_ms_median']} ms; "
+        "X-Ray: as the row's run had it, the template default unless the row says otherwise)",
+        [
+            "kind",
+            "X-Ray",
+            "wall",
+            "import",
+            "1st answer",
+            "bare wall",
+            "×bare",
+            "cpu",
+            "cpu ×bare",
+            "answer",
+            "botocore",
+        ],
         rows,
     )

@@ -49,6 +49,7 @@ def main() -> None:
                 "modules": len(modules),
                 "botocore_from": getattr(sys.modules.get("botocore"), "__file__", None),
                 "xray_botocore_patch": "aws_xray_sdk.ext.botocore" in sys.modules,  # after import + answer
+                "xray_recorder": "aws_xray_sdk.core" in sys.modules,  # not with tracing off (NoTracing)
             },
             out,
         )

@@ -141,12 +141,14 @@ _IMPORT_HANDLER = """
 import importlib.util, json, sys
 spec = importlib.util.spec_from_file_location("app", sys.argv[1])
 spec.loader.exec_module(importlib.util.module_from_spec(spec))
-from orderbridge.models.base import OurModel, VendorModel
+from pydantic import BaseModel
 def subclasses(cls):
     for sub in cls.__subclasses__():
         yield sub
         yield from subclasses(sub)
-ours = {c for base in (OurModel, VendorModel) for c in subclasses(base)}
+# every model of ours but the settings (parsed at cold start: config.py)
+ours = {c for c in subclasses(BaseModel) if c.__module__.split(".")[0] == "orderbridge"}
+ours = {c for c in ours if c.__module__ != "orderbridge.config"}
 built = sorted(c.__qualname__ for c in ours if c.__pydantic_complete__)
 print(json.dumps({"modules": sorted(sys.modules), "built_models": built}))
 """
@@ -186,11 +188,78 @@ def test_a_cold_start_loads_only_what_its_first_request_needs(function: Path) ->
     run = [sys.executable, "-c", _IMPORT_HANDLER, str(function / "app.py")]
     loaded = json.loads(subprocess.run(run, capture_output=True, text=True, check=True, env=env).stdout)
 
-    # Then no module on the deny list was loaded, and (a webhook) no model of ours was built yet:
-    # models build on first use (models.base: defer_build)
+    # Then no module on the deny list was loaded, and (a webhook) no model of ours but the settings
+    # was built yet: models build on first use (models.base: defer_build)
     webhook = _kind(function) == "webhook_handler"
     denied = DENIED_AT_IMPORT + (DENIED_FOR_WEBHOOKS if webhook else ())
     reached = [m for m in loaded["modules"] if any(m == d or m.startswith(d + ".") for d in denied)]
     assert not reached, f"{function.name}: its import loads {reached}: import them where they are first used"
     if webhook:
         assert loaded["built_models"] == [], f"{function.name}: models built at import: {loaded['built_models']}"
+
+
+# ... and with tracing off (the template's XRayTracing: off sets POWERTOOLS_TRACE_DISABLED): not the
+# X-Ray SDK's recorder nor its patches, neither at import nor when the first AWS client is built
+# (observability.NoTracing). Its top-level package (two small modules) is where Powertools switches
+# the SDK off.
+DENIED_WITH_TRACING_OFF = ("aws_xray_sdk.core", "aws_xray_sdk.ext")
+
+_IMPORT_HANDLER_AND_BUILD_A_CLIENT = """
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("app", sys.argv[1])
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
+from orderbridge import aws
+from orderbridge.observability import tracer
+aws.client("dynamodb")
+print(json.dumps({"modules": sorted(sys.modules), "provider": type(tracer.provider).__name__}))
+"""
+
+
+def _lambda_env(function: Path, **extra: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "LAMBDA_TASK_ROOT": str(function),
+        "AWS_LAMBDA_FUNCTION_NAME": function.name,
+        "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+        "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        **extra,
+    }
+    env.pop("AWS_SAM_LOCAL", None)
+    return env
+
+
+def _webhooks() -> list[Path]:
+    return [f for f in sorted(FUNCTIONS.iterdir()) if (f / "app.py").exists() and _kind(f) == "webhook_handler"]
+
+
+@pytest.mark.parametrize("function", _webhooks(), ids=lambda p: p.name)
+def test_a_webhook_with_tracing_off_never_loads_the_x_ray_sdk(function: Path) -> None:
+    # Given a fresh interpreter as Lambda starts one with XRayTracing: off
+    env = _lambda_env(function, POWERTOOLS_TRACE_DISABLED="true")
+
+    # When the function's handler module is imported and its first AWS client is built
+    run = [sys.executable, "-c", _IMPORT_HANDLER_AND_BUILD_A_CLIENT, str(function / "app.py")]
+    loaded = json.loads(subprocess.run(run, capture_output=True, text=True, check=True, env=env).stdout)
+
+    # Then the tracer records nothing and neither the X-Ray SDK's recorder nor a patch was loaded
+    assert loaded["provider"] == "NoTracing"
+    reached = [m for m in loaded["modules"] if any(m == d or m.startswith(d + ".") for d in DENIED_WITH_TRACING_OFF)]
+    assert not reached, f"{function.name}: with tracing off it loads {reached}"
+
+
+def test_with_tracing_on_the_first_client_is_traced_through_the_x_ray_sdk() -> None:
+    # Given a fresh interpreter as Lambda starts one with XRayTracing: on (the template's default)
+    function = _webhooks()[0]
+    env = _lambda_env(function)
+    env.pop("POWERTOOLS_TRACE_DISABLED", None)
+
+    # When the handler is imported and its first AWS client is built
+    run = [sys.executable, "-c", _IMPORT_HANDLER_AND_BUILD_A_CLIENT, str(function / "app.py")]
+    loaded = json.loads(subprocess.run(run, capture_output=True, text=True, check=True, env=env).stdout)
+
+    # Then Powertools traces through the X-Ray SDK's recorder, and botocore is patched (only botocore)
+    assert loaded["provider"] != "NoTracing"
+    assert "aws_xray_sdk.core" in loaded["modules"]
+    assert "aws_xray_sdk.ext.botocore.patch" in loaded["modules"]
+    assert "aws_xray_sdk.ext.httpx" not in loaded["modules"]

@@ -8,11 +8,14 @@ personal data, wherever it sits", applied to every record, so the formatter does
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, Generator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.logging.types import LogRecord
+from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
 MASK = "*****"
 # The one masking policy: what is personal or secret, by key, in any case, with or without "_"/"-",
@@ -79,11 +82,77 @@ class PiiMaskingFormatter(LambdaPowertoolsFormatter):
         return super().serialize(masked)
 
 
+class _NoSegment(BaseSegment):
+    """The subsegment a handler annotates when tracing is off: it records nothing."""
+
+    def close(self, end_time: int | None = None) -> None:
+        pass
+
+    def add_subsegment(self, subsegment: Any) -> None:
+        pass
+
+    def remove_subsegment(self, subsegment: Any) -> None:
+        pass
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        pass
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
+        pass
+
+    def add_exception(self, exception: BaseException, stack: Any, remote: bool = False) -> None:
+        pass
+
+
+class NoTracing(BaseProvider):
+    """Powertools' tracing provider when tracing is off: no segments, no patches, and no X-Ray SDK.
+
+    Powertools' own "disabled" keeps its default provider, the X-Ray SDK's recorder, so that
+    ``aws_xray_sdk.core`` (~30 ms: its recorder, sampling rules, ...) is imported at every cold start
+    even when nothing is traced. Powertools takes any ``BaseProvider``; this one does nothing.
+    """
+
+    @contextmanager
+    def in_subsegment(self, name: str | None = None, **kwargs: Any) -> Generator[BaseSegment, None, None]:
+        yield _NoSegment()
+
+    @asynccontextmanager
+    async def in_subsegment_async(self, name: str | None = None, **kwargs: Any) -> AsyncGenerator[BaseSegment, None]:
+        yield _NoSegment()
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        pass
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
+        pass
+
+    def patch(self, modules: Sequence[str]) -> None:
+        pass
+
+    def patch_all(self) -> None:
+        pass
+
+
+def tracing_disabled() -> bool:
+    """Powertools' own rule: off when ``POWERTOOLS_TRACE_DISABLED`` is true (the template's
+    ``XRayTracing: off``), or outside Lambda (no ``LAMBDA_TASK_ROOT``, ``sam local``)."""
+    return bool(Tracer._is_tracer_disabled())
+
+
+def make_tracer() -> Tracer:
+    """X-Ray (when the template's Tracing parameter leaves it on): the handler's segment and one
+    subsegment per AWS and vendor call. Not Powertools' default patch_all, which imports every
+    library the X-Ray SDK can trace that is installed (httpx, sqlite3, ...) at cold start: botocore
+    is patched when the first AWS client is built (``aws.client``), httpx when the vendor clients are
+    (``deps.Deps.vendors``). Responses are never recorded (entry.py). Tracing off: :class:`NoTracing`,
+    so the X-Ray SDK's recorder is never imported (only its top-level package, where Powertools
+    switches the SDK off: two small modules). Powertools keeps the first Tracer's provider and
+    "disabled" for the whole process (class-level config): the environment at import decides."""
+    if tracing_disabled():
+        return Tracer(auto_patch=False, disabled=True, provider=NoTracing())
+    return Tracer(auto_patch=False)
+
+
 logger = Logger(logger_formatter=PiiMaskingFormatter())
-# X-Ray (when the template's Tracing parameter leaves it on): the handler's segment and one
-# subsegment per AWS and vendor call. Not Powertools' default patch_all, which imports every library
-# the X-Ray SDK can trace that is installed (httpx, sqlite3, ...) at cold start: botocore is patched
-# when the first AWS client is built (``aws.client``), httpx when the vendor clients are
-# (``deps.Deps.vendors``). Responses are never recorded (entry.py).
-tracer = Tracer(auto_patch=False)
+tracer = make_tracer()
 metrics = Metrics()

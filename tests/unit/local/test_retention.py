@@ -253,9 +253,10 @@ def _token_machine(sfn: Any, queue_url: str, timeout_seconds: int) -> str:
             }
         },
     }
-    return sfn.create_state_machine(
-        name=f"w{timeout_seconds}", definition=json.dumps(definition), roleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/r"
-    )["stateMachineArn"]
+    role = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/r"
+    return sfn.create_state_machine(name=f"w{timeout_seconds}", definition=json.dumps(definition), roleArn=role)[
+        "stateMachineArn"
+    ]
 
 
 def _tokens(sqs: Any, queue_url: str, count: int) -> list[str]:

@@ -297,7 +297,7 @@ class RefusedEntry(BaseModel):
     """An entry of a vendor's list that its model refused: where it was, what names it as far as
     that is readable (``ref``), and why — the fields and reasons, never the values."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on first use (cold start)
 
     index: int
     ref: str | None = None

@@ -16,7 +16,6 @@ from pydantic import BaseModel
 
 from orderbridge.errors import FieldError, OrderbridgeError
 from orderbridge.models.base import OurModel
-from orderbridge.models.blend import BlendAnswer, BlendFieldError
 from orderbridge.observability import logger, metrics
 
 ErrorShape = Literal["default", "blend"]
@@ -50,6 +49,10 @@ def proxy_response(model: BaseModel, status_code: int = 200, *, exclude_none: bo
 
 def error_answer(error: OrderbridgeError, shape: ErrorShape) -> BaseModel:
     if shape == "blend":
+        # Imported here: only the partner webhook answers in Blend's shape (a cold start of any
+        # other webhook does not load Blend's models).
+        from orderbridge.models.blend import BlendAnswer, BlendFieldError
+
         return BlendAnswer(
             order_id="",
             status="failed",
