@@ -174,14 +174,7 @@ def _cold_start_cases() -> list[Path]:
 @pytest.mark.parametrize("function", _cold_start_cases(), ids=lambda p: p.name)
 def test_a_cold_start_loads_only_what_its_first_request_needs(function: Path) -> None:
     # Given a fresh interpreter as Lambda starts one, X-Ray tracing on (Tracing: Active)
-    env = {
-        **os.environ,
-        "LAMBDA_TASK_ROOT": str(function),
-        "AWS_LAMBDA_FUNCTION_NAME": function.name,
-        "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
-        "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }
+    env = _lambda_env(function)
     env.pop("POWERTOOLS_TRACE_DISABLED", None)
 
     # When the function's handler module is imported
