@@ -646,6 +646,7 @@ class AdminApp:
             "background": {"running": runtime.lane.held, "waiting": runtime.lane.waiting} if runtime else None,
             "threads": threading.active_count(),
             **_traced(int(request.args.get("top") or 25), request.args.get("match") or None),
+            **({"pymalloc": _pymalloc()} if request.args.get("pymalloc") else {}),
         }
 
     def _trace(self, request: Request) -> tuple[int, Any]:
@@ -712,6 +713,41 @@ def _traced(top: int, match: str | None = None) -> dict[str, Any]:
             for s in stats[:top]
         ],
     }
+
+
+def _pymalloc() -> dict[str, float]:
+    """Python's small-object allocator (``sys._debugmallocstats``, MB): what its arenas hold, what
+    of that is in objects, and what is free inside pools and arenas it cannot give back — memory
+    the process keeps although no object uses it (fragmentation), beside the RSS."""
+    import re
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryFile(mode="w+") as out:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(out.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        text = out.read()
+    wanted = {
+        "arenas": r"# bytes in allocated blocks\s+=\s+([\d,]+)",
+        "free_in_pools": r"# bytes in available blocks\s+=\s+([\d,]+)",
+        "free_pools": r"\d+ unused pools \* \d+ bytes\s+=\s+([\d,]+)",
+        "arena_total": r"Total\s+=\s+([\d,]+)",
+    }
+    found: dict[str, float] = {}
+    for name, pattern in wanted.items():
+        match = re.search(pattern, text)
+        if match:
+            found[name] = round(int(match.group(1).replace(",", "")) / 2**20, 1)
+    if "arenas" in found:
+        found["in_objects"] = found.pop("arenas")
+    return found
 
 
 def _rss_mb() -> float | None:
