@@ -18,7 +18,9 @@ the front door:
 
 * at most ``background_concurrency`` background invocations run at once, across all functions
   (:class:`Lane`: the others wait their turn, first come first served, without holding a worker);
-  a front invocation never waits for that lane;
+  a front invocation never waits for that lane; while the front door is pressed (a burst: several
+  front invocations in flight at once) no new background invocation starts, for at most
+  :data:`MAX_BACKGROUND_PAUSE_SECONDS` at a stretch; while it is quiet, more run;
 * the workers of functions that no route reaches run at a lower OS priority
   (:data:`BACKGROUND_NICE`), so a webhook's worker gets the CPU first;
 * each function keeps its own pool, so a front function's workers are never busy with background
@@ -75,8 +77,9 @@ FRONT_QUIET_SECONDS = 1.0
 # get. What waits is not lost: it starts once the pressure drops (Step Functions tasks and stream
 # batches wait in the lane as an event source's backlog does in AWS).
 FRONT_PRESSED_IN_FLIGHT = 2
-# ... but never for longer than this at a stretch: after it, one background invocation at a time runs
-# even under pressure, so a front door that is never quiet cannot starve the workflows.
+# ... but never for longer than this at a stretch: after it, the lane's busy size
+# (``background_concurrency``) runs even under pressure, so a front door that is never quiet cannot
+# starve the workflows.
 MAX_BACKGROUND_PAUSE_SECONDS = 20.0
 # How many recent invocations per function and lane :meth:`Runtime.timings` sums up.
 TIMINGS_KEPT = 2000

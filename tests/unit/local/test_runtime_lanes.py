@@ -310,7 +310,7 @@ def test_one_api_invocation_at_a_time_does_not_hold_the_background_back(runtime)
         assert front.result(10).ok
 
 
-def test_a_front_door_pressed_for_too_long_lets_one_background_invocation_through_at_a_time(monkeypatch):
+def test_a_front_door_pressed_for_too_long_lets_the_background_run_at_its_busy_size(monkeypatch):
     # Given a front door pressed since longer than the longest background pause
     import orderbridge_local.runtime as rt
 
