@@ -405,9 +405,6 @@ def prune_threads() -> int:
     return len(finished)
 
 
-# ------------------------------------------------------------------------------ install / count
-
-
 # ------------------------------------------------------------------ threads of a waiting execution
 
 _inline = threading.local()
@@ -481,6 +478,9 @@ def _program_eval(original: Any) -> Any:
             logger.exception("a Step Functions program ended with an exception")
 
     return program_eval
+
+
+# ------------------------------------------------------------------------------ install / count
 
 
 def patchers() -> list[Any]:
