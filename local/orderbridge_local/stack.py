@@ -578,7 +578,10 @@ class AdminApp:
     ``POST /_local/schedules/<name>/fire``        fire now (rule, schedule, or target function/state machine)
     ``GET  /_local/invocations?function=&source=`` recent invocations
     ``GET  /_local/workers``                      the worker processes (pids) per function, their peak memory
-    ``GET  /_local/memory``                       this process's memory and what the emulator holds
+    ``GET  /_local/memory``                       this process's memory, what the emulator holds, the
+                                                  background lane (running, waiting); ``?pymalloc=1``
+                                                  Python's allocator; ``?top=&match=`` what was traced
+    ``POST /_local/memory/trace?frames=``         start tracing allocations (tracemalloc) from now
     ``GET  /_local/timings?since=``               per function and lane: waiting vs handler time (ms)
     """
 
