@@ -29,6 +29,16 @@ lifetime (this process only):
   timeout: no ``TimeoutSeconds`` (the default never ends), or a ``.waitForTaskToken`` task without
   heartbeat, whose wait for the token ends at that same timeout (``States.Timeout`` as before). A
   task with a heartbeat keeps moto's thread: its overall timeout is only enforced by that wait.
+* **Every model instance ever made**: moto's ``BaseModel`` appends each instance of each of its
+  models to a class-level list (``instances_tracked``, for moto server's ``/moto-api/data.json``
+  dashboard) and never empties it — every DynamoDB item ever written, each copy a read or a
+  transaction made, every stream record: ~300 KB per order, growing without end after the data and
+  the records themselves were gone. Here no instance is listed (that dashboard shows nothing; the
+  local stack does not serve it).
+* **Partitions of keys that were only read**: a table with a sort key keeps its items in a
+  ``defaultdict`` of partitions, so moto's ``GetItem`` of a key that does not exist adds an empty
+  partition for it, and a ``DeleteItem`` of a partition's last item leaves one — an entry for every
+  alias or order ever looked up. Here a read adds nothing and a partition goes with its last item.
 * **The workflow program**: each execution parsed its state machine's definition with ANTLR (tens
   of milliseconds of CPU in the one process that serves every AWS call, for each order). The
   program is a tree of immutable components (an execution's state lives in its environment), so
@@ -62,6 +72,40 @@ MIN_RECORD_SECONDS = 30.0
 MAX_STREAM_RECORDS = 10_000  # per shard
 MAX_FINISHED_EXECUTIONS = 500  # per state machine
 PROGRAM_CACHE_SIZE = 16
+
+
+# ---------------------------------------------------------------------------- model instances
+
+
+def _untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
+    """``BaseModel.__new__`` without appending the instance to ``cls.instances_tracked``."""
+    from moto.core.common_models import BaseModel
+
+    return super(BaseModel, cls).__new__(cls)
+
+
+# ---------------------------------------------------------------------------- table partitions
+
+
+def _get_item(original: Any) -> Any:
+    def get_item(self: Any, hash_key: Any, range_key: Any = None, projection_expression: Any = None) -> Any:
+        if range_key and hash_key not in self.items:
+            return None  # moto's ``self.items[hash_key]`` would add an empty partition
+        return original(self, hash_key, range_key, projection_expression)
+
+    return get_item
+
+
+def _delete_item(original: Any) -> Any:
+    def delete_item(self: Any, hash_key: Any, range_key: Any) -> Any:
+        if range_key and hash_key not in self.items:
+            return None
+        item = original(self, hash_key, range_key)
+        if range_key and self.items.get(hash_key) == {}:
+            del self.items[hash_key]
+        return item
+
+    return delete_item
 
 
 # ------------------------------------------------------------------------------ shard iterators
@@ -485,13 +529,20 @@ def _program_eval(original: Any) -> Any:
 
 def patchers() -> list[Any]:
     """The patches of this module (started and stopped with the emulator's other patches)."""
+    from moto.core.common_models import BaseModel
+    from moto.core.model_instances import reset_model_data
+    from moto.dynamodb.models.table import Table
     from moto.dynamodbstreams.models import DynamoDBStreamsBackend
     from moto.stepfunctions.parser.asl.component.program.program import Program
     from moto.stepfunctions.parser.asl.component.state.exec import execute_state
     from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
+    reset_model_data()  # what was listed before the emulator started
     return [
+        mock.patch.object(BaseModel, "__new__", staticmethod(_untracked_new)),
+        mock.patch.object(Table, "get_item", _get_item(Table.get_item)),
+        mock.patch.object(Table, "delete_item", _delete_item(Table.delete_item)),
         mock.patch.object(execute_state, "Thread", _thread_for_state),
         mock.patch.object(
             execute_state.ExecutionState,
@@ -544,6 +595,82 @@ def retained() -> dict[str, Any]:
         "step_functions_threads": len(TMP_THREADS),
         "parsed_programs": len(PROGRAMS),
     }
+
+
+def held_bytes() -> dict[str, Any]:
+    """What the stored data weighs as DynamoDB would count it (its wire JSON, KB) per table, and the
+    stream records' images — beside the process's RSS, the emulator's overhead per stored byte."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.utilities import dynamo_json_dump
+
+    tables: dict[str, Any] = {}
+    with dynamodb_lock():
+        for _, _, backend in _backends(dynamodb_backends):
+            for name, table in list(backend.tables.items()):
+                wire = sum(len(dynamo_json_dump(item.to_json()["Attributes"])) for item in table.all_items())
+                shard = table.stream_shard
+                records = shard.items if shard is not None else []
+                tables[name] = {
+                    "items": len(table),
+                    "empty_partitions": sum(1 for part in table.items.values() if part == {}),
+                    "items_kb": round(wire / 1024, 1),
+                    "stream_records": len(records),
+                    "stream_records_kb": round(sum(r.record["dynamodb"]["SizeBytes"] for r in records) / 1024, 1),
+                }
+    return tables
+
+
+def object_census(top: int = 30) -> list[dict[str, Any]]:
+    """The ``top`` kinds of object the garbage collector tracks, by memory: type, count and
+    ``sys.getsizeof`` total (MB; an object's own size, not what it refers to). Two reads around a
+    run show which kinds a run leaves behind."""
+    import gc
+    import sys
+
+    counts: dict[str, list[int]] = {}
+    for obj in gc.get_objects():
+        kind = type(obj)
+        name = f"{kind.__module__}.{kind.__qualname__}"
+        entry = counts.setdefault(name, [0, 0])
+        entry[0] += 1
+        entry[1] += sys.getsizeof(obj)
+    ranked = sorted(counts.items(), key=lambda pair: pair[1][1], reverse=True)[:top]
+    return [{"type": name, "count": count, "mb": round(size / 2**20, 2)} for name, (count, size) in ranked]
+
+
+def holders(type_name: str, samples: int = 3, depth: int = 6) -> list[list[str]]:
+    """For up to ``samples`` live objects whose type is named ``type_name`` (e.g. ``Item``): the
+    chain of what refers to each, ``depth`` steps up (first referrer each step, skipping frames and
+    the census's own lists), as ``module.Type`` names — who keeps an object the census counts."""
+    import gc
+    import inspect
+
+    found = [obj for obj in gc.get_objects() if type(obj).__name__ == type_name][:samples]
+    mine = {id(found)}
+    chains: list[list[str]] = []
+    mine.add(id(chains))
+    for obj in found:
+        chain: list[str] = []
+        mine.add(id(chain))
+        current, seen = obj, set()
+        for _ in range(depth):
+            seen.add(id(current))
+            referrers = gc.get_referrers(current)
+            mine.add(id(referrers))
+            holders_ = [r for r in referrers if id(r) not in seen and id(r) not in mine and not inspect.isframe(r)]
+            mine.add(id(holders_))
+            if not holders_:
+                break
+            current = holders_[0]
+            kind = type(current)
+            detail = ""
+            if isinstance(current, dict):  # names only: a table's keys can be customer data
+                detail = f" keys={[k for k in list(current)[:6] if isinstance(k, str) and k.isidentifier()]}"
+            elif isinstance(current, (list, tuple, set)):
+                detail = f" len={len(current)}"
+            chain.append(f"{kind.__module__}.{kind.__qualname__}{detail}")
+        chains.append(chain)
+    return chains
 
 
 def _backends(backend_dict: Any) -> Iterator[tuple[str, str, Any]]:

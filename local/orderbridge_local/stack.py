@@ -580,7 +580,10 @@ class AdminApp:
     ``GET  /_local/workers``                      the worker processes (pids) per function, their peak memory
     ``GET  /_local/memory``                       this process's memory, what the emulator holds, the
                                                   background lane (running, waiting); ``?pymalloc=1``
-                                                  Python's allocator; ``?top=&match=`` what was traced
+                                                  Python's allocator; ``?top=&match=`` what was traced;
+                                                  ``?held=1`` the stored data's wire size per table;
+                                                  ``?census=N`` the N kinds of object holding most;
+                                                  ``?holders=<type name>`` what refers to them
     ``POST /_local/memory/trace?frames=``         start tracing allocations (tracemalloc) from now
     ``GET  /_local/timings?since=``               per function and lane: waiting vs handler time (ms)
     """
@@ -650,6 +653,9 @@ class AdminApp:
             "threads": threading.active_count(),
             **_traced(int(request.args.get("top") or 25), request.args.get("match") or None),
             **({"pymalloc": _pymalloc()} if request.args.get("pymalloc") else {}),
+            **({"held": retention.held_bytes()} if request.args.get("held") else {}),
+            **({"census": retention.object_census(int(request.args["census"]))} if request.args.get("census") else {}),
+            **({"holders": retention.holders(request.args["holders"])} if request.args.get("holders") else {}),
         }
 
     def _trace(self, request: Request) -> tuple[int, Any]:

@@ -1,10 +1,15 @@
 """The local stack's memory diagnostics (``GET /_local/memory``): what Python's allocator holds and
-keeps free (``pymalloc=1``), and what was allocated since tracing started, by call stack (``match``)."""
+keeps free (``pymalloc=1``), what was allocated since tracing started, by call stack (``match``),
+the objects by kind and who holds them (``census``, ``holders``), and the stored data's own weight
+(``held``)."""
 
 from __future__ import annotations
 
 import tracemalloc
 
+from moto.moto_api._internal.models import moto_api_backend
+from orderbridge_local import aws_emulator as emu
+from orderbridge_local import retention
 from orderbridge_local.stack import _pymalloc, _traced
 
 
@@ -36,3 +41,54 @@ def test_traced_groups_what_was_allocated_since_tracing_started_by_call_stack() 
     assert top["mb"] >= 1.9 and top["blocks"] >= 2000
     assert any("test_admin_memory.py" in line for line in top["stack"])
     assert len(kept) == 2000
+
+
+class _Kept:
+    pass
+
+
+class _Keeper:
+    def __init__(self) -> None:
+        self.kept = [_Kept() for _ in range(3000)]
+
+
+def test_the_census_counts_objects_by_kind_and_names_who_holds_them() -> None:
+    # Given 3,000 objects of one kind, held in a list by another object
+    keeper = _Keeper()
+
+    # Then the census counts them, and their holders are the list and that object's attributes
+    census = {row["type"]: row for row in retention.object_census(top=100_000)}
+    assert census[f"{__name__}._Kept"]["count"] == 3000
+    chains = retention.holders("_Kept", samples=2, depth=3)
+    assert len(chains) == 2
+    assert chains[0][0] == "builtins.list len=3000"
+    assert chains[0][1] in ("builtins.dict keys=['kept']", f"{__name__}._Keeper")
+    assert len(keeper.kept) == 3000
+
+
+def test_held_bytes_weighs_the_stored_items_as_dynamodb_counts_them() -> None:
+    # Given a table with 10 items of ~1 KB each (and 30 reads of keys that are not there)
+    moto_api_backend.reset()
+    with emu.running(region="eu-west-1") as emulator:
+        ddb = emulator.client("dynamodb")
+        ddb.create_table(
+            TableName="weighed",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for index in range(10):
+            ddb.put_item(TableName="weighed", Item={"pk": {"S": f"p{index}"}, "sk": {"S": "s"}, "v": {"S": "x" * 1000}})
+        for index in range(30):
+            ddb.get_item(TableName="weighed", Key={"pk": {"S": f"none{index}"}, "sk": {"S": "s"}})
+        held = retention.held_bytes()["weighed"]
+    moto_api_backend.reset()
+
+    # Then: 10 items, ~10 KB of wire JSON, no empty partition, no stream
+    assert held["items"] == 10
+    assert 10.0 <= held["items_kb"] <= 11.0
+    assert held["empty_partitions"] == 0
+    assert held["stream_records"] == 0

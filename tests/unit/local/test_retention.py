@@ -4,8 +4,10 @@ timed."""
 
 from __future__ import annotations
 
+import gc
 import json
 import time
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +15,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import StreamRecord
 from moto.moto_api._internal.models import moto_api_backend
 from moto.stepfunctions.parser.utils import TMP_THREADS
 from orderbridge_local import aws_emulator as emu
@@ -118,6 +122,55 @@ def test_records_every_reader_has_read_are_dropped_and_numbering_goes_on(aws, mo
     assert seen == sorted(set(seen))
     assert [r["dynamodb"]["NewImage"]["pk"]["S"] for r in page["Records"]] == ["late"]
     assert retention.retained()["stream_records"]["t"] <= 1
+
+
+def test_an_overwritten_item_and_a_read_record_are_freed(aws, monkeypatch):
+    # Given a stream table, a reader, and one item written 200 times over, read back each time
+    monkeypatch.setattr(retention, "MIN_RECORD_SECONDS", 0.0)
+    ddb, streams = aws("dynamodb"), aws("dynamodbstreams")
+    iterator = _first_iterator(streams, _stream_table(ddb))
+    ddb.put_item(TableName="t", Item={"pk": {"S": "one"}, "n": {"N": "0"}})
+    first = weakref.ref(dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].tables["t"].get_item(DynamoType({"S": "one"})))
+    for index in range(1, 200):
+        ddb.put_item(TableName="t", Item={"pk": {"S": "one"}, "n": {"N": str(index)}})
+        ddb.get_item(TableName="t", Key={"pk": {"S": "one"}})
+    while True:
+        page = streams.get_records(ShardIterator=iterator, Limit=100)
+        iterator = page["NextShardIterator"]
+        if not page["Records"]:
+            break
+    gc.collect()
+
+    # Then what the table and the stream no longer hold is gone from memory: moto's models keep no
+    # list of every instance ever made (the first item, 200 records, 400 copies read back)
+    assert first() is None
+    assert _alive(Item) <= 2 and _alive(StreamRecord) <= 1
+    assert retention.retained()["stream_records"]["t"] <= 1
+
+
+def test_reading_a_missing_key_leaves_nothing_behind(aws):
+    # Given a table with a sort key: 100 reads of orders that do not exist, one put and its delete
+    ddb = aws("dynamodb")
+    ddb.create_table(
+        TableName="ranged",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for index in range(100):
+        assert "Item" not in ddb.get_item(TableName="ranged", Key={"pk": {"S": f"ALIAS#{index}"}, "sk": {"S": "A"}})
+    ddb.put_item(TableName="ranged", Item={"pk": {"S": "ORDER#1"}, "sk": {"S": "META"}})
+    ddb.delete_item(TableName="ranged", Key={"pk": {"S": "ORDER#1"}, "sk": {"S": "META"}})
+
+    # Then the table holds no partition for any of them (moto made an empty one for each read)
+    assert dict(dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].tables["ranged"].items) == {}
+
+
+def _alive(kind: type) -> int:
+    return sum(1 for obj in gc.get_objects() if type(obj) is kind)
 
 
 def test_a_stream_nobody_reads_keeps_at_most_its_ceiling(aws, monkeypatch):
