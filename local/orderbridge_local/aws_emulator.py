@@ -35,6 +35,8 @@ active for the emulator's lifetime, in this process only):
   execution without an environment holds no token yet and is passed over.
 * Step Functions made a new boto3 Lambda client for every Lambda task (milliseconds of CPU in the
   one process that serves every AWS call, per task of every order): one client per region is kept.
+* What moto keeps and would redo per execution: :mod:`.retention`; where it spends the process's
+  CPU per request for nothing a client sees (items in answers, JSONPath): :mod:`.fastpath`.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ from botocore.config import Config
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from orderbridge_local import retention
+from orderbridge_local import fastpath, retention
 from orderbridge_local.emulator import partition_queries, serialise_dynamodb_writes
 from orderbridge_local.template import ACCOUNT_ID, ARTIFACT_BUCKET, COMPLETED_LOCALLY, FRONT_TYPES, LocalTemplate
 
@@ -195,6 +197,7 @@ class MotoPatches:
                 _kept_clients(lambda_eval_utils.boto_client_for),  # type: ignore[attr-defined]  # moto re-exports it
             ),
             *retention.patchers(),
+            *fastpath.patchers(),
         ]
         for patcher in self._patchers:
             patcher.start()

@@ -1,0 +1,102 @@
+"""Where moto spends the local stack's one process per request, done cheaper with the same answer.
+
+Every AWS call of every function, and every Step Functions state, runs in the stack's one Python
+process (one interpreter lock, at most one of the machine's cores). Profiled under a burst of Blink
+order webhooks (``py-spy record --gil`` on the stack process), that process was busy ~86 % of the
+wall time, and the function workers far less: the stack process, not the handlers, set the pace.
+:func:`patchers` (started with the emulator's other patches) takes the two largest costs that do
+not change what a client receives:
+
+* **DynamoDB items in answers**: moto 5 writes every answer through a generic serializer that walks
+  the output shape member by member, trying name aliases for each — for an item, once per attribute
+  value and per each of its ten possible type members. That was ~30 % of the process's CPU under
+  the burst. Here an ``AttributeValue`` (a dict such as ``{"S": "x"}`` or ``{"M": {...}}``) is
+  written directly, with the serializer's own rules: strings as ``str``, binary as base64, maps and
+  lists recursively, members outside the shape left out. The bytes are the same
+  (``tests/unit/local/test_fastpath.py`` compares both ways over every attribute type).
+* **JSONPath in Step Functions**: moto's engine parses each path (``$.order_id``, ``ResultPath``,
+  a Choice's ``Variable``) anew for every state of every execution — a new LALR parser and lexer
+  each time, ~1 ms of CPU per path, ~15 % of the process's CPU while the workflows ran. A parsed
+  path is an immutable expression, so here each distinct path is parsed once
+  (:data:`PARSED_PATHS_KEPT` kept).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+from typing import Any
+from unittest import mock
+
+PARSED_PATHS_KEPT = 1024
+
+# The members of DynamoDB's (and DynamoDB Streams') AttributeValue shape, in the shape's order.
+_STRINGS = ("S", "N")
+_BLOB = "B"
+_STRING_SETS = ("SS", "NS")
+_BLOB_SET = "BS"
+_MEMBERS = ("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL")
+
+
+def _base64(value: str | bytes) -> str:
+    # as moto's serializer (``ResponseSerializer._base64``): a str is encoded first
+    raw = value.encode("utf-8") if isinstance(value, str) else value
+    return base64.b64encode(raw).strip().decode("utf-8")
+
+
+def _string(value: Any) -> Any:
+    # as ``BaseJSONSerializer._serialize_type_string``
+    return str(value) if value not in [None, {}, []] else value
+
+
+def attribute_value(value: dict[str, Any]) -> dict[str, Any]:
+    """One AttributeValue as moto's JSON serializer writes it (see the module docstring)."""
+    out: dict[str, Any] = {}
+    for member in _MEMBERS:
+        if member not in value:
+            continue
+        inner = value[member]
+        if inner is None:
+            continue
+        if member in _STRINGS:
+            out[member] = _string(inner)
+        elif member == _BLOB:
+            out[member] = _base64(inner)
+        elif member in _STRING_SETS:
+            out[member] = [_string(v) if v is not None else v for v in inner]
+        elif member == _BLOB_SET:
+            out[member] = [_base64(v) if v is not None else v for v in inner]
+        elif member == "M":
+            out[member] = {k: attribute_value(v) for k, v in inner.items() if v is not None}
+        elif member == "L":
+            out[member] = [attribute_value(v) if v is not None else v for v in inner]
+        else:  # NULL, BOOL: booleans as they are
+            out[member] = inner
+    return out
+
+
+def _serialize_type_structure(original: Any) -> Any:
+    def serialize_type_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if key and shape.name == "AttributeValue" and type(value) is dict:
+            serialized[self.get_serialized_name(shape, key)] = attribute_value(value)
+            return
+        original(self, serialized, value, shape, key)
+
+    return serialize_type_structure
+
+
+def patchers() -> list[Any]:
+    """The patches of this module (started and stopped with the emulator's other patches)."""
+    from moto.core.serialize import BaseJSONSerializer
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    return [
+        mock.patch.object(
+            BaseJSONSerializer,
+            "_serialize_type_structure",
+            _serialize_type_structure(BaseJSONSerializer._serialize_type_structure),
+        ),
+        mock.patch.object(json_path, "parse", functools.lru_cache(maxsize=PARSED_PATHS_KEPT)(json_path.parse)),
+        mock.patch.object(result_path, "parse", functools.lru_cache(maxsize=PARSED_PATHS_KEPT)(result_path.parse)),
+    ]
