@@ -14,6 +14,9 @@ not change what a client receives:
   written directly, with the serializer's own rules: strings as ``str``, binary as base64, maps and
   lists recursively, members outside the shape left out. The bytes are the same
   (``tests/unit/local/test_fastpath.py`` compares both ways over every attribute type).
+* **DynamoDB items in requests**: the same walk the other way, ~10 % of the process under the
+  burst: an ``AttributeValue`` in a request is read member by member only for the members it has
+  (its maps, lists and sets still through moto's parser, whose each value comes back here).
 * **JSONPath in Step Functions**: moto's engine parses each path (``$.order_id``, ``ResultPath``,
   a Choice's ``Variable``) anew for every state of every execution — a new LALR parser and lexer
   each time, ~1 ms of CPU per path, ~15 % of the process's CPU while the workflows ran. A parsed
@@ -85,8 +88,31 @@ def _serialize_type_structure(original: Any) -> Any:
     return serialize_type_structure
 
 
+def _parse_structure(original: Any) -> Any:
+    from moto.core.parse import JSONParser
+
+    def parse_structure(self: Any, shape: Any, value: Any) -> Any:
+        if type(value) is dict and shape.name == "AttributeValue" and type(self) is JSONParser:
+            parsed = self.MAP_TYPE()
+            for member in _MEMBERS:
+                raw = value.get(member)
+                if raw is None:
+                    continue
+                if member == _BLOB:
+                    parsed[member] = self._blob_parser(raw)
+                elif member in ("S", "N", "NULL", "BOOL"):  # moto's default: as they came
+                    parsed[member] = raw
+                else:  # sets, M, L: moto's own list and map walk
+                    parsed[member] = self._parse_shape(shape.members[member], raw)
+            return parsed
+        return original(self, shape, value)
+
+    return parse_structure
+
+
 def patchers() -> list[Any]:
     """The patches of this module (started and stopped with the emulator's other patches)."""
+    from moto.core.parse import BaseJSONParser
     from moto.core.serialize import BaseJSONSerializer
     from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.utils import json_path
@@ -97,6 +123,7 @@ def patchers() -> list[Any]:
             "_serialize_type_structure",
             _serialize_type_structure(BaseJSONSerializer._serialize_type_structure),
         ),
+        mock.patch.object(BaseJSONParser, "_parse_structure", _parse_structure(BaseJSONParser._parse_structure)),
         mock.patch.object(json_path, "parse", functools.lru_cache(maxsize=PARSED_PATHS_KEPT)(json_path.parse)),
         mock.patch.object(result_path, "parse", functools.lru_cache(maxsize=PARSED_PATHS_KEPT)(result_path.parse)),
     ]

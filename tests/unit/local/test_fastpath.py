@@ -1,6 +1,7 @@
 """The emulator's cheaper paths (``orderbridge_local.fastpath``) give clients the same answers: the
-bytes of every DynamoDB answer carrying items, with the fast path and without, over every attribute
-type; and Step Functions paths parsed once per distinct path, the execution's output unchanged."""
+bytes of every DynamoDB answer carrying items, and the item a request stores, with the fast path
+and without, over every attribute type; and Step Functions paths parsed once per distinct path,
+the execution's output unchanged."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from moto.core.parse import BaseJSONParser
 from moto.core.serialize import BaseJSONSerializer
+from moto.dynamodb.models import dynamodb_backends
 from moto.moto_api._internal.models import moto_api_backend
 from moto.stepfunctions.parser.asl.utils import json_path
 from orderbridge_local import aws_emulator as emu
@@ -19,6 +22,7 @@ from orderbridge_local import aws_emulator as emu
 REGION = "eu-west-1"
 # moto's own serializer, taken before any test starts the emulator's patches
 MOTO_SERIALIZE_STRUCTURE = BaseJSONSerializer.__dict__["_serialize_type_structure"]
+MOTO_PARSE_STRUCTURE = BaseJSONParser.__dict__["_parse_structure"]
 
 EVERY_TYPE = {
     "pk": {"S": "ORDER#1"},
@@ -136,6 +140,23 @@ def test_answers_with_items_are_byte_for_byte_moto_s(ddb):
     item = json.loads(fast["GetItem"])["Item"]
     assert item["blob"] == {"B": "AAFiaW5hcnn/"} and item["no"] == {"BOOL": False}
     assert item["nested"]["M"]["list"]["L"][2] == {"M": {"deep": {"BOOL": False}}}
+
+
+def test_items_in_requests_are_read_as_moto_reads_them(ddb):
+    # Given the same item written with the fast path, and again with moto's own parser, under
+    # another key
+    client = ddb.client("dynamodb")
+    client.put_item(TableName="t", Item={**EVERY_TYPE, "pk": {"S": "FAST"}})
+    with mock.patch.object(BaseJSONParser, "_parse_structure", MOTO_PARSE_STRUCTURE):
+        client.put_item(TableName="t", Item={**EVERY_TYPE, "pk": {"S": "MOTO"}})
+
+    # Then the table holds the same attributes for both, binary decoded alike
+    table = dynamodb_backends["123456789012"][REGION].tables["t"]
+    stored = {item.hash_key.value: item.to_json()["Attributes"] for item in table.all_items()}
+    fast, moto = stored["FAST"], stored["MOTO"]
+    assert fast.pop("pk") == {"S": "FAST"} and moto.pop("pk") == {"S": "MOTO"}
+    assert fast == moto
+    assert fast["nested"]["M"]["list"]["L"][4] == {"B": b"\x10"}
 
 
 DEFINITION = {
