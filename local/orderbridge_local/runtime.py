@@ -625,6 +625,8 @@ class Runtime:
         self._pressed_since: float | None = None  # time.monotonic() when the front door became pressed
         self._lane_state = "busy"  # the lane starts at ``size``
         self._lane_lock = threading.Lock()
+        # told each change of the front door's state (``quiet``, ``busy``, ``pressed``)
+        self.front_listeners: list[Callable[[str], None]] = []
         # A background function never runs more at once than the lane lets through: its pool never
         # needs more workers than that (each one ~70 MB).
         self.pools = {
@@ -679,6 +681,8 @@ class Runtime:
             if state != self._lane_state:
                 self._lane_state = state
                 self.lane.front_state(state)
+                for listener in self.front_listeners:
+                    listener(state)
 
     def _front_begins(self) -> None:
         with self._recent_lock:

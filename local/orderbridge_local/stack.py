@@ -27,7 +27,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from orderbridge_local import aws_emulator as emu
-from orderbridge_local import cognito, logs, seed
+from orderbridge_local import cognito, logs, retention, seed
 from orderbridge_local import template as tpl
 from orderbridge_local.apigw import ApiFront, InvokeOutcome
 from orderbridge_local.runtime import Invocation, Runtime
@@ -189,6 +189,8 @@ class LocalStack:
                 assert self.runtime is not None
                 self.runtime.warm(sorted({r.function for r in self.template.routes}))
             self.info = self._stack_json(webhooks, sandbox_urls, settings, seeded)
+            retention.GC_PAUSES.install()
+            retention.settle_heap()
             self._write_state()
         except BaseException:
             self.stop()
@@ -297,6 +299,7 @@ class LocalStack:
             background_concurrency=self.config.background_concurrency,
         )
         self.runtime.listeners += [logs.annotate, self._invocation_listener()]
+        self.runtime.front_listeners.append(retention.GC_PAUSES.front_state)
         self.emulator.patches.router = self.runtime.route_from_emulator
 
     def _invoke_for_stream(self, function: str, event: Any, source: str) -> Invocation:
@@ -583,7 +586,8 @@ class AdminApp:
                                                   Python's allocator; ``?top=&match=`` what was traced;
                                                   ``?held=1`` the stored data's wire size per table;
                                                   ``?census=N`` the N kinds of object holding most;
-                                                  ``?holders=<type name>`` what refers to them
+                                                  ``?holders=<type name>`` what refers to them;
+                                                  always: the garbage collector's pauses (``gc``)
     ``POST /_local/memory/trace?frames=``         start tracing allocations (tracemalloc) from now
     ``GET  /_local/timings?since=``               per function and lane: waiting vs handler time (ms)
     """
@@ -641,8 +645,6 @@ class AdminApp:
         }
 
     def _memory(self, request: Request) -> tuple[int, Any]:
-        from orderbridge_local import retention
-
         runtime = self.stack.runtime
         return 200, {
             "rss_mb": _rss_mb(),
@@ -653,6 +655,7 @@ class AdminApp:
             "threads": threading.active_count(),
             **_traced(int(request.args.get("top") or 25), request.args.get("match") or None),
             **({"pymalloc": _pymalloc()} if request.args.get("pymalloc") else {}),
+            "gc": retention.GC_PAUSES.report(),
             **({"held": retention.held_bytes()} if request.args.get("held") else {}),
             **({"census": retention.object_census(int(request.args["census"]))} if request.args.get("census") else {}),
             **({"holders": retention.holders(request.args["holders"])} if request.args.get("holders") else {}),

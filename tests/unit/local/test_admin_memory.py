@@ -1,11 +1,13 @@
 """The local stack's memory diagnostics (``GET /_local/memory``): what Python's allocator holds and
 keeps free (``pymalloc=1``), what was allocated since tracing started, by call stack (``match``),
-the objects by kind and who holds them (``census``, ``holders``), and the stored data's own weight
-(``held``)."""
+the objects by kind and who holds them (``census``, ``holders``), the stored data's own weight
+(``held``), and the garbage collector's pauses (``gc``) with what keeps them short."""
 
 from __future__ import annotations
 
+import gc
 import tracemalloc
+from typing import Any
 
 from moto.moto_api._internal.models import moto_api_backend
 from orderbridge_local import aws_emulator as emu
@@ -92,3 +94,44 @@ def test_held_bytes_weighs_the_stored_items_as_dynamodb_counts_them() -> None:
     assert 10.0 <= held["items_kb"] <= 11.0
     assert held["empty_partitions"] == 0
     assert held["stream_records"] == 0
+
+
+def test_gc_pauses_are_recorded_and_full_collections_wait_while_the_front_door_is_pressed() -> None:
+    # Given the recorder, and cyclic garbage collected in full
+    pauses = retention.GcPauses().install()
+    before = gc.get_threshold()
+    try:
+        for _ in range(1000):
+            cycle: list[Any] = []
+            cycle.append(cycle)
+        gc.collect()
+        report = pauses.report()
+
+        # When the front door is pressed, then quiet again
+        pauses.front_state("pressed")
+        pressed = gc.get_threshold()
+        pauses.front_state("pressed")  # told twice: still restores the original
+        pauses.front_state("busy")
+        after = gc.get_threshold()
+    finally:
+        gc.callbacks.remove(pauses)
+        gc.set_threshold(*before)
+
+    # Then the full collection was counted and timed; full passes were deferred only while pressed
+    assert report["collections"][2] >= 1 and report["total_s"][2] >= 0.0
+    assert report["max_ms"][2] > 0.0
+    assert pressed == (before[0], before[1], retention.DEFERRED_FULL_COLLECTION)
+    assert after == before
+
+
+def test_settling_the_heap_freezes_what_start_up_made() -> None:
+    # Given objects made "at start-up"
+    made = [{"n": n} for n in range(10_000)]
+    try:
+        frozen = retention.settle_heap()
+
+        # Then they are out of the collector's reach (a later full collection does not walk them)
+        assert frozen >= 10_000 and gc.get_freeze_count() == frozen
+        assert len(made) == 10_000
+    finally:
+        gc.unfreeze()

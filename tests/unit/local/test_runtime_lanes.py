@@ -276,7 +276,10 @@ def test_the_lane_widens_while_the_front_door_is_quiet_and_narrows_when_it_is_bu
 
 
 def test_no_background_invocation_starts_while_the_front_door_is_pressed(runtime):
-    # Given two API invocations in flight at once (a burst: the front door is pressed)
+    # Given two API invocations in flight at once (a burst: the front door is pressed), and a
+    # listener of the front door's state (the stack's: full garbage collections wait meanwhile)
+    states: list[str] = []
+    runtime.front_listeners.append(states.append)
     with ThreadPoolExecutor(3) as pool:
         front = [
             pool.submit(runtime.invoke, "Api", {"sleep": 2}, source="POST /webhooks/blink/orders") for _ in range(2)
@@ -293,6 +296,8 @@ def test_no_background_invocation_starts_while_the_front_door_is_pressed(runtime
     assert ran.ok and all(a.ok for a in answers)
     assert json.loads(ran.result)["began"] >= min(json.loads(a.result)["ended"] for a in answers)
     assert runtime.lane.most_waiting >= 1
+    # and the listener was told: pressed, then no longer
+    assert "pressed" in states and states[-1] != "pressed"
 
 
 def test_one_api_invocation_at_a_time_does_not_hold_the_background_back(runtime):
