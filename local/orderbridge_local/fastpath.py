@@ -110,6 +110,10 @@ def _parse_structure(original: Any) -> Any:
     return parse_structure
 
 
+def _parsed_once(parse: Any) -> Any:
+    return functools.lru_cache(maxsize=PARSED_PATHS_KEPT)(parse)
+
+
 def patchers() -> list[Any]:
     """The patches of this module (started and stopped with the emulator's other patches)."""
     from moto.core.parse import BaseJSONParser
@@ -124,6 +128,7 @@ def patchers() -> list[Any]:
             _serialize_type_structure(BaseJSONSerializer._serialize_type_structure),
         ),
         mock.patch.object(BaseJSONParser, "_parse_structure", _parse_structure(BaseJSONParser._parse_structure)),
-        mock.patch.object(json_path, "parse", functools.lru_cache(maxsize=PARSED_PATHS_KEPT)(json_path.parse)),
-        mock.patch.object(result_path, "parse", functools.lru_cache(maxsize=PARSED_PATHS_KEPT)(result_path.parse)),
+        # both modules import jsonpath_ng's ``parse`` (re-exported, hence the ignores)
+        mock.patch.object(json_path, "parse", _parsed_once(json_path.parse)),  # type: ignore[attr-defined]
+        mock.patch.object(result_path, "parse", _parsed_once(result_path.parse)),  # type: ignore[attr-defined]
     ]

@@ -86,7 +86,7 @@ DEFERRED_FULL_COLLECTION = 1_000_000
 # ---------------------------------------------------------------------------- model instances
 
 
-def _untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
+def _untracked_new(cls: Any, *args: Any, **kwargs: Any) -> Any:
     """``BaseModel.__new__`` without appending the instance to ``cls.instances_tracked``."""
     from moto.core.common_models import BaseModel
 
