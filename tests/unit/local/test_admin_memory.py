@@ -14,6 +14,8 @@ from orderbridge_local import aws_emulator as emu
 from orderbridge_local import retention
 from orderbridge_local.stack import _pymalloc, _traced
 
+from tests.support.tables import create_pk_sk_table
+
 
 def test_pymalloc_shows_memory_kept_free_inside_its_pools() -> None:
     # Given many small objects, then every other one freed
@@ -73,15 +75,7 @@ def test_held_bytes_weighs_the_stored_items_as_dynamodb_counts_them() -> None:
     moto_api_backend.reset()
     with emu.running(region="eu-west-1") as emulator:
         ddb = emulator.client("dynamodb")
-        ddb.create_table(
-            TableName="weighed",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_pk_sk_table(ddb, "weighed")
         for index in range(10):
             ddb.put_item(TableName="weighed", Item={"pk": {"S": f"p{index}"}, "sk": {"S": "s"}, "v": {"S": "x" * 1000}})
         for index in range(30):

@@ -19,6 +19,8 @@ from moto.moto_api._internal.models import moto_api_backend
 from moto.stepfunctions.parser.asl.utils import json_path
 from orderbridge_local import aws_emulator as emu
 
+from tests.support.tables import create_pk_sk_table
+
 REGION = "eu-west-1"
 # moto's own serializer, taken before any test starts the emulator's patches
 MOTO_SERIALIZE_STRUCTURE = BaseJSONSerializer.__dict__["_serialize_type_structure"]
@@ -53,16 +55,7 @@ def ddb() -> Iterator[Any]:
     moto_api_backend.reset()
     with emu.running(region=REGION) as emulator:
         client = emulator.client("dynamodb")
-        client.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
+        create_pk_sk_table(client, "t", stream=True)
         client.put_item(TableName="t", Item=EVERY_TYPE)
         yield emulator
     moto_api_backend.reset()

@@ -11,20 +11,13 @@ from orderbridge_local.stack import InProcessStreams
 from orderbridge_local.streams import to_lambda_record
 from orderbridge_local.template import ACCOUNT_ID
 
+from tests.support.tables import create_pk_sk_table
+
 REGION = "eu-west-1"
 
 
 def _table_with_writes(ddb) -> str:  # noqa: ANN001
-    ddb.create_table(
-        TableName="orders",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
+    create_pk_sk_table(ddb, "orders", stream=True)
     for n in range(5):
         ddb.put_item(TableName="orders", Item={"pk": {"S": f"ORDER#{n}"}, "sk": {"S": "META"}, "n": {"N": str(n)}})
     ddb.update_item(

@@ -1,6 +1,6 @@
 """What the emulator keeps stays bounded (``orderbridge_local.retention``): shard iterators, stream
-records, ended Step Functions executions, moto's thread list — counted after N operations, not
-timed."""
+records, ended Step Functions executions, moto's thread list, its lists of every model instance,
+empty partitions — counted after N operations, not timed."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from moto.moto_api._internal.models import moto_api_backend
 from moto.stepfunctions.parser.utils import TMP_THREADS
 from orderbridge_local import aws_emulator as emu
 from orderbridge_local import retention
+
+from tests.support.tables import create_pk_sk_table
 
 REGION = "eu-west-1"
 
@@ -151,15 +153,7 @@ def test_an_overwritten_item_and_a_read_record_are_freed(aws, monkeypatch):
 def test_reading_a_missing_key_leaves_nothing_behind(aws):
     # Given a table with a sort key: 100 reads of orders that do not exist, one put and its delete
     ddb = aws("dynamodb")
-    ddb.create_table(
-        TableName="ranged",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_pk_sk_table(ddb, "ranged")
     for index in range(100):
         assert "Item" not in ddb.get_item(TableName="ranged", Key={"pk": {"S": f"ALIAS#{index}"}, "sk": {"S": "A"}})
     ddb.put_item(TableName="ranged", Item={"pk": {"S": "ORDER#1"}, "sk": {"S": "META"}})
