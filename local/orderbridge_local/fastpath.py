@@ -33,12 +33,14 @@ from unittest import mock
 
 PARSED_PATHS_KEPT = 1024
 
-# The members of DynamoDB's (and DynamoDB Streams') AttributeValue shape, in the shape's order.
+# The members of DynamoDB's (and DynamoDB Streams') AttributeValue shape, in the shape's order,
+# and how each is typed there.
+_MEMBERS = ("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL")
 _STRINGS = ("S", "N")
+_BOOLEANS = ("NULL", "BOOL")
 _BLOB = "B"
 _STRING_SETS = ("SS", "NS")
 _BLOB_SET = "BS"
-_MEMBERS = ("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL")
 
 
 def _base64(value: str | bytes) -> str:
@@ -66,14 +68,14 @@ def attribute_value(value: dict[str, Any]) -> dict[str, Any]:
         elif member == _BLOB:
             out[member] = _base64(inner)
         elif member in _STRING_SETS:
-            out[member] = [_string(v) if v is not None else v for v in inner]
+            out[member] = [_string(v) for v in inner]
         elif member == _BLOB_SET:
             out[member] = [_base64(v) if v is not None else v for v in inner]
         elif member == "M":
             out[member] = {k: attribute_value(v) for k, v in inner.items() if v is not None}
         elif member == "L":
             out[member] = [attribute_value(v) if v is not None else v for v in inner]
-        else:  # NULL, BOOL: booleans as they are
+        else:  # _BOOLEANS: as they are
             out[member] = inner
     return out
 
@@ -100,7 +102,7 @@ def _parse_structure(original: Any) -> Any:
                     continue
                 if member == _BLOB:
                     parsed[member] = self._blob_parser(raw)
-                elif member in ("S", "N", "NULL", "BOOL"):  # moto's default: as they came
+                elif member in _STRINGS or member in _BOOLEANS:  # moto's default: as they came
                     parsed[member] = raw
                 else:  # sets, M, L: moto's own list and map walk
                     parsed[member] = self._parse_shape(shape.members[member], raw)

@@ -86,11 +86,14 @@ DEFERRED_FULL_COLLECTION = 1_000_000
 # ---------------------------------------------------------------------------- model instances
 
 
-def _untracked_new(cls: Any, *args: Any, **kwargs: Any) -> Any:
-    """``BaseModel.__new__`` without appending the instance to ``cls.instances_tracked``."""
-    from moto.core.common_models import BaseModel
+def _untracked_new(base: Any) -> Any:
+    """``base.__new__`` (moto's ``BaseModel``) without appending the instance to
+    ``cls.instances_tracked``; runs for every item, copy and record moto makes."""
 
-    return super(BaseModel, cls).__new__(cls)
+    def new(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        return super(base, cls).__new__(cls)
+
+    return staticmethod(new)
 
 
 # ---------------------------------------------------------------------------- table partitions
@@ -549,7 +552,7 @@ def patchers() -> list[Any]:
 
     reset_model_data()  # what was listed before the emulator started
     return [
-        mock.patch.object(BaseModel, "__new__", staticmethod(_untracked_new)),
+        mock.patch.object(BaseModel, "__new__", _untracked_new(BaseModel)),
         mock.patch.object(Table, "get_item", _get_item(Table.get_item)),
         mock.patch.object(Table, "delete_item", _delete_item(Table.delete_item)),
         mock.patch.object(execute_state, "Thread", _thread_for_state),

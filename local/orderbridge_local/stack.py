@@ -731,7 +731,6 @@ def _pymalloc() -> dict[str, float]:
     """Python's small-object allocator (``sys._debugmallocstats``, MB): what its arenas hold, what
     of that is in objects, and what is free inside pools and arenas it cannot give back — memory
     the process keeps although no object uses it (fragmentation), beside the RSS."""
-    import re
     import sys
     import tempfile
 
