@@ -633,9 +633,9 @@ class GcPauses:
 
     def front_state(self, state: str) -> None:
         """While the front door is pressed (a burst: :mod:`.runtime`), no full collection starts:
-        it would stop every waiting webhook for 0.1-0.7 s (measured in a burst: seven full passes,
-        up to 700 ms each). The young generations are still collected; the full pass comes once the
-        pressure is off (at most ``runtime.MAX_BACKGROUND_PAUSE_SECONDS`` later)."""
+        it would stop every waiting webhook for 0.1-0.7 s (measured: seven full passes in two
+        bursts, up to 700 ms each). The young generations are still collected; the full pass comes
+        once the pressure is off (at most ``runtime.MAX_BACKGROUND_PAUSE_SECONDS`` later)."""
         import gc
 
         young, middle, old = gc.get_threshold()
