@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from typing import Any
 from unittest import mock
 
@@ -15,9 +16,11 @@ import pytest
 from moto.core.parse import BaseJSONParser
 from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
 from moto.moto_api._internal.models import moto_api_backend
 from moto.stepfunctions.parser.asl.utils import json_path
 from orderbridge_local import aws_emulator as emu
+from orderbridge_local.fastpath import ITEM_SIZE_LIMIT
 
 from tests.support.tables import create_pk_sk_table
 
@@ -194,3 +197,37 @@ def test_workflow_paths_are_parsed_once_and_executions_still_answer_right(ddb):
     ]
     info = json_path.parse.cache_info()
     assert info.misses == 3 and info.hits == 6
+
+
+MOTO_ITEM_INIT = Item.__dict__["__init__"]
+
+
+def test_items_are_built_as_moto_builds_them_and_refused_at_the_same_size(ddb):
+    # Given an item of every type written with the fast path, and again with moto's own build
+    client = ddb.client("dynamodb")
+    client.put_item(TableName="t", Item={**EVERY_TYPE, "pk": {"S": "FAST"}})
+    with mock.patch.object(Item, "__init__", MOTO_ITEM_INIT):
+        client.put_item(TableName="t", Item={**EVERY_TYPE, "pk": {"S": "MOTO"}})
+
+    # Then both are stored alike, their attributes in moto's size-checking dict
+    table = dynamodb_backends["123456789012"][REGION].tables["t"]
+    items = {item.hash_key.value: item for item in table.all_items()}
+    assert type(items["FAST"].attrs) is type(items["MOTO"].attrs) is LimitedSizeDict
+    fast, moto = (items[k].to_json()["Attributes"] for k in ("FAST", "MOTO"))
+    assert fast.pop("pk") == {"S": "FAST"} and moto.pop("pk") == {"S": "MOTO"}
+    assert fast == moto and items["FAST"].size() == items["MOTO"].size()
+
+    # And an item at moto's limit is stored both ways, one a byte over it refused both ways
+    def sized(pk: str, total: int) -> dict[str, Any]:
+        # moto counts each attribute's name and value: "pk" + pk, "sk" + "X", "blob" + the filler
+        filler = total - (len("pk") + len(pk) + len("sk") + len("X") + len("blob"))
+        return {"pk": {"S": pk}, "sk": {"S": "X"}, "blob": {"S": "x" * filler}}
+
+    for build in ("fast", "moto"):
+        with mock.patch.object(Item, "__init__", MOTO_ITEM_INIT) if build == "moto" else nullcontext():
+            client.put_item(TableName="t", Item=sized(f"AT-{build}", ITEM_SIZE_LIMIT))
+            with pytest.raises(client.exceptions.ClientError, match="Item size has exceeded"):
+                client.put_item(TableName="t", Item=sized(f"OVER-{build}", ITEM_SIZE_LIMIT + 1))
+    stored = {item.hash_key.value: item.size() for item in table.all_items()}
+    assert stored["AT-fast"] == stored["AT-moto"] == ITEM_SIZE_LIMIT
+    assert "OVER-fast" not in stored and "OVER-moto" not in stored
