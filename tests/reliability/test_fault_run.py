@@ -542,8 +542,7 @@ def duplicates(flow: Flow, orders: list[Driven]) -> list[str]:
             unknown = [made_id for made_id in made if made_id not in known]
             if unknown:
                 found.append(f"{oid}: {what}s {unknown} made but not the order's (of {len(made)})")
-        if len(mine_rents) > 1:
-            found.append(f"{oid}: {len(mine_rents)} Bloq.It rents {[r.get('_id') for r in mine_rents]}")
+        found.extend(rents_doubled(oid, mine_rents, order["timeline"]))
         if driven.kind == "partner order":
             name = f"{PARTNER_NAME} {order['order'].get('source_order_id')}"
             submitted = [o for o in blink_orders if (o.get("request") or {}).get("customer_name") == name]
@@ -554,6 +553,25 @@ def duplicates(flow: Flow, orders: list[Driven]) -> list[str]:
             twice = sorted(s for s, n in Counter(sent).items() if n > 1)
             if twice:
                 found.append(f"{oid}: Blink statuses {twice} sent more than once ({sent})")
+    return found
+
+
+def rents_doubled(oid: str, rents: list[dict[str, Any]], timeline: list[dict[str, Any]]) -> list[str]:
+    """One live Bloq.It rent per order. A rent the order's failure path released (cancelled and
+    finished before any drop-off, ``ReleaseEmptyLocker``, on the order's timeline) is not a second
+    effect: a failed order frees its locker, and its resume reserves one again."""
+    released = {
+        str(event.get("detail", {}).get("rent_id"))
+        for event in timeline
+        if event.get("detail", {}).get("action") == "release"
+    }
+    live = [r for r in rents if not any(s.get("state") == "cancelled" for s in r.get("states", []))]
+    found = [f"{oid}: {len(live)} live Bloq.It rents {[r.get('_id') for r in live]}"] if len(live) > 1 else []
+    for rent in rents:
+        if rent not in live and (rent.get("state") != "finished" or rent.get("_id") not in released):
+            found.append(
+                f"{oid}: Bloq.It rent {rent.get('_id')} cancelled ({rent.get('state')}) but not released by the order"
+            )
     return found
 
 
@@ -725,3 +743,22 @@ def test_under_vendor_faults_and_a_killed_worker_no_order_is_lost_and_no_vendor_
     if fault_end - figures.started >= TREND_MIN_FAULT_SECONDS:
         assert trend <= MEMORY_SLOPE_MB_PER_MIN, f"the local stack's memory grows {trend:+.1f} MB/min under faults"
         assert own_trend <= STACK_SLOPE_MB_PER_MIN, f"the stack process grows {own_trend:+.1f} MB/min under faults"
+
+
+def test_a_rent_released_by_the_failure_path_is_not_a_second_effect_two_live_rents_are():
+    # Given an order whose first rent its failure path released (cancelled, finished, on its
+    # timeline) and whose resume reserved a second one
+    def rent(rent_id: str, *states: str) -> dict[str, Any]:
+        return {"_id": rent_id, "state": states[-1], "states": [{"state": s} for s in states]}
+
+    released = rent("r1", "reserved", "cancelled", "finished")
+    used = rent("r2", "reserved", "in_progress", "collected", "finished")
+    timeline = [{"kind": "rent_action", "detail": {"rent_id": "r1", "action": "release"}}]
+
+    # Then nothing is doubled; but two rents that were never cancelled are, and so is a cancelled
+    # rent the order did not release
+    assert rents_doubled("o", [released, used], timeline) == []
+    assert rents_doubled("o", [used, rent("r3", "reserved")], timeline) == ["o: 2 live Bloq.It rents ['r2', 'r3']"]
+    assert rents_doubled("o", [released, used], []) == [
+        "o: Bloq.It rent r1 cancelled (finished) but not released by the order"
+    ]
