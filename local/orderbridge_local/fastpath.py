@@ -142,12 +142,24 @@ def _item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) 
     self.attrs = typed
 
 
+def _listed_once(method_names_from_class: Any) -> Any:
+    """moto's ``method_names_from_class`` (a list, used only for ``action in names``) as a set,
+    listed once per class."""
+
+    @functools.cache
+    def listed(clazz: object) -> frozenset[str]:
+        return frozenset(method_names_from_class(clazz))
+
+    return listed
+
+
 def _parsed_once(parse: Any) -> Any:
     return functools.lru_cache(maxsize=PARSED_PATHS_KEPT)(parse)
 
 
 def patchers() -> list[Any]:
     """The patches of this module (started and stopped with the emulator's other patches)."""
+    from moto.core import responses
     from moto.core.parse import BaseJSONParser
     from moto.core.serialize import BaseJSONSerializer
     from moto.dynamodb.models.dynamo_type import Item
@@ -162,6 +174,7 @@ def patchers() -> list[Any]:
         ),
         mock.patch.object(BaseJSONParser, "_parse_structure", _parse_structure(BaseJSONParser._parse_structure)),
         mock.patch.object(Item, "__init__", _item_init),
+        mock.patch.object(responses, "method_names_from_class", _listed_once(responses.method_names_from_class)),
         # both modules import jsonpath_ng's ``parse`` (re-exported, hence the ignores)
         mock.patch.object(json_path, "parse", _parsed_once(json_path.parse)),  # type: ignore[attr-defined]
         mock.patch.object(result_path, "parse", _parsed_once(result_path.parse)),  # type: ignore[attr-defined]

@@ -13,10 +13,12 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from moto.core import responses as moto_responses
 from moto.core.parse import BaseJSONParser
 from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
+from moto.dynamodb.responses import DynamoHandler
 from moto.moto_api._internal.models import moto_api_backend
 from moto.stepfunctions.parser.asl.utils import json_path
 from orderbridge_local import aws_emulator as emu
@@ -231,3 +233,23 @@ def test_items_are_built_as_moto_builds_them_and_refused_at_the_same_size(ddb):
     stored = {item.hash_key.value: item.size() for item in table.all_items()}
     assert stored["AT-fast"] == stored["AT-moto"] == ITEM_SIZE_LIMIT
     assert "OVER-fast" not in stored and "OVER-moto" not in stored
+
+
+def test_a_response_class_is_listed_once_and_actions_still_find_their_handlers(ddb):
+    # Given the emulator's patches (the fixture started them): moto's listing is the cached one
+    listed = moto_responses.method_names_from_class
+    listed.cache_clear()
+    client = ddb.client("dynamodb")
+
+    # When requests of several actions arrive, some twice
+    key = {"pk": {"S": "ORDER#1"}, "sk": {"S": "META"}}
+    client.get_item(TableName="t", Key=key)
+    client.get_item(TableName="t", Key=key)
+    client.put_item(TableName="t", Item={**key, "sk": {"S": "OTHER"}})
+    described = client.describe_table(TableName="t")
+
+    # Then each action reached its handler, and DynamoDB's response class was listed once
+    assert client.get_item(TableName="t", Key=key)["Item"]["text"] == EVERY_TYPE["text"]
+    assert described["Table"]["TableName"] == "t"
+    assert listed.cache_info().misses == 1 and listed.cache_info().hits == 4
+    assert "get_item" in listed(DynamoHandler) and "no_such_action" not in listed(DynamoHandler)
