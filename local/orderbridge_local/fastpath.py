@@ -174,7 +174,12 @@ def patchers() -> list[Any]:
         ),
         mock.patch.object(BaseJSONParser, "_parse_structure", _parse_structure(BaseJSONParser._parse_structure)),
         mock.patch.object(Item, "__init__", _item_init),
-        mock.patch.object(responses, "method_names_from_class", _listed_once(responses.method_names_from_class)),
+        # imported into ``responses`` from moto's utilities and looked up there (hence the ignore)
+        mock.patch.object(
+            responses,
+            "method_names_from_class",
+            _listed_once(responses.method_names_from_class),  # type: ignore[attr-defined]
+        ),
         # both modules import jsonpath_ng's ``parse`` (re-exported, hence the ignores)
         mock.patch.object(json_path, "parse", _parsed_once(json_path.parse)),  # type: ignore[attr-defined]
         mock.patch.object(result_path, "parse", _parsed_once(result_path.parse)),  # type: ignore[attr-defined]
