@@ -460,6 +460,11 @@ class FunctionPool:
     def size(self) -> int:
         return len(self._all)
 
+    @property
+    def starting(self) -> int:
+        """Workers on their way up (cold starts in progress): not in :attr:`size` yet."""
+        return self._starting
+
     def pids(self) -> list[int]:
         with self._cond:
             return sorted(w.process.pid for w in self._all)

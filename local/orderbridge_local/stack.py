@@ -580,7 +580,8 @@ class AdminApp:
     ``GET  /_local/schedules``                    schedules with their next fire time
     ``POST /_local/schedules/<name>/fire``        fire now (rule, schedule, or target function/state machine)
     ``GET  /_local/invocations?function=&source=`` recent invocations
-    ``GET  /_local/workers``                      the worker processes (pids) per function, their peak memory
+    ``GET  /_local/workers``                      the worker processes (pids) per function, their peak memory,
+                                                  the cold starts in progress (``starting``)
     ``GET  /_local/memory``                       this process's memory, what the emulator holds, the
                                                   background lane (running, waiting); ``?pymalloc=1``
                                                   Python's allocator; ``?top=&match=`` what was traced;
@@ -692,6 +693,8 @@ class AdminApp:
             # idle workers are stopped (runtime.IDLE_WORKER_SECONDS): what they reached is kept
             "peak_mb": {name: pool.peak_mb() for name, pool in pools.items() if pool.started},
             "started": {name: pool.started for name, pool in pools.items() if pool.started},
+            # cold starts in progress: a pool scaling out (make bench's B3 waits for them to end)
+            "starting": {name: pool.starting for name, pool in pools.items() if pool.starting},
         }
 
 

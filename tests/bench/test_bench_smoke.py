@@ -89,6 +89,10 @@ def test_b3_burst_answers_every_request_and_checks_exactly_once(results):
     for side in ("webhook", "bare"):
         assert sum(burst[side]["statuses"].values()) == burst["requests"]
         assert _number(burst[side]["latency_ms"]["p50"]) and _number(burst[side]["latency_ms"]["p99"])
+        # the first wave (workers scaling out) ran before its burst and is reported apart
+        wave = burst["first_wave"][side]
+        assert sum(wave["statuses"].values()) == wave["latency_ms"]["n"] == burst["concurrency"]
+        assert 0 <= wave["scaled_out_s"] < 120  # the burst waited for the workers it asked for, not for the limit
     once = burst["exactly_once"]
     assert once["error"] is None
     # every order answered 2xx is in the ops API exactly once, and no order twice (a 5xx answer under

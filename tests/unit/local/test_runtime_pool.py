@@ -60,11 +60,12 @@ def test_a_burst_is_served_by_the_warm_worker_while_new_ones_start(runtime):
     assert [json.loads(r.result)["n"] for r in results] == list(range(12))
     assert len({json.loads(r.result)["pid"] for r in results}) == 1
     assert took < COLD_START_SECONDS
-    # and the pool grew meanwhile, for the next burst
+    # and the pool grew meanwhile, for the next burst: two cold starts on their way, then two workers
+    assert (runtime.pools["Slow"].size, runtime.pools["Slow"].starting) == (1, 2)
     deadline = time.monotonic() + 3 * COLD_START_SECONDS
     while runtime.pools["Slow"].size < 3 and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert runtime.pools["Slow"].size == 3
+    assert (runtime.pools["Slow"].size, runtime.pools["Slow"].starting) == (3, 0)
 
 
 def test_waiting_requests_are_served_in_arrival_order(runtime):
