@@ -31,11 +31,10 @@ from typing import Any
 import httpx
 
 from bench.common import process_tree, ratio, rss_kb, summary, table
-from bench.localstack import BARE_FUNCTION, BARE_PATH, admin
+from bench.localstack import BARE_FUNCTION, BARE_PATH
 
 TIMEOUT_SECONDS = 30.0
 LIST_PATIENCE_SECONDS = 600.0
-SCALE_OUT_PATIENCE_SECONDS = 120.0
 BRANCH = "12345"  # seeded: Blink branch 50220
 
 
@@ -70,28 +69,6 @@ def _burst(url: str, bodies: list[str], concurrency: int, accepted: set[str] | N
         "seconds": round(elapsed, 2),
         "throughput_rps": round(len(bodies) / elapsed, 1) if elapsed else None,
     }
-
-
-def _first_wave(info: dict[str, Any], url: str, function: str, bodies: list[str], concurrency: int) -> dict[str, Any]:
-    """The wave before a burst; returns once the workers it asked for are up and the background
-    work it started (the new orders' workflow steps) is done."""
-    from orderbridge_local.burst import drained
-
-    wave = _burst(url, bodies, concurrency)
-    wave["scaled_out_s"] = _scaled_out(info, function)
-    wave["drained_s"] = drained(info)
-    return wave
-
-
-def _scaled_out(info: dict[str, Any], function: str) -> float:
-    """Seconds until the function's workers the first wave asked for are up (no cold start in
-    progress, ``GET /_local/workers``); at most :data:`SCALE_OUT_PATIENCE_SECONDS`."""
-    began = time.monotonic()
-    while time.monotonic() - began < SCALE_OUT_PATIENCE_SECONDS:
-        if function not in admin(info, "GET", "/workers").get("starting", {}):
-            break
-        time.sleep(0.2)
-    return round(time.monotonic() - began, 1)
 
 
 def _listed(info: dict[str, Any], wanted: set[str]) -> Counter[str]:
@@ -135,7 +112,7 @@ def run(
     """The burst; memory is read once the background work it caused is done (``drained_s``) and
     ``settle_seconds`` later (idle workers reaped)."""
     from orderbridge.domain.ids import order_id_for
-    from orderbridge_local.burst import drained, where_time_went
+    from orderbridge_local.burst import drained, first_wave, where_time_went
 
     from tests.support import samples
 
@@ -145,16 +122,16 @@ def run(
     template = samples.load("blink_order_webhook.json")
     bodies = [json.dumps(template | {"blink_order_id": b}) for b in blink_ids] * 2
     random.Random(run_id).shuffle(bodies)
-    wave = [json.dumps(template | {"blink_order_id": f"6{run_id:05d}{i:05d}"}) for i in range(concurrency)]
+    wave = [json.dumps(template | {"blink_order_id": f"6{run_id:05d}{i:05d}"}).encode() for i in range(concurrency)]
     _listed(info, set())  # the ops API's functions warm before the burst (a cold start under it can time out)
     memory_before = memory(stack_pid)
     bare_url, real_url = f"{info['api']}{BARE_PATH}", info["webhooks"]["blink_orders"]
-    first_wave = {"bare": _first_wave(info, bare_url, BARE_FUNCTION, wave, concurrency)}
+    waves = {"bare": first_wave(info, bare_url, BARE_FUNCTION, wave, concurrency)}
     bare_since = time.time()
     bare = _burst(bare_url, bodies, concurrency)
     bare["where_time_went"] = where_time_went(info, bare_since, BARE_FUNCTION)
     answered: set[str] = set()
-    first_wave["webhook"] = _first_wave(info, real_url, "BlinkOrderWebhookFunction", wave, concurrency)
+    waves["webhook"] = first_wave(info, real_url, "BlinkOrderWebhookFunction", wave, concurrency)
     real_since = time.time()
     real = _burst(real_url, bodies, concurrency, answered)
     real["where_time_went"] = where_time_went(info, real_since, "BlinkOrderWebhookFunction")
@@ -179,7 +156,7 @@ def run(
         "bare": bare,
         "ratio_p50": ratio(real["latency_ms"]["p50"], bare["latency_ms"]["p50"]),
         "ratio_p99": ratio(real["latency_ms"]["p99"], bare["latency_ms"]["p99"]),
-        "first_wave": first_wave,
+        "first_wave": waves,
         "exactly_once": {
             "orders_listed_once": once,
             "orders_missing": sum(1 for order_id in wanted if listed[order_id] == 0),
@@ -247,7 +224,7 @@ def _wave_line(result: dict[str, Any]) -> str:
     """The wave before each burst (its workers' cold starts), not counted in the burst."""
     wave = result.get("first_wave") or {}
     parts = [
-        f"{name} {wave[name]['latency_ms']['p50']}/{wave[name]['latency_ms']['p99']} ms "
+        f"{name} {wave[name]['p50_ms']}/{wave[name]['p99_ms']} ms "
         f"(workers up {wave[name].get('scaled_out_s')} s after, "
         f"its background done {wave[name].get('drained_s')} s later)"
         for name in ("webhook", "bare")

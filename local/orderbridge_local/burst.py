@@ -3,7 +3,9 @@ from outside (issue 12 point 4, issue 13 point 7).
 
     python -m orderbridge_local.burst --requests 1000 --concurrency 32 --runs 3
 
-What one run does: ``requests`` Blink Order Webhook calls for ``requests // 2`` distinct orders
+What one run does: first a wave of ``concurrency`` new orders at once, not counted, that scales the
+webhook function's workers out (:func:`first_wave`: the burst starts once they are up and the
+wave's background is done); then ``requests`` Blink Order Webhook calls for ``requests // 2`` distinct orders
 (each sent twice, the copies shuffled among the rest) at ``concurrency`` at once, with httpx,
 through the stack's API front as Blink sends them; then, through the ops API, that every distinct
 order is there exactly once (one order, one arrival in its timeline, one row in the day's list).
@@ -45,6 +47,7 @@ BARE_FUNCTION = "BurstBareFunction"
 BARE_PATH = "/_burst/bare"
 START_TIMEOUT_SECONDS = 180.0
 REQUEST_TIMEOUT_SECONDS = 30.0
+SCALE_OUT_PATIENCE_SECONDS = 120.0
 SAMPLE_ORDER = REPO_ROOT / "tests" / "samples" / "blink_order_webhook.json"
 
 
@@ -386,6 +389,32 @@ def drained(info: dict[str, Any], *, timeout: float = 900.0) -> float | None:
     return None
 
 
+def first_wave(info: dict[str, Any], url: str, function: str, bodies: list[bytes], concurrency: int) -> dict[str, Any]:
+    """The wave before a burst: ``bodies`` (``concurrency`` of them, new orders) at once, which grow
+    the function's workers from the one the stack keeps warm to the burst's size; it returns once
+    those workers are up (``scaled_out_s``) and the background work it started is done
+    (``drained_s``), so the burst that follows arrives at an idle, scaled-out stack. Its figures are
+    the cost of scaling out (cold starts), which the burst's figures leave out."""
+    began = time.perf_counter()
+    answers = fire(url, bodies, concurrency)
+    out = figures(answers, time.perf_counter() - began)
+    out["scaled_out_s"] = scaled_out(info, function)
+    out["drained_s"] = drained(info)
+    return out
+
+
+def scaled_out(info: dict[str, Any], function: str, *, timeout: float = SCALE_OUT_PATIENCE_SECONDS) -> float:
+    """Seconds until no cold start of ``function`` is in progress (``GET /_local/workers``)."""
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        answer = httpx.get(f"{info['admin']}/workers", timeout=REQUEST_TIMEOUT_SECONDS, trust_env=False)
+        answer.raise_for_status()
+        if function not in answer.json().get("starting", {}):
+            break
+        time.sleep(0.2)
+    return round(time.monotonic() - began, 1)
+
+
 def run_bare(info: dict[str, Any], *, requests: int = 1000, concurrency: int = 32) -> dict[str, Any]:
     """The same burst at the bare baseline function (a stack from :func:`start_stack`)."""
     since, began = time.time(), time.perf_counter()
@@ -479,12 +508,25 @@ def burst(
             "runs": [],
         }
         if bare:
+            wave = first_wave(
+                stack.info, stack.info["api"] + BARE_PATH, BARE_FUNCTION, [b"{}"] * concurrency, concurrency
+            )
             result["bare"] = run_bare(stack.info, requests=requests, concurrency=concurrency)
+            result["bare"]["first_wave"] = wave
         for number in range(1, runs + 1):
             before = stack.rss_mb()
+            wave_orders = list(blink_orders(concurrency, f"8{number}{os.getpid() % 1000:03d}").values())
+            wave = first_wave(
+                stack.info,
+                stack.info["webhooks"]["blink_orders"],
+                "BlinkOrderWebhookFunction",
+                wave_orders,
+                concurrency,
+            )
             run = run_burst(
                 stack.info, requests=requests, concurrency=concurrency, prefix=f"9{number}{os.getpid() % 1000:03d}"
             )
+            run["first_wave"] = wave
             run["drained_s"] = drained(stack.info)
             time.sleep(settle_seconds)
             run["rss_before"], run["rss_after"] = before, stack.rss_mb()
@@ -530,6 +572,15 @@ def table(result: dict[str, Any]) -> str:
         "drain s: until the workflow tasks and stream batches the run started had all run (memory is read"
         " after that and the idle workers' reaping)"
     )
+    lines.append("first wave before each burst (its workers scaling out from one warm; not in the burst's figures):")
+    for index, run in enumerate(runs):
+        name = "bare" if run["target"] == "bare" else f"blink run {index if 'bare' in result else index + 1}"
+        wave = run.get("first_wave")
+        if wave:
+            lines.append(
+                f"  {name:<12} p50/p99 {wave['p50_ms']}/{wave['p99_ms']} ms, workers up {wave['scaled_out_s']} s "
+                f"after, its background done {wave['drained_s']} s later"
+            )
     lines.append("where a request's time went (ms, p50/p99; the emulator's own time per AWS request):")
     for index, run in enumerate(runs):
         name = "bare" if run["target"] == "bare" else f"blink run {index if 'bare' in result else index + 1}"
