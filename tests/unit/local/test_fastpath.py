@@ -140,18 +140,24 @@ def test_answers_with_items_are_byte_for_byte_moto_s(ddb):
     assert item["nested"]["M"]["list"]["L"][2] == {"M": {"deep": {"BOOL": False}}}
 
 
+def _written_both_ways(ddb: Any, owner: object, name: str, moto_own: Any) -> tuple[Any, dict[str, Item]]:
+    """The item of every type put under key FAST through the fast path, and under MOTO with moto's
+    own ``owner.name`` restored; the client and the table's items by key."""
+    client = ddb.client("dynamodb")
+    client.put_item(TableName="t", Item={**EVERY_TYPE, "pk": {"S": "FAST"}})
+    with mock.patch.object(owner, name, moto_own):
+        client.put_item(TableName="t", Item={**EVERY_TYPE, "pk": {"S": "MOTO"}})
+    table = dynamodb_backends["123456789012"][REGION].tables["t"]
+    return client, {item.hash_key.value: item for item in table.all_items()}
+
+
 def test_items_in_requests_are_read_as_moto_reads_them(ddb):
     # Given the same item written with the fast path, and again with moto's own parser, under
     # another key
-    client = ddb.client("dynamodb")
-    client.put_item(TableName="t", Item={**EVERY_TYPE, "pk": {"S": "FAST"}})
-    with mock.patch.object(BaseJSONParser, "_parse_structure", MOTO_PARSE_STRUCTURE):
-        client.put_item(TableName="t", Item={**EVERY_TYPE, "pk": {"S": "MOTO"}})
+    _, items = _written_both_ways(ddb, BaseJSONParser, "_parse_structure", MOTO_PARSE_STRUCTURE)
 
     # Then the table holds the same attributes for both, binary decoded alike
-    table = dynamodb_backends["123456789012"][REGION].tables["t"]
-    stored = {item.hash_key.value: item.to_json()["Attributes"] for item in table.all_items()}
-    fast, moto = stored["FAST"], stored["MOTO"]
+    fast, moto = (items[k].to_json()["Attributes"] for k in ("FAST", "MOTO"))
     assert fast.pop("pk") == {"S": "FAST"} and moto.pop("pk") == {"S": "MOTO"}
     assert fast == moto
     assert fast["nested"]["M"]["list"]["L"][4] == {"B": b"\x10"}
@@ -206,14 +212,9 @@ MOTO_ITEM_INIT = Item.__dict__["__init__"]
 
 def test_items_are_built_as_moto_builds_them_and_refused_at_the_same_size(ddb):
     # Given an item of every type written with the fast path, and again with moto's own build
-    client = ddb.client("dynamodb")
-    client.put_item(TableName="t", Item={**EVERY_TYPE, "pk": {"S": "FAST"}})
-    with mock.patch.object(Item, "__init__", MOTO_ITEM_INIT):
-        client.put_item(TableName="t", Item={**EVERY_TYPE, "pk": {"S": "MOTO"}})
+    client, items = _written_both_ways(ddb, Item, "__init__", MOTO_ITEM_INIT)
 
     # Then both are stored alike, their attributes in moto's size-checking dict
-    table = dynamodb_backends["123456789012"][REGION].tables["t"]
-    items = {item.hash_key.value: item for item in table.all_items()}
     assert type(items["FAST"].attrs) is type(items["MOTO"].attrs) is LimitedSizeDict
     fast, moto = (items[k].to_json()["Attributes"] for k in ("FAST", "MOTO"))
     assert fast.pop("pk") == {"S": "FAST"} and moto.pop("pk") == {"S": "MOTO"}
@@ -230,6 +231,7 @@ def test_items_are_built_as_moto_builds_them_and_refused_at_the_same_size(ddb):
             client.put_item(TableName="t", Item=sized(f"AT-{build}", ITEM_SIZE_LIMIT))
             with pytest.raises(client.exceptions.ClientError, match="Item size has exceeded"):
                 client.put_item(TableName="t", Item=sized(f"OVER-{build}", ITEM_SIZE_LIMIT + 1))
+    table = dynamodb_backends["123456789012"][REGION].tables["t"]
     stored = {item.hash_key.value: item.size() for item in table.all_items()}
     assert stored["AT-fast"] == stored["AT-moto"] == ITEM_SIZE_LIMIT
     assert "OVER-fast" not in stored and "OVER-moto" not in stored
