@@ -5,8 +5,8 @@ from outside (issue 12 point 4, issue 13 point 7).
 
 What one run does: first a wave of ``concurrency`` new orders at once, not counted, that scales the
 webhook function's workers out (:func:`first_wave`: the burst starts once they are up and the
-wave's background is done); then ``requests`` Blink Order Webhook calls for ``requests // 2`` distinct orders
-(each sent twice, the copies shuffled among the rest) at ``concurrency`` at once, with httpx,
+wave's background is done); then ``requests`` Blink Order Webhook calls for ``requests // 2``
+distinct orders (each sent twice, the copies shuffled among the rest) at ``concurrency`` at once, with httpx,
 through the stack's API front as Blink sends them; then, through the ops API, that every distinct
 order is there exactly once (one order, one arrival in its timeline, one row in the day's list).
 Figures: the answers' statuses, p50/p99 wall, the stack's memory (RSS of the stack process and of

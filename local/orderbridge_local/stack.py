@@ -693,7 +693,7 @@ class AdminApp:
             # idle workers are stopped (runtime.IDLE_WORKER_SECONDS): what they reached is kept
             "peak_mb": {name: pool.peak_mb() for name, pool in pools.items() if pool.started},
             "started": {name: pool.started for name, pool in pools.items() if pool.started},
-            # cold starts in progress: a pool scaling out (make bench's B3 waits for them to end)
+            # cold starts in progress: a pool scaling out (the burst tools' first wave waits them out)
             "starting": {name: pool.starting for name, pool in pools.items() if pool.starting},
         }
 
