@@ -14,7 +14,7 @@ background took are reported apart (``first_wave``): the wave measures the cold 
 out — as a burst on a cold Lambda function waits for new execution environments — which B2
 measures on its own; the burst's figures are the stack's capacity with its workers up. Measured
 2026-11-28 (1,000 at 32): with no wave, the 11 requests over 1 s were all in the burst's first 32
-(p99 1.04 s, the rest under 0.8 s); started right after the wave, p99 0.96–1.24 s, its slowest
+(p99 1.04 s, the rest under 0.8 s); started right after the wave, p99 0.96–1.29 s, its slowest
 seconds its first, while the wave's cold starts and workflow steps ran; started 8 s later, 0.45 s."""
 
 from __future__ import annotations
