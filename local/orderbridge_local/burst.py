@@ -549,7 +549,7 @@ def table(result: dict[str, Any]) -> str:
     lines = [row(*heads, "statuses")]
     runs = ([result["bare"]] if "bare" in result else []) + result["runs"]
     for index, run in enumerate(runs):
-        name = "bare" if run["target"] == "bare" else f"blink run {index if 'bare' in result else index + 1}"
+        name = _run_name(result, index, run)
         after = run.get("rss_after") or {}
         lines.append(
             row(
@@ -574,7 +574,7 @@ def table(result: dict[str, Any]) -> str:
     )
     lines.append("first wave before each burst (its workers scaling out from one warm; not in the burst's figures):")
     for index, run in enumerate(runs):
-        name = "bare" if run["target"] == "bare" else f"blink run {index if 'bare' in result else index + 1}"
+        name = _run_name(result, index, run)
         wave = run.get("first_wave")
         if wave:
             lines.append(
@@ -583,9 +583,14 @@ def table(result: dict[str, Any]) -> str:
             )
     lines.append("where a request's time went (ms, p50/p99; the emulator's own time per AWS request):")
     for index, run in enumerate(runs):
-        name = "bare" if run["target"] == "bare" else f"blink run {index if 'bare' in result else index + 1}"
+        name = _run_name(result, index, run)
         lines.append(f"  {name:<12} {_where(run)}")
     return "\n".join(lines)
+
+
+def _run_name(result: dict[str, Any], index: int, run: dict[str, Any]) -> str:
+    """A row's name: the bare baseline (listed first when it ran), or the run's number from 1."""
+    return "bare" if run["target"] == "bare" else f"blink run {index if 'bare' in result else index + 1}"
 
 
 def _where(run: dict[str, Any]) -> str:
